@@ -1,0 +1,2 @@
+//! cairn-core: the types that flow through cairn.
+pub mod value;

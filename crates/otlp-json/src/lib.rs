@@ -1,0 +1,1 @@
+//! cairn-otlp-json: the OTLP/JSON mapping.

@@ -1,0 +1,1 @@
+//! cairn-redact: the redaction engine (see DESIGN.md).
