@@ -1,0 +1,306 @@
+//! The configuration file: TOML, parsed strictly (unknown keys are errors),
+//! then validated into a [`Plan`](crate::config::plan::Plan) before any
+//! socket opens. Every error names the file, the line and the key.
+
+pub mod plan;
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// The embedded default configuration (`config/default.toml`).
+pub const DEFAULT_TOML: &str = include_str!("../../../../config/default.toml");
+
+/// The whole file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// Listeners and limits.
+    #[serde(default)]
+    pub server: ServerSection,
+    /// Accepted tokens.
+    #[serde(default)]
+    pub auth: AuthSection,
+    /// TLS for both OTLP listeners.
+    pub tls: Option<TlsSection>,
+    /// The queue between receivers and outputs.
+    #[serde(default)]
+    pub queue: QueueSection,
+    /// The JSON-lines records output.
+    #[serde(default)]
+    pub records: RecordsSection,
+    /// cairn's own log.
+    #[serde(default)]
+    pub log: LogSection,
+}
+
+/// `[server]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSection {
+    /// OTLP/gRPC listen address.
+    #[serde(default = "default_grpc")]
+    pub grpc_addr: Spanned<String>,
+    /// OTLP/HTTP listen address.
+    #[serde(default = "default_http")]
+    pub http_addr: Spanned<String>,
+    /// Admin (health, metrics) listen address.
+    #[serde(default = "default_admin")]
+    pub admin_addr: Spanned<String>,
+    /// Where records (and later the WAL and archive) are written.
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    /// Permit a non-loopback listener with no token configured.
+    #[serde(default)]
+    pub allow_unauthenticated: bool,
+    /// Largest request body, compressed or inflated.
+    #[serde(default = "default_max_body")]
+    pub max_body_bytes: Spanned<u64>,
+    /// Time a client has to send its body.
+    #[serde(default = "default_body_timeout")]
+    pub body_timeout_secs: Spanned<u64>,
+    /// Time shutdown waits for in-flight requests.
+    #[serde(default = "default_drain")]
+    pub drain_timeout_secs: u64,
+}
+
+fn spanned<T>(v: T) -> Spanned<T> {
+    Spanned::new(0..0, v)
+}
+fn default_grpc() -> Spanned<String> {
+    spanned("127.0.0.1:4317".into())
+}
+fn default_http() -> Spanned<String> {
+    spanned("127.0.0.1:4318".into())
+}
+fn default_admin() -> Spanned<String> {
+    spanned("127.0.0.1:9880".into())
+}
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("./cairn-data")
+}
+fn default_max_body() -> Spanned<u64> {
+    spanned(16 * 1024 * 1024)
+}
+fn default_body_timeout() -> Spanned<u64> {
+    spanned(30)
+}
+fn default_drain() -> u64 {
+    15
+}
+
+impl Default for ServerSection {
+    fn default() -> Self {
+        ServerSection {
+            grpc_addr: default_grpc(),
+            http_addr: default_http(),
+            admin_addr: default_admin(),
+            data_dir: default_data_dir(),
+            allow_unauthenticated: false,
+            max_body_bytes: default_max_body(),
+            body_timeout_secs: default_body_timeout(),
+            drain_timeout_secs: default_drain(),
+        }
+    }
+}
+
+/// `[auth]`
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSection {
+    /// The header carrying the token (`authorization` takes `Bearer <token>`).
+    pub header: Option<Spanned<String>>,
+    /// Accepted tokens.
+    #[serde(default)]
+    pub tokens: Vec<Spanned<TokenSection>>,
+}
+
+/// One `[[auth.tokens]]` entry: exactly one of `token`, `token_env`, `token_file`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenSection {
+    /// The token inline (discouraged: prefer env or file).
+    pub token: Option<String>,
+    /// An environment variable holding the token.
+    pub token_env: Option<String>,
+    /// A file holding the token (trailing whitespace trimmed).
+    pub token_file: Option<PathBuf>,
+    /// A tenant label added to every record this token brings.
+    pub tenant: Option<String>,
+}
+
+/// `[tls]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSection {
+    /// PEM certificate chain.
+    pub cert: Spanned<PathBuf>,
+    /// PEM private key.
+    pub key: Spanned<PathBuf>,
+    /// PEM CA bundle for client certificates (mutual TLS).
+    pub client_ca: Option<Spanned<PathBuf>>,
+}
+
+/// `[queue]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueSection {
+    /// Batches that may wait for the writer before receivers push back.
+    #[serde(default = "default_queue")]
+    pub batches: usize,
+}
+
+fn default_queue() -> usize {
+    1024
+}
+
+impl Default for QueueSection {
+    fn default() -> Self {
+        QueueSection { batches: default_queue() }
+    }
+}
+
+/// `[records]`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordsSection {
+    /// Write `<data_dir>/records/*.jsonl`.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Roll files past this size.
+    #[serde(default = "default_file_bytes")]
+    pub max_file_bytes: u64,
+}
+
+fn yes() -> bool {
+    true
+}
+fn default_file_bytes() -> u64 {
+    256 * 1024 * 1024
+}
+
+impl Default for RecordsSection {
+    fn default() -> Self {
+        RecordsSection { enabled: true, max_file_bytes: default_file_bytes() }
+    }
+}
+
+/// `[log]`
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSection {
+    /// A tracing filter (`info`, `cairn=debug,info`); `RUST_LOG` overrides it.
+    #[serde(default = "default_level")]
+    pub level: String,
+    /// `text` or `json`.
+    #[serde(default)]
+    pub format: LogFormat,
+}
+
+fn default_level() -> String {
+    "info".into()
+}
+
+impl Default for LogSection {
+    fn default() -> Self {
+        LogSection { level: default_level(), format: LogFormat::Text }
+    }
+}
+
+/// cairn's own log format.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// A configuration error naming the file, line and key.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}:{line}: {key}: {message}")]
+pub struct ConfigError {
+    /// The file (or `<embedded default>`).
+    pub file: String,
+    /// 1-based line; 0 when the key was not in the file (a default or a flag).
+    pub line: usize,
+    /// The dotted key.
+    pub key: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// A configuration's text and where it came from.
+#[derive(Clone, Debug)]
+pub struct Source {
+    /// Display name of the file.
+    pub name: String,
+    /// The TOML text.
+    pub text: String,
+}
+
+impl Source {
+    /// The embedded default.
+    pub fn embedded() -> Source {
+        Source { name: "<embedded default>".into(), text: DEFAULT_TOML.into() }
+    }
+
+    /// Reads a file.
+    pub fn read(path: &Path) -> Result<Source, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            file: path.display().to_string(),
+            line: 0,
+            key: "-".into(),
+            message: format!("cannot read: {e}"),
+        })?;
+        Ok(Source { name: path.display().to_string(), text })
+    }
+
+    /// The 1-based line of a byte offset (0 for an empty span: not in the file).
+    pub fn line_of(&self, span: std::ops::Range<usize>) -> usize {
+        if span.is_empty() && span.start == 0 {
+            return 0;
+        }
+        let end = span.start.min(self.text.len());
+        self.text.as_bytes()[..end].iter().filter(|b| **b == b'\n').count() + 1
+    }
+
+    /// An error at `span` for `key`.
+    pub fn error(&self, span: std::ops::Range<usize>, key: &str, message: impl Into<String>) -> ConfigError {
+        ConfigError { file: self.name.clone(), line: self.line_of(span), key: key.into(), message: message.into() }
+    }
+
+    /// Parses the text strictly.
+    pub fn parse(&self) -> Result<ConfigFile, ConfigError> {
+        toml::from_str::<ConfigFile>(&self.text).map_err(|e| {
+            let span = e.span().unwrap_or(0..0);
+            let line = if e.span().is_some() { self.line_of(span.clone()) } else { 0 };
+            let key = key_at(&self.text, span.start).unwrap_or_else(|| "-".into());
+            ConfigError { file: self.name.clone(), line, key, message: e.message().trim().to_owned() }
+        })
+    }
+}
+
+/// Best-effort dotted key at a byte offset: the nearest `[table]` header above
+/// it and the `key =` on its line.
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let before = text.get(..offset.min(text.len()))?;
+    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let line = text.get(line_start..)?.lines().next().unwrap_or("");
+    let key = line.split('=').next().map(str::trim).filter(|k| !k.is_empty() && !k.starts_with('['));
+    let table = before
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .map(|l| l.trim_matches(|c| c == '[' || c == ']').to_owned());
+    match (table, key) {
+        (Some(t), Some(k)) => Some(format!("{t}.{k}")),
+        (None, Some(k)) => Some(k.to_owned()),
+        (Some(t), None) => Some(t),
+        (None, None) => None,
+    }
+}

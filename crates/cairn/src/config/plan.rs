@@ -1,0 +1,217 @@
+//! Validation: a parsed file plus command-line overrides become a [`Plan`],
+//! the checked description of what `cairn run` will start.
+//!
+//! Checks that need the deployment machine (token env vars and files, TLS
+//! files) happen in [`Plan::resolve_tokens`] and at TLS load, so
+//! `cairn validate` can check a production config on a laptop.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use cairn_otlp::{auth::TokenEntry, body::Limits, serve::ConnLimits, tls::TlsFiles};
+use cairn_pipeline::runner::PipelineConfig;
+use toml::Spanned;
+
+use super::{ConfigError, LogSection, Source, TokenSection};
+
+/// Values given on the command line, which win over the file.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    /// `--grpc-addr`
+    pub grpc_addr: Option<String>,
+    /// `--http-addr`
+    pub http_addr: Option<String>,
+    /// `--admin-addr`
+    pub admin_addr: Option<String>,
+    /// `--data-dir`
+    pub data_dir: Option<PathBuf>,
+}
+
+/// Where a token comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TokenSource {
+    /// Inline in the file.
+    Inline(String),
+    /// An environment variable.
+    Env(String),
+    /// A file.
+    File(PathBuf),
+}
+
+/// A token to resolve at start.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenPlan {
+    /// Where it comes from.
+    pub source: TokenSource,
+    /// Its tenant label.
+    pub tenant: Option<String>,
+}
+
+/// The checked configuration.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// OTLP/gRPC address.
+    pub grpc_addr: SocketAddr,
+    /// OTLP/HTTP address.
+    pub http_addr: SocketAddr,
+    /// Admin address.
+    pub admin_addr: SocketAddr,
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// Header carrying the token.
+    pub auth_header: http::HeaderName,
+    /// Tokens (empty: no auth).
+    pub tokens: Vec<TokenPlan>,
+    /// TLS for both OTLP listeners.
+    pub tls: Option<TlsFiles>,
+    /// Body limits.
+    pub limits: Limits,
+    /// Connection deadlines.
+    pub conn: ConnLimits,
+    /// Queue settings.
+    pub queue: PipelineConfig,
+    /// Records file roll size, when the records output is on.
+    pub records_max_file_bytes: Option<u64>,
+    /// Log settings.
+    pub log: LogSection,
+}
+
+fn addr(source: &Source, key: &str, value: &Spanned<String>, flag: Option<&String>) -> Result<SocketAddr, ConfigError> {
+    let (text, span, shown_key) = match flag {
+        Some(f) => (f.as_str(), 0..0, format!("--{}", key.trim_start_matches("server.").replace('_', "-"))),
+        None => (value.get_ref().as_str(), value.span(), key.to_owned()),
+    };
+    text.parse::<SocketAddr>()
+        .map_err(|e| source.error(span, &shown_key, format!("{text:?} is not an address like 127.0.0.1:4317 ({e})")))
+}
+
+fn token(source: &Source, index: usize, t: &Spanned<TokenSection>) -> Result<TokenPlan, ConfigError> {
+    let key = format!("auth.tokens[{index}]");
+    let v = t.get_ref();
+    let given = [v.token.is_some(), v.token_env.is_some(), v.token_file.is_some()].iter().filter(|b| **b).count();
+    if given != 1 {
+        return Err(source.error(t.span(), &key, "set exactly one of token, token_env, token_file"));
+    }
+    let src = if let Some(tok) = &v.token {
+        if tok.trim().len() < 16 {
+            return Err(source.error(t.span(), &format!("{key}.token"), "a token must be at least 16 characters"));
+        }
+        TokenSource::Inline(tok.clone())
+    } else if let Some(env) = &v.token_env {
+        if env.is_empty() {
+            return Err(source.error(t.span(), &format!("{key}.token_env"), "empty variable name"));
+        }
+        TokenSource::Env(env.clone())
+    } else {
+        TokenSource::File(v.token_file.clone().unwrap_or_default())
+    };
+    if v.tenant.as_deref().is_some_and(|t| t.trim().is_empty()) {
+        return Err(source.error(t.span(), &format!("{key}.tenant"), "empty tenant label"));
+    }
+    Ok(TokenPlan { source: src, tenant: v.tenant.clone() })
+}
+
+/// Parses and validates a configuration with its overrides.
+pub fn plan(source: &Source, overrides: &Overrides) -> Result<Plan, ConfigError> {
+    let file = source.parse()?;
+    let s = &file.server;
+    let grpc_addr = addr(source, "server.grpc_addr", &s.grpc_addr, overrides.grpc_addr.as_ref())?;
+    let http_addr = addr(source, "server.http_addr", &s.http_addr, overrides.http_addr.as_ref())?;
+    let admin_addr = addr(source, "server.admin_addr", &s.admin_addr, overrides.admin_addr.as_ref())?;
+
+    let tokens = file
+        .auth
+        .tokens
+        .iter()
+        .enumerate()
+        .map(|(i, t)| token(source, i, t))
+        .collect::<Result<Vec<_>, _>>()?;
+    let auth_header = match &file.auth.header {
+        None => http::header::AUTHORIZATION,
+        Some(h) => http::HeaderName::from_bytes(h.get_ref().trim().as_bytes())
+            .map_err(|_| source.error(h.span(), "auth.header", format!("{:?} is not a header name", h.get_ref())))?,
+    };
+
+    if tokens.is_empty() && !s.allow_unauthenticated {
+        for (key, a, spanned, flag) in [
+            ("server.grpc_addr", grpc_addr, &s.grpc_addr, &overrides.grpc_addr),
+            ("server.http_addr", http_addr, &s.http_addr, &overrides.http_addr),
+        ] {
+            if !a.ip().is_loopback() {
+                let shown = if flag.is_some() {
+                    format!("--{}", key.trim_start_matches("server.").replace('_', "-"))
+                } else {
+                    key.to_owned()
+                };
+                let span = if flag.is_some() { 0..0 } else { spanned.span() };
+                return Err(source.error(
+                    span,
+                    &shown,
+                    format!(
+                        "{a} is not a loopback address and no [[auth.tokens]] are configured; \
+                         add tokens or set server.allow_unauthenticated = true"
+                    ),
+                ));
+            }
+        }
+    }
+
+    let max_body = *s.max_body_bytes.get_ref();
+    if !(1024..=1024 * 1024 * 1024).contains(&max_body) {
+        return Err(source.error(s.max_body_bytes.span(), "server.max_body_bytes", "must be between 1 KiB and 1 GiB"));
+    }
+    let body_timeout = *s.body_timeout_secs.get_ref();
+    if body_timeout == 0 {
+        return Err(source.error(s.body_timeout_secs.span(), "server.body_timeout_secs", "must be at least 1"));
+    }
+    if file.queue.batches == 0 {
+        return Err(source.error(0..0, "queue.batches", "must be at least 1"));
+    }
+
+    let tls = file.tls.as_ref().map(|t| TlsFiles {
+        cert: t.cert.get_ref().clone(),
+        key: t.key.get_ref().clone(),
+        client_ca: t.client_ca.as_ref().map(|c| c.get_ref().clone()),
+    });
+
+    Ok(Plan {
+        grpc_addr,
+        http_addr,
+        admin_addr,
+        data_dir: overrides.data_dir.clone().unwrap_or_else(|| s.data_dir.clone()),
+        auth_header,
+        tokens,
+        tls,
+        limits: Limits {
+            max_body_bytes: usize::try_from(max_body).unwrap_or(usize::MAX),
+            body_timeout: Duration::from_secs(body_timeout),
+        },
+        conn: ConnLimits { drain_timeout: Duration::from_secs(s.drain_timeout_secs), ..ConnLimits::default() },
+        queue: PipelineConfig { queue_batches: file.queue.batches, ..PipelineConfig::default() },
+        records_max_file_bytes: file.records.enabled.then_some(file.records.max_file_bytes),
+        log: file.log,
+    })
+}
+
+impl Plan {
+    /// Reads every token from its source. Fails if a variable is unset or a
+    /// file unreadable: cairn never starts with fewer tokens than configured.
+    pub fn resolve_tokens(&self) -> anyhow::Result<Vec<TokenEntry>> {
+        self.tokens
+            .iter()
+            .map(|t| {
+                let token = match &t.source {
+                    TokenSource::Inline(s) => s.clone(),
+                    TokenSource::Env(var) => std::env::var(var)
+                        .map_err(|_| anyhow::anyhow!("token variable {var} is not set"))?,
+                    TokenSource::File(path) => std::fs::read_to_string(path)
+                        .map_err(|e| anyhow::anyhow!("token file {}: {e}", path.display()))?,
+                };
+                let token = token.trim().to_owned();
+                if token.len() < 16 {
+                    anyhow::bail!("a token (tenant {:?}) is shorter than 16 characters", t.tenant);
+                }
+                Ok(TokenEntry { token, tenant: t.tenant.clone() })
+            })
+            .collect()
+    }
+}

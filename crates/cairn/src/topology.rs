@@ -1,0 +1,151 @@
+//! Builds and runs the gateway from a [`Plan`]: binds every listener first
+//! (so a bad address fails before anything starts), starts the pipeline,
+//! serves, and on shutdown drains receivers before closing the pipeline so
+//! every acknowledged batch is written.
+
+use std::{
+    net::SocketAddr,
+    sync::{Arc, atomic::Ordering},
+};
+
+use anyhow::Context as _;
+use cairn_otlp::{
+    auth::Authenticator,
+    grpc::OtlpGrpcService,
+    receiver::Receiver,
+    serve::serve,
+    stats::ReceiverStats,
+};
+use cairn_pipeline::{
+    output::{Discard, Output},
+    records_file::RecordsFile,
+    runner::Pipeline,
+};
+use prometheus_client::registry::Registry;
+use tokio::{net::TcpListener, sync::watch, task::JoinSet};
+
+use crate::{admin::AdminState, config::plan::Plan};
+
+/// The addresses actually bound (port 0 resolved).
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+pub struct Bound {
+    /// OTLP/gRPC.
+    pub grpc: SocketAddr,
+    /// OTLP/HTTP.
+    pub http: SocketAddr,
+    /// Admin.
+    pub admin: SocketAddr,
+}
+
+/// A running gateway.
+pub struct Running {
+    /// Where it listens.
+    pub bound: Bound,
+    stop: watch::Sender<bool>,
+    receivers: JoinSet<()>,
+    admin: JoinSet<()>,
+    pipeline: Arc<Pipeline>,
+    admin_state: Arc<AdminState>,
+}
+
+impl std::fmt::Debug for Running {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Running").field("bound", &self.bound).finish()
+    }
+}
+
+async fn bind(addr: SocketAddr, what: &str) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr).await.with_context(|| format!("binding the {what} listener on {addr}"))
+}
+
+fn stopped(mut rx: watch::Receiver<bool>) -> impl Future<Output = ()> + Send + 'static {
+    async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    }
+}
+
+/// Starts everything the plan describes.
+pub async fn start(plan: &Plan) -> anyhow::Result<Running> {
+    let tokens = plan.resolve_tokens()?;
+    let auth = if tokens.is_empty() {
+        Authenticator::open()
+    } else {
+        Authenticator::new(plan.auth_header.clone(), &tokens)
+    };
+    let (grpc_tls, http_tls) = match &plan.tls {
+        None => (None, None),
+        Some(files) => (
+            Some(cairn_otlp::tls::server_config(files, &[b"h2"])?),
+            Some(cairn_otlp::tls::server_config(files, &[b"h2", b"http/1.1"])?),
+        ),
+    };
+
+    let grpc_listener = bind(plan.grpc_addr, "OTLP/gRPC").await?;
+    let http_listener = bind(plan.http_addr, "OTLP/HTTP").await?;
+    let admin_listener = bind(plan.admin_addr, "admin").await?;
+    let bound = Bound {
+        grpc: grpc_listener.local_addr()?,
+        http: http_listener.local_addr()?,
+        admin: admin_listener.local_addr()?,
+    };
+
+    let output: Box<dyn Output> = match plan.records_max_file_bytes {
+        Some(max) => Box::new(
+            RecordsFile::create(&plan.data_dir, max)
+                .with_context(|| format!("creating the records directory under {}", plan.data_dir.display()))?,
+        ),
+        None => Box::new(Discard),
+    };
+    let pipeline = Pipeline::start(plan.queue, output)?;
+
+    let stats = ReceiverStats::default();
+    let mut registry = Registry::default();
+    stats.register(&mut registry);
+    let receiver = Arc::new(Receiver::new(pipeline.clone(), auth, plan.limits, stats));
+
+    let (stop, stop_rx) = watch::channel(false);
+    let mut receivers = JoinSet::new();
+    receivers.spawn(serve(
+        grpc_listener,
+        grpc_tls,
+        OtlpGrpcService::new(Arc::clone(&receiver)),
+        plan.conn,
+        stopped(stop_rx.clone()),
+    ));
+    receivers.spawn(serve(
+        http_listener,
+        http_tls,
+        cairn_otlp::http::router(Arc::clone(&receiver)),
+        plan.conn,
+        stopped(stop_rx.clone()),
+    ));
+
+    let admin_state = Arc::new(AdminState { registry, ready: false.into() });
+    let mut admin = JoinSet::new();
+    admin.spawn(serve(
+        admin_listener,
+        None,
+        crate::admin::router(Arc::clone(&admin_state)),
+        plan.conn,
+        stopped(stop_rx),
+    ));
+    admin_state.ready.store(true, Ordering::SeqCst);
+    tracing::info!(grpc = %bound.grpc, http = %bound.http, admin = %bound.admin, "cairn listening");
+    Ok(Running { bound, stop, receivers, admin, pipeline, admin_state })
+}
+
+impl Running {
+    /// Drains in-flight requests, writes everything acknowledged, and stops.
+    pub async fn shutdown(mut self) {
+        tracing::info!("shutting down: draining in-flight requests");
+        self.admin_state.ready.store(false, Ordering::SeqCst);
+        let _ = self.stop.send(true);
+        while self.receivers.join_next().await.is_some() {}
+        let pipeline = Arc::clone(&self.pipeline);
+        if tokio::task::spawn_blocking(move || pipeline.close()).await.is_err() {
+            tracing::error!("closing the pipeline failed");
+        }
+        while self.admin.join_next().await.is_some() {}
+        tracing::info!("stopped");
+    }
+}

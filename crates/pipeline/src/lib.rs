@@ -1,0 +1,11 @@
+//! cairn-pipeline: what happens between a receiver and the outputs.
+//!
+//! [`runner::Pipeline`] is the [`cairn_core::ingest::Ingest`] receivers
+//! submit to: a bounded queue (full = pushback, never growth) drained by one
+//! writer thread that writes every queued batch, flushes once (group commit),
+//! and only then acknowledges them. [`records_file::RecordsFile`] is the
+//! first output: one JSON line per record.
+
+pub mod output;
+pub mod records_file;
+pub mod runner;
