@@ -1,1 +1,1 @@
-//! cairn-tests
+//! cairn-tests: the end-to-end suite lives in `e2e/` (one test binary).

@@ -45,7 +45,11 @@ async fn readyz(State(s): State<Arc<AdminState>>) -> Response {
 async fn metrics(State(s): State<Arc<AdminState>>) -> Response {
     let mut out = String::new();
     if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &s.registry) {
-        return (StatusCode::INTERNAL_SERVER_ERROR, format!("encoding metrics: {e}\n")).into_response();
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("encoding metrics: {e}\n"),
+        )
+            .into_response();
     }
     let mut resp = out.into_response();
     resp.headers_mut().insert(

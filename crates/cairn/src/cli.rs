@@ -50,22 +50,35 @@ pub enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Validate { file } => match Source::read(&file).and_then(|s| plan(&s, &Overrides::default())) {
-            Ok(_) => {
-                println!("{}: ok", file.display());
-                ExitCode::SUCCESS
+        Command::Validate { file } => {
+            match Source::read(&file).and_then(|s| plan(&s, &Overrides::default())) {
+                Ok(_) => {
+                    println!("{}: ok", file.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("{e}");
+                    ExitCode::from(2)
+                }
             }
-            Err(e) => {
-                eprintln!("{e}");
-                ExitCode::from(2)
-            }
-        },
-        Command::Run { config, grpc_addr, http_addr, admin_addr, data_dir } => {
+        }
+        Command::Run {
+            config,
+            grpc_addr,
+            http_addr,
+            admin_addr,
+            data_dir,
+        } => {
             let source = match config {
                 Some(path) => Source::read(&path),
                 None => Ok(Source::embedded()),
             };
-            let overrides = Overrides { grpc_addr, http_addr, admin_addr, data_dir };
+            let overrides = Overrides {
+                grpc_addr,
+                http_addr,
+                admin_addr,
+                data_dir,
+            };
             let plan = match source.and_then(|s| plan(&s, &overrides)) {
                 Ok(p) => p,
                 Err(e) => {
@@ -102,7 +115,9 @@ fn init_logging(plan: &Plan) {
 }
 
 fn run(plan: Plan) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async move {
         let running = crate::topology::start(&plan).await?;
         let listeners = plan.data_dir.join("listeners.json");
@@ -116,7 +131,10 @@ fn run(plan: Plan) -> anyhow::Result<()> {
 
 async fn wait_for_signal() {
     use tokio::signal::unix::{SignalKind, signal};
-    match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
+    match (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) {
         (Ok(mut int), Ok(mut term)) => {
             tokio::select! {
                 _ = int.recv() => tracing::info!("SIGINT received"),

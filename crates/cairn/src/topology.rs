@@ -10,10 +10,7 @@ use std::{
 
 use anyhow::Context as _;
 use cairn_otlp::{
-    auth::Authenticator,
-    grpc::OtlpGrpcService,
-    receiver::Receiver,
-    serve::serve,
+    auth::Authenticator, grpc::OtlpGrpcService, receiver::Receiver, serve::serve,
     stats::ReceiverStats,
 };
 use cairn_pipeline::{
@@ -42,6 +39,7 @@ pub struct Running {
     /// Where it listens.
     pub bound: Bound,
     stop: watch::Sender<bool>,
+    stop_admin: watch::Sender<bool>,
     receivers: JoinSet<()>,
     admin: JoinSet<()>,
     pipeline: Arc<Pipeline>,
@@ -50,12 +48,16 @@ pub struct Running {
 
 impl std::fmt::Debug for Running {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Running").field("bound", &self.bound).finish()
+        f.debug_struct("Running")
+            .field("bound", &self.bound)
+            .finish()
     }
 }
 
 async fn bind(addr: SocketAddr, what: &str) -> anyhow::Result<TcpListener> {
-    TcpListener::bind(addr).await.with_context(|| format!("binding the {what} listener on {addr}"))
+    TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding the {what} listener on {addr}"))
 }
 
 fn stopped(mut rx: watch::Receiver<bool>) -> impl Future<Output = ()> + Send + 'static {
@@ -76,7 +78,10 @@ pub async fn start(plan: &Plan) -> anyhow::Result<Running> {
         None => (None, None),
         Some(files) => (
             Some(cairn_otlp::tls::server_config(files, &[b"h2"])?),
-            Some(cairn_otlp::tls::server_config(files, &[b"h2", b"http/1.1"])?),
+            Some(cairn_otlp::tls::server_config(
+                files,
+                &[b"h2", b"http/1.1"],
+            )?),
         ),
     };
 
@@ -90,10 +95,12 @@ pub async fn start(plan: &Plan) -> anyhow::Result<Running> {
     };
 
     let output: Box<dyn Output> = match plan.records_max_file_bytes {
-        Some(max) => Box::new(
-            RecordsFile::create(&plan.data_dir, max)
-                .with_context(|| format!("creating the records directory under {}", plan.data_dir.display()))?,
-        ),
+        Some(max) => Box::new(RecordsFile::create(&plan.data_dir, max).with_context(|| {
+            format!(
+                "creating the records directory under {}",
+                plan.data_dir.display()
+            )
+        })?),
         None => Box::new(Discard),
     };
     let pipeline = Pipeline::start(plan.queue, output)?;
@@ -120,18 +127,33 @@ pub async fn start(plan: &Plan) -> anyhow::Result<Running> {
         stopped(stop_rx.clone()),
     ));
 
-    let admin_state = Arc::new(AdminState { registry, ready: false.into() });
+    // The admin listener outlives the receivers, so `/readyz` answers 503
+    // and `/metrics` stays readable while in-flight requests drain.
+    let (stop_admin, stop_admin_rx) = watch::channel(false);
+    let admin_state = Arc::new(AdminState {
+        registry,
+        ready: false.into(),
+    });
     let mut admin = JoinSet::new();
     admin.spawn(serve(
         admin_listener,
         None,
         crate::admin::router(Arc::clone(&admin_state)),
         plan.conn,
-        stopped(stop_rx),
+        stopped(stop_admin_rx),
     ));
+    drop(stop_rx);
     admin_state.ready.store(true, Ordering::SeqCst);
     tracing::info!(grpc = %bound.grpc, http = %bound.http, admin = %bound.admin, "cairn listening");
-    Ok(Running { bound, stop, receivers, admin, pipeline, admin_state })
+    Ok(Running {
+        bound,
+        stop,
+        stop_admin,
+        receivers,
+        admin,
+        pipeline,
+        admin_state,
+    })
 }
 
 impl Running {
@@ -142,9 +164,13 @@ impl Running {
         let _ = self.stop.send(true);
         while self.receivers.join_next().await.is_some() {}
         let pipeline = Arc::clone(&self.pipeline);
-        if tokio::task::spawn_blocking(move || pipeline.close()).await.is_err() {
+        if tokio::task::spawn_blocking(move || pipeline.close())
+            .await
+            .is_err()
+        {
             tracing::error!("closing the pipeline failed");
         }
+        let _ = self.stop_admin.send(true);
         while self.admin.join_next().await.is_some() {}
         tracing::info!("stopped");
     }

@@ -114,10 +114,16 @@ impl ClaudeMetric {
                 sum.data_points.as_slice(),
             ),
             Some(Data::Gauge(g)) => (Temporality::Unspecified, false, g.data_points.as_slice()),
-            Some(Data::Histogram(h)) => (Temporality::from_i32(h.aggregation_temporality), false, &[][..]),
-            Some(Data::ExponentialHistogram(h)) => {
-                (Temporality::from_i32(h.aggregation_temporality), false, &[][..])
-            }
+            Some(Data::Histogram(h)) => (
+                Temporality::from_i32(h.aggregation_temporality),
+                false,
+                &[][..],
+            ),
+            Some(Data::ExponentialHistogram(h)) => (
+                Temporality::from_i32(h.aggregation_temporality),
+                false,
+                &[][..],
+            ),
             Some(Data::Summary(_)) | None => (Temporality::Unspecified, false, &[][..]),
         };
         let points = raw
@@ -137,18 +143,27 @@ impl ClaudeMetric {
                 })
             })
             .collect();
-        ClaudeMetric { kind, temporality, monotonic, points }
+        ClaudeMetric {
+            kind,
+            temporality,
+            monotonic,
+            points,
+        }
     }
 }
 
 /// The attributes of a metric's first data point (where Claude Code puts the
 /// standard identity attributes), or none.
-pub fn first_point_attributes(metric: &Metric) -> &[opentelemetry_proto::tonic::common::v1::KeyValue] {
+pub fn first_point_attributes(
+    metric: &Metric,
+) -> &[opentelemetry_proto::tonic::common::v1::KeyValue] {
     match &metric.data {
         Some(Data::Sum(s)) => s.data_points.first().map(|p| p.attributes.as_slice()),
         Some(Data::Gauge(g)) => g.data_points.first().map(|p| p.attributes.as_slice()),
         Some(Data::Histogram(h)) => h.data_points.first().map(|p| p.attributes.as_slice()),
-        Some(Data::ExponentialHistogram(h)) => h.data_points.first().map(|p| p.attributes.as_slice()),
+        Some(Data::ExponentialHistogram(h)) => {
+            h.data_points.first().map(|p| p.attributes.as_slice())
+        }
         Some(Data::Summary(s)) => s.data_points.first().map(|p| p.attributes.as_slice()),
         None => None,
     }

@@ -43,7 +43,12 @@ pub struct ResourceContext {
 impl ResourceContext {
     /// The resource attributes (empty when no resource was sent).
     pub fn attrs(&self) -> Attrs<'_> {
-        Attrs(self.resource.as_ref().map(|r| r.attributes.as_slice()).unwrap_or(&[]))
+        Attrs(
+            self.resource
+                .as_ref()
+                .map(|r| r.attributes.as_slice())
+                .unwrap_or(&[]),
+        )
     }
 }
 
@@ -221,7 +226,13 @@ fn record(
     body: RecordBody,
 ) -> Record {
     let source = SourceProduct::detect(resource.attrs().str("service.name"), scope.name());
-    Record { resource: Arc::clone(resource), scope: Arc::clone(scope), source, identity, body }
+    Record {
+        resource: Arc::clone(resource),
+        scope: Arc::clone(scope),
+        source,
+        identity,
+        body,
+    }
 }
 
 impl Batch {
@@ -230,9 +241,15 @@ impl Batch {
         let mut rejected = Rejected::default();
         let mut records = Vec::new();
         for rl in req.resource_logs {
-            let res = Arc::new(ResourceContext { resource: rl.resource, schema_url: rl.schema_url });
+            let res = Arc::new(ResourceContext {
+                resource: rl.resource,
+                schema_url: rl.schema_url,
+            });
             for sl in rl.scope_logs {
-                let scope = Arc::new(ScopeContext { scope: sl.scope, schema_url: sl.schema_url });
+                let scope = Arc::new(ScopeContext {
+                    scope: sl.scope,
+                    schema_url: sl.schema_url,
+                });
                 for log in sl.log_records {
                     if let Err(why) = valid_ids(&log.trace_id, &log.span_id) {
                         rejected.add(why);
@@ -253,13 +270,21 @@ impl Batch {
     pub fn from_metrics(origin: Origin, req: ExportMetricsServiceRequest) -> (Batch, Rejected) {
         let mut records = Vec::new();
         for rm in req.resource_metrics {
-            let res = Arc::new(ResourceContext { resource: rm.resource, schema_url: rm.schema_url });
+            let res = Arc::new(ResourceContext {
+                resource: rm.resource,
+                schema_url: rm.schema_url,
+            });
             for sm in rm.scope_metrics {
-                let scope = Arc::new(ScopeContext { scope: sm.scope, schema_url: sm.schema_url });
+                let scope = Arc::new(ScopeContext {
+                    scope: sm.scope,
+                    schema_url: sm.schema_url,
+                });
                 for metric in sm.metrics {
                     let typed = ClaudeMetric::read(&metric);
-                    let identity =
-                        Identity::read(Attrs(crate::metric::first_point_attributes(&metric)), res.attrs());
+                    let identity = Identity::read(
+                        Attrs(crate::metric::first_point_attributes(&metric)),
+                        res.attrs(),
+                    );
                     let body = RecordBody::Metric(Box::new(MetricRecord { metric, typed }));
                     records.push(record(&res, &scope, identity, body));
                 }
@@ -273,9 +298,15 @@ impl Batch {
         let mut rejected = Rejected::default();
         let mut records = Vec::new();
         for rs in req.resource_spans {
-            let res = Arc::new(ResourceContext { resource: rs.resource, schema_url: rs.schema_url });
+            let res = Arc::new(ResourceContext {
+                resource: rs.resource,
+                schema_url: rs.schema_url,
+            });
             for ss in rs.scope_spans {
-                let scope = Arc::new(ScopeContext { scope: ss.scope, schema_url: ss.schema_url });
+                let scope = Arc::new(ScopeContext {
+                    scope: ss.scope,
+                    schema_url: ss.schema_url,
+                });
                 for span in ss.spans {
                     if span.trace_id.len() != 16 || span.span_id.len() != 8 {
                         rejected.add("span must have a 16-byte trace_id and an 8-byte span_id");
@@ -295,17 +326,21 @@ impl Batch {
 /// Groups records back into resource → scope → items, keeping request order.
 /// Consecutive records that share the same resource and scope `Arc`s go into
 /// the same group, so a typed request re-encodes to exactly what was sent.
-fn regroup<'a, T: 'a>(
-    records: impl Iterator<Item = (&'a Record, T)>,
-) -> Vec<(Arc<ResourceContext>, Vec<(Arc<ScopeContext>, Vec<T>)>)> {
-    let mut out: Vec<(Arc<ResourceContext>, Vec<(Arc<ScopeContext>, Vec<T>)>)> = Vec::new();
+type Groups<T> = Vec<(Arc<ResourceContext>, Vec<(Arc<ScopeContext>, Vec<T>)>)>;
+
+fn regroup<'a, T: 'a>(records: impl Iterator<Item = (&'a Record, T)>) -> Groups<T> {
+    let mut out: Groups<T> = Vec::new();
     for (rec, item) in records {
-        let same_res = out.last().is_some_and(|(r, _)| Arc::ptr_eq(r, &rec.resource));
+        let same_res = out
+            .last()
+            .is_some_and(|(r, _)| Arc::ptr_eq(r, &rec.resource));
         if !same_res {
             out.push((Arc::clone(&rec.resource), Vec::new()));
         }
         if let Some((_, scopes)) = out.last_mut() {
-            let same_scope = scopes.last().is_some_and(|(s, _)| Arc::ptr_eq(s, &rec.scope));
+            let same_scope = scopes
+                .last()
+                .is_some_and(|(s, _)| Arc::ptr_eq(s, &rec.scope));
             if same_scope {
                 if let Some((_, items)) = scopes.last_mut() {
                     items.push(item);

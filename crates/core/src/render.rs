@@ -12,7 +12,11 @@ use crate::{
 };
 
 fn hex_or_null(id: &[u8]) -> Value {
-    if id.is_empty() { Value::Null } else { Value::String(hex::encode(id)) }
+    if id.is_empty() {
+        Value::Null
+    } else {
+        Value::String(hex::encode(id))
+    }
 }
 
 fn to_value<T: serde::Serialize>(v: &T) -> Value {
@@ -25,15 +29,24 @@ impl Record {
         let mut o = Map::new();
         o.insert("signal".into(), to_value(&origin.signal));
         o.insert("protocol".into(), to_value(&origin.protocol));
-        o.insert("received_unix_nano".into(), json!(origin.received_unix_nano.to_string()));
+        o.insert(
+            "received_unix_nano".into(),
+            json!(origin.received_unix_nano.to_string()),
+        );
         if let Some(t) = &origin.tenant {
             o.insert("tenant".into(), json!(t.as_ref()));
         }
         o.insert("source".into(), json!(self.source.as_str()));
         o.insert("identity".into(), to_value(&self.identity));
-        o.insert("resource".into(), Value::Object(attrs_to_json(self.resource.attrs().0)));
+        o.insert(
+            "resource".into(),
+            Value::Object(attrs_to_json(self.resource.attrs().0)),
+        );
         if let Some(scope) = &self.scope.scope {
-            o.insert("scope".into(), json!({"name": scope.name, "version": scope.version}));
+            o.insert(
+                "scope".into(),
+                json!({"name": scope.name, "version": scope.version}),
+            );
         }
         match &self.body {
             RecordBody::Event(e) => {
@@ -41,14 +54,20 @@ impl Record {
                 o.insert("event".into(), json!(e.header.name));
                 o.insert("header".into(), to_value(&e.header));
                 o.insert("typed".into(), to_value(&e.event));
-                o.insert("time_unix_nano".into(), json!(e.log.time_unix_nano.to_string()));
+                o.insert(
+                    "time_unix_nano".into(),
+                    json!(e.log.time_unix_nano.to_string()),
+                );
                 o.insert("trace_id".into(), hex_or_null(&e.log.trace_id));
                 o.insert("span_id".into(), hex_or_null(&e.log.span_id));
                 o.insert("severity_number".into(), json!(e.log.severity_number));
                 if let Some(body) = &e.log.body {
                     o.insert("body".into(), to_json(body));
                 }
-                o.insert("attributes".into(), Value::Object(attrs_to_json(&e.log.attributes)));
+                o.insert(
+                    "attributes".into(),
+                    Value::Object(attrs_to_json(&e.log.attributes)),
+                );
             }
             RecordBody::Metric(m) => {
                 o.insert("kind".into(), json!("metric"));
@@ -64,9 +83,18 @@ impl Record {
                 o.insert("trace_id".into(), hex_or_null(&s.span.trace_id));
                 o.insert("span_id".into(), hex_or_null(&s.span.span_id));
                 o.insert("parent_span_id".into(), hex_or_null(&s.span.parent_span_id));
-                o.insert("start_time_unix_nano".into(), json!(s.span.start_time_unix_nano.to_string()));
-                o.insert("end_time_unix_nano".into(), json!(s.span.end_time_unix_nano.to_string()));
-                o.insert("attributes".into(), Value::Object(attrs_to_json(&s.span.attributes)));
+                o.insert(
+                    "start_time_unix_nano".into(),
+                    json!(s.span.start_time_unix_nano.to_string()),
+                );
+                o.insert(
+                    "end_time_unix_nano".into(),
+                    json!(s.span.end_time_unix_nano.to_string()),
+                );
+                o.insert(
+                    "attributes".into(),
+                    Value::Object(attrs_to_json(&s.span.attributes)),
+                );
                 let events: Vec<Value> = s
                     .span
                     .events

@@ -63,9 +63,21 @@ mod tests {
 
     #[test]
     fn service_name_wins_then_scope() {
-        assert_eq!(SourceProduct::detect(Some("cowork"), "com.anthropic.claude_code.events"), SourceProduct::Cowork);
-        assert_eq!(SourceProduct::detect(Some("my-renamed"), "com.anthropic.claude_code.events"), SourceProduct::ClaudeCode);
-        assert_eq!(SourceProduct::detect(None, "claude-desktop.events"), SourceProduct::ClaudeDesktop);
-        assert_eq!(SourceProduct::detect(Some("checkout-api"), "io.opentelemetry.http"), SourceProduct::Other);
+        assert_eq!(
+            SourceProduct::detect(Some("cowork"), "com.anthropic.claude_code.events"),
+            SourceProduct::Cowork
+        );
+        assert_eq!(
+            SourceProduct::detect(Some("my-renamed"), "com.anthropic.claude_code.events"),
+            SourceProduct::ClaudeCode
+        );
+        assert_eq!(
+            SourceProduct::detect(None, "claude-desktop.events"),
+            SourceProduct::ClaudeDesktop
+        );
+        assert_eq!(
+            SourceProduct::detect(Some("checkout-api"), "io.opentelemetry.http"),
+            SourceProduct::Other
+        );
     }
 }

@@ -80,12 +80,20 @@ impl ClaudeSpan {
         ClaudeSpan {
             kind: SpanKind::from_name(&span.name),
             prompt_id: a.string("prompt.id"),
-            tool_use_id: a.string("tool_use_id").or_else(|| a.string("gen_ai.tool.call.id")),
-            request_id: a.string("request_id").or_else(|| a.string("gen_ai.response.id")),
+            tool_use_id: a
+                .string("tool_use_id")
+                .or_else(|| a.string("gen_ai.tool.call.id")),
+            request_id: a
+                .string("request_id")
+                .or_else(|| a.string("gen_ai.response.id")),
             tool_name: a.string("tool_name"),
-            model: a.string("model").or_else(|| a.string("gen_ai.request.model")),
+            model: a
+                .string("model")
+                .or_else(|| a.string("gen_ai.request.model")),
             agent_id: a.string("agent_id"),
-            duration_ms: a.f64("duration_ms").or_else(|| a.f64("interaction.duration_ms")),
+            duration_ms: a
+                .f64("duration_ms")
+                .or_else(|| a.f64("interaction.duration_ms")),
             success: a.bool("success"),
             error: span.status.as_ref().is_some_and(|s| s.code == 2),
         }

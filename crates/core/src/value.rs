@@ -167,7 +167,11 @@ pub fn attrs_to_json(kvs: &[KeyValue]) -> serde_json::Map<String, serde_json::Va
     let mut map = serde_json::Map::with_capacity(kvs.len());
     for kv in kvs {
         if !map.contains_key(&kv.key) {
-            let v = kv.value.as_ref().map(to_json).unwrap_or(serde_json::Value::Null);
+            let v = kv
+                .value
+                .as_ref()
+                .map(to_json)
+                .unwrap_or(serde_json::Value::Null);
             map.insert(kv.key.clone(), v);
         }
     }

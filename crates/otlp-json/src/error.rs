@@ -137,6 +137,22 @@ impl DecodeError {
         }
     }
 
+    /// The error for input that is not UTF-8 from byte `offset` on.
+    pub(crate) fn invalid_utf8(bytes: &[u8], offset: usize) -> Self {
+        let before = bytes.get(..offset).unwrap_or(bytes);
+        let line_start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |at| at + 1);
+        Self {
+            kind: DecodeErrorKind::Syntax,
+            line: 1 + before.iter().filter(|&&b| b == b'\n').count(),
+            column: offset - line_start + 1,
+            path: String::new(),
+            message: "invalid UTF-8".to_owned(),
+        }
+    }
+
     /// What kind of problem this is.
     pub fn kind(&self) -> DecodeErrorKind {
         self.kind

@@ -56,7 +56,8 @@ pub(crate) const U32: Int<u32> = Int(PhantomData);
 pub(crate) const I32: Int<i32> = Int(PhantomData);
 
 fn convert<T: IntTarget, E: Error>(value: i128) -> Result<T, E> {
-    T::try_from(value).map_err(|_| E::custom(format_args!("{value} is out of range for {}", T::NAME)))
+    T::try_from(value)
+        .map_err(|_| E::custom(format_args!("{value} is out of range for {}", T::NAME)))
 }
 
 fn integral_f64<T: IntTarget, E: Error>(value: f64) -> Result<T, E> {
@@ -64,17 +65,23 @@ fn integral_f64<T: IntTarget, E: Error>(value: f64) -> Result<T, E> {
         // Exact: integral and well inside i128.
         convert(value as i128)
     } else {
-        Err(E::custom(format_args!("expected an integer ({}), got {value}", T::NAME)))
+        Err(E::custom(format_args!(
+            "expected an integer ({}), got {value}",
+            T::NAME
+        )))
     }
 }
 
 /// Parses a decimal integer string, falling back to an integral float (`"1e3"`, `"2.0"`).
-pub(crate) fn parse_int_str<T: IntTarget, E: Error>(s: &str) -> Result<T, E> {
+fn parse_int_str<T: IntTarget, E: Error>(s: &str) -> Result<T, E> {
     match s.parse::<i128>() {
         Ok(value) => convert(value),
         Err(_) => match s.parse::<f64>() {
             Ok(value) => integral_f64(value),
-            _ => Err(E::custom(format_args!("expected an integer ({}), got string {s:?}", T::NAME))),
+            _ => Err(E::custom(format_args!(
+                "expected an integer ({}), got string {s:?}",
+                T::NAME
+            ))),
         },
     }
 }
@@ -91,7 +98,11 @@ impl<'de, T: IntTarget> Visitor<'de> for Int<T> {
     type Value = T;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "an integer ({}) as a number or a decimal string", T::NAME)
+        write!(
+            f,
+            "an integer ({}) as a number or a decimal string",
+            T::NAME
+        )
     }
 
     fn visit_u64<E: Error>(self, v: u64) -> Result<T, E> {
@@ -143,7 +154,9 @@ impl<'de> Visitor<'de> for F64 {
     type Value = f64;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a double as a number, a numeric string, \"NaN\", \"Infinity\" or \"-Infinity\"")
+        f.write_str(
+            "a double as a number, a numeric string, \"NaN\", \"Infinity\" or \"-Infinity\"",
+        )
     }
 
     fn visit_f64<E: Error>(self, v: f64) -> Result<f64, E> {

@@ -20,7 +20,11 @@ use prost::Message;
 #[test]
 fn decoded_json_equals_protobuf() {
     let pbs = fixtures_ending(".pb");
-    assert!(pbs.len() >= 30, "expected the capture set, found {} .pb files", pbs.len());
+    assert!(
+        pbs.len() >= 30,
+        "expected the capture set, found {} .pb files",
+        pbs.len()
+    );
     for pb_path in &pbs {
         let pb = read(pb_path);
         let json = read(&decoded_sibling(pb_path));
@@ -83,7 +87,10 @@ fn raw_json_captures() -> Vec<std::path::PathBuf> {
         .into_iter()
         .filter(|p| {
             let name = p.file_name().unwrap().to_str().unwrap();
-            !name.ends_with(".decoded.json") && !name.ends_with(".meta.json") && name.contains('-')
+            let signal_file = ["logs-", "metrics-", "traces-"]
+                .iter()
+                .any(|p| name.starts_with(p));
+            signal_file && !name.ends_with(".decoded.json") && !name.ends_with(".meta.json")
         })
         .collect();
     out.extend(fixtures_ending(".json.gz"));
@@ -122,7 +129,10 @@ fn raw_http_json_captures_decode_like_their_decoded_view() {
 #[test]
 fn raw_traces_have_binary_ids_and_the_known_trace_id() {
     let root = common::fixture_root();
-    for path in [root.join("http-json/traces-001.json"), root.join("http-json-gzip/traces-001.json.gz")] {
+    for path in [
+        root.join("http-json/traces-001.json"),
+        root.join("http-json-gzip/traces-001.json.gz"),
+    ] {
         let req = decode_traces(&read(&path)).unwrap();
         let spans: Vec<_> = req
             .resource_spans
@@ -143,13 +153,23 @@ fn raw_traces_have_binary_ids_and_the_known_trace_id() {
     }
     let req = decode_traces(&read(&root.join("http-json/traces-001.json"))).unwrap();
     let first = &req.resource_spans[0].scope_spans[0].spans[0];
-    assert_eq!(hex::encode(&first.trace_id), "07f6c185c9ce47367d3b62a91ef22929");
+    assert_eq!(
+        hex::encode(&first.trace_id),
+        "07f6c185c9ce47367d3b62a91ef22929"
+    );
     assert_eq!(hex::encode(&first.span_id), "2d66436179d1816b");
     assert_eq!(hex::encode(&first.parent_span_id), "c1223868219559a1");
     assert_eq!(first.name, "claude_code.tool.blocked_on_user");
     assert_eq!(first.start_time_unix_nano, 1_795_458_669_662_000_000);
-    let duration = first.attributes.iter().find(|kv| kv.key == "duration_ms").unwrap();
-    assert_eq!(duration.value.as_ref().unwrap().value, Some(Value::IntValue(17)));
+    let duration = first
+        .attributes
+        .iter()
+        .find(|kv| kv.key == "duration_ms")
+        .unwrap();
+    assert_eq!(
+        duration.value.as_ref().unwrap().value,
+        Some(Value::IntValue(17))
+    );
 }
 
 #[test]
@@ -167,9 +187,15 @@ fn raw_logs_take_int_values_as_numbers() {
     assert_eq!(first.time_unix_nano, 1_795_458_669_382_000_000);
     assert_eq!(
         first.body.as_ref().unwrap().value,
-        Some(Value::StringValue("claude_code.managed_settings_resolved".into()))
+        Some(Value::StringValue(
+            "claude_code.managed_settings_resolved".into()
+        ))
     );
-    let seq = first.attributes.iter().find(|kv| kv.key == "event.sequence").unwrap();
+    let seq = first
+        .attributes
+        .iter()
+        .find(|kv| kv.key == "event.sequence")
+        .unwrap();
     assert_eq!(seq.value.as_ref().unwrap().value, Some(Value::IntValue(0)));
     let sources = first
         .attributes
@@ -181,12 +207,22 @@ fn raw_logs_take_int_values_as_numbers() {
         other => panic!("expected an empty arrayValue, got {other:?}"),
     }
     let with_ids: Vec<_> = records.iter().filter(|r| !r.trace_id.is_empty()).collect();
-    assert!(!with_ids.is_empty(), "records inside the interaction carry ids");
+    assert!(
+        !with_ids.is_empty(),
+        "records inside the interaction carry ids"
+    );
     for record in records {
         assert!(record.trace_id.is_empty() || record.trace_id.len() == 16);
         assert!(record.span_id.is_empty() || record.span_id.len() == 8);
-        let seq = record.attributes.iter().find(|kv| kv.key == "event.sequence").unwrap();
-        assert!(matches!(seq.value.as_ref().unwrap().value, Some(Value::IntValue(_))));
+        let seq = record
+            .attributes
+            .iter()
+            .find(|kv| kv.key == "event.sequence")
+            .unwrap();
+        assert!(matches!(
+            seq.value.as_ref().unwrap().value,
+            Some(Value::IntValue(_))
+        ));
     }
 }
 
@@ -200,12 +236,18 @@ fn raw_metrics_take_integral_as_double() {
         .flat_map(|r| &r.scope_metrics)
         .flat_map(|s| &s.metrics)
         .collect();
-    let session = metrics.iter().find(|m| m.name == "claude_code.session.count").unwrap();
+    let session = metrics
+        .iter()
+        .find(|m| m.name == "claude_code.session.count")
+        .unwrap();
     match &session.data {
         Some(metric::Data::Sum(sum)) => {
             assert_eq!(sum.aggregation_temporality, 1, "DELTA");
             assert!(sum.is_monotonic);
-            assert_eq!(sum.data_points[0].value, Some(number_data_point::Value::AsDouble(1.0)));
+            assert_eq!(
+                sum.data_points[0].value,
+                Some(number_data_point::Value::AsDouble(1.0))
+            );
         }
         other => panic!("expected a Sum, got {other:?}"),
     }

@@ -59,7 +59,10 @@ fn digest(b: &[u8]) -> [u8; 32] {
 impl Authenticator {
     /// Accepts every request (no tokens configured).
     pub fn open() -> Authenticator {
-        Authenticator { header: http::header::AUTHORIZATION, tokens: Arc::new(Vec::new()) }
+        Authenticator {
+            header: http::header::AUTHORIZATION,
+            tokens: Arc::new(Vec::new()),
+        }
     }
 
     /// Requires one of `tokens` in `header` (`authorization` takes `Bearer <token>`;
@@ -67,9 +70,17 @@ impl Authenticator {
     pub fn new(header: http::HeaderName, tokens: &[TokenEntry]) -> Authenticator {
         let tokens = tokens
             .iter()
-            .map(|t| (digest(t.token.as_bytes()), t.tenant.as_deref().map(Arc::from)))
+            .map(|t| {
+                (
+                    digest(t.token.as_bytes()),
+                    t.tenant.as_deref().map(Arc::from),
+                )
+            })
             .collect();
-        Authenticator { header, tokens: Arc::new(tokens) }
+        Authenticator {
+            header,
+            tokens: Arc::new(tokens),
+        }
     }
 
     /// Whether any token is required.
@@ -95,7 +106,9 @@ impl Authenticator {
             }
         }
         found
-            .map(|tenant| Authenticated { tenant: tenant.clone() })
+            .map(|tenant| Authenticated {
+                tenant: tenant.clone(),
+            })
             .ok_or(crate::ReceiveError::Unauthenticated)
     }
 
@@ -105,7 +118,9 @@ impl Authenticator {
         }
         let value = value.trim_ascii();
         let (scheme, rest) = value.split_at_checked(7)?;
-        scheme.eq_ignore_ascii_case(b"bearer ").then(|| rest.trim_ascii())
+        scheme
+            .eq_ignore_ascii_case(b"bearer ")
+            .then(|| rest.trim_ascii())
     }
 }
 
@@ -116,7 +131,10 @@ mod tests {
 
     fn headers(k: &str, v: &str) -> http::HeaderMap {
         let mut h = http::HeaderMap::new();
-        h.insert(http::HeaderName::from_bytes(k.as_bytes()).unwrap(), v.parse().unwrap());
+        h.insert(
+            http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+            v.parse().unwrap(),
+        );
         h
     }
 
@@ -124,17 +142,27 @@ mod tests {
         Authenticator::new(
             http::header::AUTHORIZATION,
             &[
-                TokenEntry { token: "alpha-token".into(), tenant: Some("team-a".into()) },
-                TokenEntry { token: "beta-token".into(), tenant: None },
+                TokenEntry {
+                    token: "alpha-token".into(),
+                    tenant: Some("team-a".into()),
+                },
+                TokenEntry {
+                    token: "beta-token".into(),
+                    tenant: None,
+                },
             ],
         )
     }
 
     #[test]
     fn bearer_token_maps_to_its_tenant() {
-        let a = auth().check(&headers("authorization", "Bearer alpha-token")).unwrap();
+        let a = auth()
+            .check(&headers("authorization", "Bearer alpha-token"))
+            .unwrap();
         assert_eq!(a.tenant.as_deref(), Some("team-a"));
-        let b = auth().check(&headers("Authorization", "bearer   beta-token ")).unwrap();
+        let b = auth()
+            .check(&headers("Authorization", "bearer   beta-token "))
+            .unwrap();
         assert_eq!(b.tenant, None);
     }
 
@@ -155,9 +183,18 @@ mod tests {
     fn custom_header_carries_the_bare_token() {
         let a = Authenticator::new(
             http::HeaderName::from_static("x-cairn-token"),
-            &[TokenEntry { token: "t1".into(), tenant: Some("cowork".into()) }],
+            &[TokenEntry {
+                token: "t1".into(),
+                tenant: Some("cowork".into()),
+            }],
         );
-        assert_eq!(a.check(&headers("x-cairn-token", "t1")).unwrap().tenant.as_deref(), Some("cowork"));
+        assert_eq!(
+            a.check(&headers("x-cairn-token", "t1"))
+                .unwrap()
+                .tenant
+                .as_deref(),
+            Some("cowork")
+        );
         assert!(a.check(&headers("authorization", "Bearer t1")).is_err());
     }
 

@@ -23,7 +23,10 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_body_bytes: 16 * 1024 * 1024, body_timeout: Duration::from_secs(30) }
+        Limits {
+            max_body_bytes: 16 * 1024 * 1024,
+            body_timeout: Duration::from_secs(30),
+        }
     }
 }
 
@@ -38,8 +41,12 @@ where
         Err(_) => Err(ReceiveError::Timeout(limits.body_timeout)),
         Ok(Ok(collected)) => Ok(collected.to_bytes()),
         Ok(Err(e)) => {
-            if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
-                Err(ReceiveError::TooLarge { limit: limits.max_body_bytes })
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                Err(ReceiveError::TooLarge {
+                    limit: limits.max_body_bytes,
+                })
             } else {
                 Err(ReceiveError::Malformed(format!("reading body: {e}")))
             }
@@ -59,7 +66,9 @@ pub enum Encoding {
 impl Encoding {
     /// Parses a `Content-Encoding` header value (absent = identity).
     pub fn parse(value: Option<&[u8]>) -> Result<Encoding, ReceiveError> {
-        let Some(v) = value else { return Ok(Encoding::Identity) };
+        let Some(v) = value else {
+            return Ok(Encoding::Identity);
+        };
         let v = v.trim_ascii();
         if v.is_empty() || v.eq_ignore_ascii_case(b"identity") {
             Ok(Encoding::Identity)
@@ -120,7 +129,10 @@ mod tests {
         // 64 MiB of zeros compresses to ~64 KiB; the limit is 1 MiB.
         let bomb = gz(&vec![0u8; 64 * 1024 * 1024]);
         assert!(bomb.len() < 100 * 1024);
-        assert_eq!(gunzip(&bomb, 1024 * 1024), Err(ReceiveError::TooLarge { limit: 1024 * 1024 }));
+        assert_eq!(
+            gunzip(&bomb, 1024 * 1024),
+            Err(ReceiveError::TooLarge { limit: 1024 * 1024 })
+        );
     }
 
     #[test]
@@ -128,23 +140,43 @@ mod tests {
         let mut data = gz(b"some payload that is long enough to corrupt");
         let n = data.len();
         data[n / 2] ^= 0xff;
-        assert!(matches!(gunzip(&data, 1 << 20), Err(ReceiveError::Malformed(_))));
-        assert!(matches!(gunzip(b"not gzip at all", 1 << 20), Err(ReceiveError::Malformed(_))));
+        assert!(matches!(
+            gunzip(&data, 1 << 20),
+            Err(ReceiveError::Malformed(_))
+        ));
+        assert!(matches!(
+            gunzip(b"not gzip at all", 1 << 20),
+            Err(ReceiveError::Malformed(_))
+        ));
     }
 
     #[test]
     fn encodings_parse() {
         assert_eq!(Encoding::parse(None).unwrap(), Encoding::Identity);
         assert_eq!(Encoding::parse(Some(b"GZIP")).unwrap(), Encoding::Gzip);
-        assert!(matches!(Encoding::parse(Some(b"br")), Err(ReceiveError::UnsupportedMediaType(_))));
+        assert!(matches!(
+            Encoding::parse(Some(b"br")),
+            Err(ReceiveError::UnsupportedMediaType(_))
+        ));
     }
 
     #[tokio::test]
     async fn collect_enforces_the_size_limit() {
-        let limits = Limits { max_body_bytes: 10, body_timeout: Duration::from_secs(5) };
-        let ok = collect(http_body_util::Full::new(Bytes::from_static(b"0123456789")), limits).await;
+        let limits = Limits {
+            max_body_bytes: 10,
+            body_timeout: Duration::from_secs(5),
+        };
+        let ok = collect(
+            http_body_util::Full::new(Bytes::from_static(b"0123456789")),
+            limits,
+        )
+        .await;
         assert_eq!(ok.unwrap().len(), 10);
-        let big = collect(http_body_util::Full::new(Bytes::from_static(b"0123456789x")), limits).await;
+        let big = collect(
+            http_body_util::Full::new(Bytes::from_static(b"0123456789x")),
+            limits,
+        )
+        .await;
         assert_eq!(big, Err(ReceiveError::TooLarge { limit: 10 }));
     }
 }

@@ -21,7 +21,10 @@ use cairn_core::{
 use futures::future::BoxFuture;
 use tonic::{
     Status,
-    codec::{Codec, CompressionEncoding, DecodeBuf, Decoder, EncodeBuf, Encoder, EnabledCompressionEncodings},
+    codec::{
+        Codec, CompressionEncoding, DecodeBuf, Decoder, EnabledCompressionEncodings, EncodeBuf,
+        Encoder,
+    },
     server::{Grpc, UnaryService},
 };
 
@@ -49,7 +52,9 @@ pub fn status_of(e: &ReceiveError) -> Status {
         ReceiveError::UnsupportedMediaType(m) => Status::invalid_argument(m.clone()),
         ReceiveError::TooLarge { .. } => Status::resource_exhausted(e.to_string()),
         ReceiveError::Timeout(_) => Status::deadline_exceeded(e.to_string()),
-        ReceiveError::Overloaded { .. } | ReceiveError::Unavailable(_) => Status::unavailable(e.to_string()),
+        ReceiveError::Overloaded { .. } | ReceiveError::Unavailable(_) => {
+            Status::unavailable(e.to_string())
+        }
     }
 }
 
@@ -87,7 +92,8 @@ impl<R: prost::Message> Encoder for ProstEncoder<R> {
     type Item = R;
     type Error = Status;
     fn encode(&mut self, item: R, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
-        item.encode(dst).map_err(|e| Status::internal(format!("encoding response: {e}")))
+        item.encode(dst)
+            .map_err(|e| Status::internal(format!("encoding response: {e}")))
     }
 }
 
@@ -107,13 +113,23 @@ impl<R: ExportResponse> UnaryService<Bytes> for Export<R> {
         let (signal, tenant) = (self.signal, self.tenant.take());
         Box::pin(async move {
             let body = request.into_inner();
-            match receiver.export(signal, Protocol::Grpc, Format::Protobuf, tenant, body).await {
+            match receiver
+                .export(signal, Protocol::Grpc, Format::Protobuf, tenant, body)
+                .await
+            {
                 Ok(accepted) => {
-                    receiver.stats.accepted(signal, Protocol::Grpc, accepted.records, accepted.rejected.count);
+                    receiver.stats.accepted(
+                        signal,
+                        Protocol::Grpc,
+                        accepted.records,
+                        accepted.rejected.count,
+                    );
                     Ok(tonic::Response::new(R::from_accepted(&accepted)))
                 }
                 Err(e) => {
-                    receiver.stats.refused(Some(signal), Protocol::Grpc.as_str(), e.reason());
+                    receiver
+                        .stats
+                        .refused(Some(signal), Protocol::Grpc.as_str(), e.reason());
                     Err(status_of(&e))
                 }
             }
@@ -134,8 +150,14 @@ impl OtlpGrpcService {
     }
 }
 
-fn refusal(receiver: &Receiver, signal: Option<Signal>, e: &ReceiveError) -> http::Response<tonic::body::Body> {
-    receiver.stats.refused(signal, Protocol::Grpc.as_str(), e.reason());
+fn refusal(
+    receiver: &Receiver,
+    signal: Option<Signal>,
+    e: &ReceiveError,
+) -> http::Response<tonic::body::Body> {
+    receiver
+        .stats
+        .refused(signal, Protocol::Grpc.as_str(), e.reason());
     status_of(e).into_http()
 }
 
@@ -152,6 +174,7 @@ where
         Ok(a) => a.tenant,
         Err(e) => return refusal(&receiver, Some(signal), &e),
     };
+    let _inflight = receiver.stats.enter();
     let (parts, body) = req.into_parts();
     let mut limits = receiver.limits;
     limits.max_body_bytes = limits.max_body_bytes.saturating_add(FRAME_HEADER);
@@ -166,14 +189,24 @@ where
     let mut grpc = Grpc::new(RawCodec::<R>(PhantomData))
         .apply_compression_config(accept, EnabledCompressionEncodings::default())
         .apply_max_message_size_config(Some(receiver.limits.max_body_bytes), None);
-    let svc = Export::<R> { receiver: Arc::clone(&receiver), signal, tenant, _response: PhantomData };
+    let svc = Export::<R> {
+        receiver: Arc::clone(&receiver),
+        signal,
+        tenant,
+        _response: PhantomData,
+    };
     let mut resp = grpc.unary(svc, req).await;
     // tonic reports a frame longer than the limit as OUT_OF_RANGE; OTLP wants
     // RESOURCE_EXHAUSTED. cairn's own handler never returns OUT_OF_RANGE.
     let headers = resp.headers_mut();
-    if headers.get("grpc-status").is_some_and(|v| v.as_bytes() == b"11") {
+    if headers
+        .get("grpc-status")
+        .is_some_and(|v| v.as_bytes() == b"11")
+    {
         headers.insert("grpc-status", http::HeaderValue::from_static("8"));
-        receiver.stats.refused(Some(signal), Protocol::Grpc.as_str(), "too_large");
+        receiver
+            .stats
+            .refused(Some(signal), Protocol::Grpc.as_str(), "too_large");
     }
     resp
 }
@@ -195,13 +228,21 @@ where
         let receiver = Arc::clone(&self.receiver);
         Box::pin(async move {
             let resp = match req.uri().path() {
-                LOGS_PATH => serve_export::<ExportLogsServiceResponse, B>(receiver, Signal::Logs, req).await,
-                METRICS_PATH => {
-                    serve_export::<ExportMetricsServiceResponse, B>(receiver, Signal::Metrics, req).await
+                LOGS_PATH => {
+                    serve_export::<ExportLogsServiceResponse, B>(receiver, Signal::Logs, req).await
                 }
-                TRACES_PATH => serve_export::<ExportTraceServiceResponse, B>(receiver, Signal::Traces, req).await,
+                METRICS_PATH => {
+                    serve_export::<ExportMetricsServiceResponse, B>(receiver, Signal::Metrics, req)
+                        .await
+                }
+                TRACES_PATH => {
+                    serve_export::<ExportTraceServiceResponse, B>(receiver, Signal::Traces, req)
+                        .await
+                }
                 _ => {
-                    receiver.stats.refused(None, Protocol::Grpc.as_str(), "unimplemented");
+                    receiver
+                        .stats
+                        .refused(None, Protocol::Grpc.as_str(), "unimplemented");
                     Status::unimplemented("unknown service or method").into_http()
                 }
             };

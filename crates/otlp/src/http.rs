@@ -59,13 +59,22 @@ pub fn router(receiver: Arc<Receiver>) -> Router {
 
 async fn not_found(State(r): State<Arc<Receiver>>) -> Response {
     r.stats.refused(None, "http", "not_found");
-    (StatusCode::NOT_FOUND, "not found: OTLP/HTTP paths are /v1/logs, /v1/metrics, /v1/traces\n").into_response()
+    (
+        StatusCode::NOT_FOUND,
+        "not found: OTLP/HTTP paths are /v1/logs, /v1/metrics, /v1/traces\n",
+    )
+        .into_response()
 }
 
 async fn method_not_allowed(State(r): State<Arc<Receiver>>) -> Response {
     r.stats.refused(None, "http", "method_not_allowed");
-    let mut resp = (StatusCode::METHOD_NOT_ALLOWED, "method not allowed: use POST\n").into_response();
-    resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+    let mut resp = (
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method not allowed: use POST\n",
+    )
+        .into_response();
+    resp.headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("POST"));
     resp
 }
 
@@ -83,7 +92,10 @@ async fn export_traces(State(r): State<Arc<Receiver>>, req: axum::extract::Reque
 
 /// Parses `Content-Type`, ignoring parameters such as `charset`.
 fn format_of(headers: &http::HeaderMap) -> Result<Format, ReceiveError> {
-    let raw = headers.get(header::CONTENT_TYPE).map(|v| v.as_bytes()).unwrap_or(b"");
+    let raw = headers
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.as_bytes())
+        .unwrap_or(b"");
     let essence = raw.split(|b| *b == b';').next().unwrap_or(b"").trim_ascii();
     if essence.eq_ignore_ascii_case(PROTOBUF.as_bytes()) {
         Ok(Format::Protobuf)
@@ -104,10 +116,18 @@ fn protocol_of(format: Format) -> Protocol {
     }
 }
 
-async fn export<R: ExportResponse>(receiver: Arc<Receiver>, signal: Signal, req: axum::extract::Request) -> Response {
+async fn export<R: ExportResponse>(
+    receiver: Arc<Receiver>,
+    signal: Signal,
+    req: axum::extract::Request,
+) -> Response {
     // Auth first: an unauthenticated client learns nothing, not even which
     // content types are taken.
-    let format = match receiver.auth.check(req.headers()).and_then(|_| format_of(req.headers())) {
+    let format = match receiver
+        .auth
+        .check(req.headers())
+        .and_then(|_| format_of(req.headers()))
+    {
         Ok(f) => f,
         Err(e) => {
             receiver.stats.refused(Some(signal), "http", e.reason());
@@ -115,10 +135,13 @@ async fn export<R: ExportResponse>(receiver: Arc<Receiver>, signal: Signal, req:
         }
     };
     let protocol = protocol_of(format);
+    let _inflight = receiver.stats.enter();
     match receive::<R>(&receiver, signal, format, req).await {
         Ok(resp) => resp,
         Err(e) => {
-            receiver.stats.refused(Some(signal), protocol.as_str(), e.reason());
+            receiver
+                .stats
+                .refused(Some(signal), protocol.as_str(), e.reason());
             response_of(&e, Some(format))
         }
     }
@@ -132,7 +155,11 @@ async fn receive<R: ExportResponse>(
 ) -> Result<Response, ReceiveError> {
     let protocol = protocol_of(format);
     let tenant = receiver.auth.check(req.headers())?.tenant;
-    let encoding = Encoding::parse(req.headers().get(header::CONTENT_ENCODING).map(|v| v.as_bytes()))?;
+    let encoding = Encoding::parse(
+        req.headers()
+            .get(header::CONTENT_ENCODING)
+            .map(|v| v.as_bytes()),
+    )?;
     let limit = receiver.limits.max_body_bytes;
     let declared = req
         .headers()
@@ -145,20 +172,35 @@ async fn receive<R: ExportResponse>(
     let wire = body::collect(req.into_body(), receiver.limits).await?;
     receiver.stats.bytes_in(signal, protocol, wire.len());
     let inflated = body::decode(wire, encoding, limit)?;
-    let accepted = receiver.export(signal, protocol, format, tenant, inflated).await?;
-    receiver.stats.accepted(signal, protocol, accepted.records, accepted.rejected.count);
+    let accepted = receiver
+        .export(signal, protocol, format, tenant, inflated)
+        .await?;
+    receiver
+        .stats
+        .accepted(signal, protocol, accepted.records, accepted.rejected.count);
     let response = R::from_accepted(&accepted);
-    Ok(encoded(StatusCode::OK, format, response.encode_to_vec(), || response.to_json()))
+    Ok(encoded(
+        StatusCode::OK,
+        format,
+        response.encode_to_vec(),
+        || response.to_json(),
+    ))
 }
 
-fn encoded(status: StatusCode, format: Format, protobuf: Vec<u8>, json: impl FnOnce() -> Vec<u8>) -> Response {
+fn encoded(
+    status: StatusCode,
+    format: Format,
+    protobuf: Vec<u8>,
+    json: impl FnOnce() -> Vec<u8>,
+) -> Response {
     let (ct, bytes) = match format {
         Format::Protobuf => (PROTOBUF, protobuf),
         Format::Json => (JSON, json()),
     };
     let mut resp = Response::new(Body::from(bytes));
     *resp.status_mut() = status;
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
     resp
 }
 
@@ -172,10 +214,16 @@ pub fn response_of(e: &ReceiveError, format: Option<Format>) -> Response {
         ReceiveError::UnsupportedMediaType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, 3),
         ReceiveError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, 8),
         ReceiveError::Timeout(_) => (StatusCode::REQUEST_TIMEOUT, 4),
-        ReceiveError::Overloaded { .. } | ReceiveError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, 14),
+        ReceiveError::Overloaded { .. } | ReceiveError::Unavailable(_) => {
+            (StatusCode::SERVICE_UNAVAILABLE, 14)
+        }
     };
     let message = e.to_string();
-    let proto = RpcStatus { code, message: message.clone() }.encode_to_vec();
+    let proto = RpcStatus {
+        code,
+        message: message.clone(),
+    }
+    .encode_to_vec();
     let mut resp = encoded(status, format.unwrap_or(Format::Protobuf), proto, || {
         cairn_otlp_json::encode_status(code, &message)
     });

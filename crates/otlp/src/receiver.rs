@@ -17,7 +17,9 @@ use cairn_core::{
         metrics::v1::{
             ExportMetricsPartialSuccess, ExportMetricsServiceRequest, ExportMetricsServiceResponse,
         },
-        trace::v1::{ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse},
+        trace::v1::{
+            ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
+        },
     },
     record::{Batch, Origin, Rejected},
     signal::{Protocol, Signal},
@@ -57,7 +59,10 @@ pub struct Receiver {
 
 impl std::fmt::Debug for Receiver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Receiver").field("auth", &self.auth).field("limits", &self.limits).finish()
+        f.debug_struct("Receiver")
+            .field("auth", &self.auth)
+            .field("limits", &self.limits)
+            .finish()
     }
 }
 
@@ -74,8 +79,18 @@ fn malformed(e: impl std::fmt::Display) -> ReceiveError {
 
 impl Receiver {
     /// Builds a receiver that hands batches to `ingest`.
-    pub fn new(ingest: Arc<dyn Ingest>, auth: Authenticator, limits: Limits, stats: ReceiverStats) -> Receiver {
-        Receiver { ingest, auth, limits, stats }
+    pub fn new(
+        ingest: Arc<dyn Ingest>,
+        auth: Authenticator,
+        limits: Limits,
+        stats: ReceiverStats,
+    ) -> Receiver {
+        Receiver {
+            ingest,
+            auth,
+            limits,
+            stats,
+        }
     }
 
     /// Decodes, types and submits one export request's (inflated) body.
@@ -87,7 +102,12 @@ impl Receiver {
         tenant: Option<Arc<str>>,
         body: Bytes,
     ) -> Result<Accepted, ReceiveError> {
-        let origin = Origin { signal, protocol, tenant, received_unix_nano: now_unix_nano() };
+        let origin = Origin {
+            signal,
+            protocol,
+            tenant,
+            received_unix_nano: now_unix_nano(),
+        };
         let (batch, rejected) = decode(signal, format, &body, origin)?;
         let records = batch.records.len() as u64;
         if records > 0 {
@@ -98,26 +118,37 @@ impl Receiver {
 }
 
 /// Decodes a body of `signal` in `format` and types it.
-pub fn decode(signal: Signal, format: Format, body: &[u8], origin: Origin) -> Result<(Batch, Rejected), ReceiveError> {
+pub fn decode(
+    signal: Signal,
+    format: Format,
+    body: &[u8],
+    origin: Origin,
+) -> Result<(Batch, Rejected), ReceiveError> {
     Ok(match (signal, format) {
-        (Signal::Logs, Format::Protobuf) => {
-            Batch::from_logs(origin, ExportLogsServiceRequest::decode(body).map_err(malformed)?)
-        }
-        (Signal::Logs, Format::Json) => {
-            Batch::from_logs(origin, cairn_otlp_json::decode_logs(body).map_err(malformed)?)
-        }
-        (Signal::Metrics, Format::Protobuf) => {
-            Batch::from_metrics(origin, ExportMetricsServiceRequest::decode(body).map_err(malformed)?)
-        }
-        (Signal::Metrics, Format::Json) => {
-            Batch::from_metrics(origin, cairn_otlp_json::decode_metrics(body).map_err(malformed)?)
-        }
-        (Signal::Traces, Format::Protobuf) => {
-            Batch::from_traces(origin, ExportTraceServiceRequest::decode(body).map_err(malformed)?)
-        }
-        (Signal::Traces, Format::Json) => {
-            Batch::from_traces(origin, cairn_otlp_json::decode_traces(body).map_err(malformed)?)
-        }
+        (Signal::Logs, Format::Protobuf) => Batch::from_logs(
+            origin,
+            ExportLogsServiceRequest::decode(body).map_err(malformed)?,
+        ),
+        (Signal::Logs, Format::Json) => Batch::from_logs(
+            origin,
+            cairn_otlp_json::decode_logs(body).map_err(malformed)?,
+        ),
+        (Signal::Metrics, Format::Protobuf) => Batch::from_metrics(
+            origin,
+            ExportMetricsServiceRequest::decode(body).map_err(malformed)?,
+        ),
+        (Signal::Metrics, Format::Json) => Batch::from_metrics(
+            origin,
+            cairn_otlp_json::decode_metrics(body).map_err(malformed)?,
+        ),
+        (Signal::Traces, Format::Protobuf) => Batch::from_traces(
+            origin,
+            ExportTraceServiceRequest::decode(body).map_err(malformed)?,
+        ),
+        (Signal::Traces, Format::Json) => Batch::from_traces(
+            origin,
+            cairn_otlp_json::decode_traces(body).map_err(malformed)?,
+        ),
     })
 }
 
@@ -131,8 +162,12 @@ pub trait ExportResponse: Message + Default + Send + 'static {
 }
 
 fn rejected_count(a: &Accepted) -> Option<(i64, String)> {
-    (a.rejected.count > 0)
-        .then(|| (i64::try_from(a.rejected.count).unwrap_or(i64::MAX), a.rejected.message.clone()))
+    (a.rejected.count > 0).then(|| {
+        (
+            i64::try_from(a.rejected.count).unwrap_or(i64::MAX),
+            a.rejected.message.clone(),
+        )
+    })
 }
 
 impl ExportResponse for ExportLogsServiceResponse {

@@ -7,7 +7,7 @@
 use cairn_core::signal::{Protocol, Signal};
 use prometheus_client::{
     encoding::EncodeLabelSet,
-    metrics::{counter::Counter, family::Family},
+    metrics::{counter::Counter, family::Family, gauge::Gauge},
     registry::Registry,
 };
 
@@ -51,30 +51,83 @@ pub struct ReceiverStats {
     pub rejections: Family<ReasonLabels, Counter>,
     /// Bytes received on the wire (before inflation).
     pub bytes: Family<WireLabels, Counter>,
+    /// Authenticated requests being received or processed right now.
+    pub inflight: Gauge,
+}
+
+/// Decrements the in-flight gauge when dropped.
+#[derive(Debug)]
+pub struct InflightGuard(Gauge);
+
+impl Drop for InflightGuard {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
 }
 
 impl ReceiverStats {
     /// Registers the counters under `registry`.
     pub fn register(&self, registry: &mut Registry) {
-        registry.register("cairn_receiver_requests", "OTLP export requests by outcome", self.requests.clone());
-        registry.register("cairn_receiver_records", "Records received by outcome", self.records.clone());
-        registry.register("cairn_receiver_rejections", "Refused requests by reason", self.rejections.clone());
-        registry.register("cairn_receiver_bytes", "Request bytes received on the wire", self.bytes.clone());
+        registry.register(
+            "cairn_receiver_requests",
+            "OTLP export requests by outcome",
+            self.requests.clone(),
+        );
+        registry.register(
+            "cairn_receiver_records",
+            "Records received by outcome",
+            self.records.clone(),
+        );
+        registry.register(
+            "cairn_receiver_rejections",
+            "Refused requests by reason",
+            self.rejections.clone(),
+        );
+        registry.register(
+            "cairn_receiver_bytes",
+            "Request bytes received on the wire",
+            self.bytes.clone(),
+        );
+        registry.register(
+            "cairn_receiver_inflight_requests",
+            "Authenticated requests in progress",
+            self.inflight.clone(),
+        );
+    }
+
+    /// Marks a request in progress until the guard drops.
+    pub fn enter(&self) -> InflightGuard {
+        self.inflight.inc();
+        InflightGuard(self.inflight.clone())
     }
 
     /// Counts a request's wire bytes.
     pub fn bytes_in(&self, signal: Signal, protocol: Protocol, n: usize) {
         self.bytes
-            .get_or_create(&WireLabels { signal: signal.as_str(), protocol: protocol.as_str() })
+            .get_or_create(&WireLabels {
+                signal: signal.as_str(),
+                protocol: protocol.as_str(),
+            })
             .inc_by(n as u64);
     }
 
     /// Counts (and logs, in one short line) an accepted request with its
     /// accepted and rejected records.
     pub fn accepted(&self, signal: Signal, protocol: Protocol, records: u64, rejected: u64) {
-        let l = |outcome| OutcomeLabels { signal: signal.as_str(), protocol: protocol.as_str(), outcome };
+        let l = |outcome| OutcomeLabels {
+            signal: signal.as_str(),
+            protocol: protocol.as_str(),
+            outcome,
+        };
         let outcome = if rejected > 0 { "partial" } else { "accepted" };
-        tracing::info!(signal = signal.as_str(), protocol = protocol.as_str(), records, rejected, outcome, "export");
+        tracing::info!(
+            signal = signal.as_str(),
+            protocol = protocol.as_str(),
+            records,
+            rejected,
+            outcome,
+            "export"
+        );
         self.requests.get_or_create(&l(outcome)).inc();
         self.records.get_or_create(&l("accepted")).inc_by(records);
         if rejected > 0 {
@@ -84,11 +137,22 @@ impl ReceiverStats {
 
     /// Counts (and logs, in one short line) a refused request.
     pub fn refused(&self, signal: Option<Signal>, protocol: &'static str, reason: &'static str) {
-        self.rejections.get_or_create(&ReasonLabels { protocol, reason }).inc();
-        tracing::info!(signal = signal.map(Signal::as_str).unwrap_or("-"), protocol, reason, "export refused");
+        self.rejections
+            .get_or_create(&ReasonLabels { protocol, reason })
+            .inc();
+        tracing::info!(
+            signal = signal.map(Signal::as_str).unwrap_or("-"),
+            protocol,
+            reason,
+            "export refused"
+        );
         if let Some(signal) = signal {
             self.requests
-                .get_or_create(&OutcomeLabels { signal: signal.as_str(), protocol, outcome: reason })
+                .get_or_create(&OutcomeLabels {
+                    signal: signal.as_str(),
+                    protocol,
+                    outcome: reason,
+                })
                 .inc();
         }
     }

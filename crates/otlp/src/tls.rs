@@ -34,11 +34,20 @@ pub enum TlsError {
 
 fn certs(path: &PathBuf) -> Result<Vec<CertificateDer<'static>>, TlsError> {
     let certs: Result<Vec<_>, _> = CertificateDer::pem_file_iter(path)
-        .map_err(|e| TlsError::Pem { path: path.clone(), why: e.to_string() })?
+        .map_err(|e| TlsError::Pem {
+            path: path.clone(),
+            why: e.to_string(),
+        })?
         .collect();
-    let certs = certs.map_err(|e| TlsError::Pem { path: path.clone(), why: e.to_string() })?;
+    let certs = certs.map_err(|e| TlsError::Pem {
+        path: path.clone(),
+        why: e.to_string(),
+    })?;
     if certs.is_empty() {
-        return Err(TlsError::Pem { path: path.clone(), why: "no certificate found".into() });
+        return Err(TlsError::Pem {
+            path: path.clone(),
+            why: "no certificate found".into(),
+        });
     }
     Ok(certs)
 }
@@ -47,8 +56,10 @@ fn certs(path: &PathBuf) -> Result<Vec<CertificateDer<'static>>, TlsError> {
 pub fn server_config(files: &TlsFiles, alpn: &[&[u8]]) -> Result<Arc<ServerConfig>, TlsError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let chain = certs(&files.cert)?;
-    let key = PrivateKeyDer::from_pem_file(&files.key)
-        .map_err(|e| TlsError::Pem { path: files.key.clone(), why: e.to_string() })?;
+    let key = PrivateKeyDer::from_pem_file(&files.key).map_err(|e| TlsError::Pem {
+        path: files.key.clone(),
+        why: e.to_string(),
+    })?;
     let builder = ServerConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
         .map_err(|e| TlsError::Rustls(e.to_string()))?;
@@ -65,7 +76,9 @@ pub fn server_config(files: &TlsFiles, alpn: &[&[u8]]) -> Result<Arc<ServerConfi
             builder.with_client_cert_verifier(verifier)
         }
     };
-    let mut config = builder.with_single_cert(chain, key).map_err(|e| TlsError::Rustls(e.to_string()))?;
+    let mut config = builder
+        .with_single_cert(chain, key)
+        .map_err(|e| TlsError::Rustls(e.to_string()))?;
     config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     Ok(Arc::new(config))
 }

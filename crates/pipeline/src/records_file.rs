@@ -30,13 +30,19 @@ pub struct RecordsFile {
 
 impl std::fmt::Debug for RecordsFile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RecordsFile").field("dir", &self.dir).field("seq", &self.seq).finish()
+        f.debug_struct("RecordsFile")
+            .field("dir", &self.dir)
+            .field("seq", &self.seq)
+            .finish()
     }
 }
 
 fn open(dir: &Path, stem: &str, seq: u32) -> std::io::Result<BufWriter<File>> {
     let path = dir.join(format!("{stem}-{seq}.jsonl"));
-    let file = OpenOptions::new().create_new(true).append(true).open(path)?;
+    let file = OpenOptions::new()
+        .create_new(true)
+        .append(true)
+        .open(path)?;
     Ok(BufWriter::with_capacity(256 * 1024, file))
 }
 
@@ -45,10 +51,21 @@ impl RecordsFile {
     pub fn create(data_dir: &Path, max_file_bytes: u64) -> std::io::Result<RecordsFile> {
         let dir = data_dir.join("records");
         fs::create_dir_all(&dir)?;
-        let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let secs = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
         let stem = format!("records-{secs}-{}", std::process::id());
         let file = open(&dir, &stem, 0)?;
-        Ok(RecordsFile { dir, max_file_bytes, stem, seq: 0, written: 0, file, line: Vec::with_capacity(4096) })
+        Ok(RecordsFile {
+            dir,
+            max_file_bytes,
+            stem,
+            seq: 0,
+            written: 0,
+            file,
+            line: Vec::with_capacity(4096),
+        })
     }
 
     /// The directory files are written to.

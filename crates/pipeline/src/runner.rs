@@ -39,7 +39,11 @@ pub struct PipelineConfig {
 
 impl Default for PipelineConfig {
     fn default() -> Self {
-        PipelineConfig { queue_batches: 1024, retry_after: Duration::from_secs(1), max_group: 256 }
+        PipelineConfig {
+            queue_batches: 1024,
+            retry_after: Duration::from_secs(1),
+            max_group: 256,
+        }
     }
 }
 
@@ -53,13 +57,18 @@ pub struct Pipeline {
 
 impl std::fmt::Debug for Pipeline {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pipeline").field("closed", &self.closed.load(Ordering::Relaxed)).finish()
+        f.debug_struct("Pipeline")
+            .field("closed", &self.closed.load(Ordering::Relaxed))
+            .finish()
     }
 }
 
 impl Pipeline {
     /// Starts the writer thread over `output`.
-    pub fn start(config: PipelineConfig, output: Box<dyn Output>) -> std::io::Result<Arc<Pipeline>> {
+    pub fn start(
+        config: PipelineConfig,
+        output: Box<dyn Output>,
+    ) -> std::io::Result<Arc<Pipeline>> {
         let (tx, rx) = mpsc::channel(config.queue_batches.max(1));
         let max_group = config.max_group.max(1);
         let writer = std::thread::Builder::new()
@@ -104,7 +113,9 @@ impl Ingest for Pipeline {
             match tx.try_send((batch, reply)) {
                 Ok(()) => {}
                 Err(mpsc::error::TrySendError::Full(_)) => {
-                    return Err(SubmitError::Overloaded { retry_after: self.retry_after });
+                    return Err(SubmitError::Overloaded {
+                        retry_after: self.retry_after,
+                    });
                 }
                 Err(mpsc::error::TrySendError::Closed(_)) => return Err(SubmitError::ShuttingDown),
             }
@@ -114,7 +125,11 @@ impl Ingest for Pipeline {
     }
 }
 
-fn write_loop(mut rx: mpsc::Receiver<(Batch, Reply)>, mut output: Box<dyn Output>, max_group: usize) {
+fn write_loop(
+    mut rx: mpsc::Receiver<(Batch, Reply)>,
+    mut output: Box<dyn Output>,
+    max_group: usize,
+) {
     let mut group: Vec<(Batch, Reply)> = Vec::with_capacity(max_group);
     while let Some(first) = rx.blocking_recv() {
         group.push(first);
@@ -155,7 +170,12 @@ mod tests {
 
     fn batch() -> Batch {
         Batch {
-            origin: Origin { signal: Signal::Logs, protocol: Protocol::Grpc, tenant: None, received_unix_nano: 0 },
+            origin: Origin {
+                signal: Signal::Logs,
+                protocol: Protocol::Grpc,
+                tenant: None,
+                received_unix_nano: 0,
+            },
             records: Vec::new(),
         }
     }
@@ -190,8 +210,15 @@ mod tests {
         let open = Arc::new(std::sync::Barrier::new(2));
         let writes = Arc::new(AtomicUsize::new(0));
         let p = Pipeline::start(
-            PipelineConfig { queue_batches: 1, retry_after: Duration::from_secs(3), max_group: 1 },
-            Box::new(Gate { open: Arc::clone(&open), writes: Arc::clone(&writes) }),
+            PipelineConfig {
+                queue_batches: 1,
+                retry_after: Duration::from_secs(3),
+                max_group: 1,
+            },
+            Box::new(Gate {
+                open: Arc::clone(&open),
+                writes: Arc::clone(&writes),
+            }),
         )
         .unwrap();
         // First batch: taken by the writer, which then blocks in flush.
@@ -216,7 +243,12 @@ mod tests {
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        assert_eq!(third, Err(SubmitError::Overloaded { retry_after: Duration::from_secs(3) }));
+        assert_eq!(
+            third,
+            Err(SubmitError::Overloaded {
+                retry_after: Duration::from_secs(3)
+            })
+        );
         let opener = std::thread::spawn(move || {
             open.wait();
             open.wait();
@@ -231,7 +263,10 @@ mod tests {
     #[tokio::test]
     async fn write_errors_are_not_acknowledged() {
         let p = Pipeline::start(PipelineConfig::default(), Box::new(Failing)).unwrap();
-        assert!(matches!(p.submit(batch()).await, Err(SubmitError::Storage(_))));
+        assert!(matches!(
+            p.submit(batch()).await,
+            Err(SubmitError::Storage(_))
+        ));
         p.close();
     }
 }

@@ -157,7 +157,9 @@ fn default_queue() -> usize {
 
 impl Default for QueueSection {
     fn default() -> Self {
-        QueueSection { batches: default_queue() }
+        QueueSection {
+            batches: default_queue(),
+        }
     }
 }
 
@@ -182,7 +184,10 @@ fn default_file_bytes() -> u64 {
 
 impl Default for RecordsSection {
     fn default() -> Self {
-        RecordsSection { enabled: true, max_file_bytes: default_file_bytes() }
+        RecordsSection {
+            enabled: true,
+            max_file_bytes: default_file_bytes(),
+        }
     }
 }
 
@@ -204,7 +209,10 @@ fn default_level() -> String {
 
 impl Default for LogSection {
     fn default() -> Self {
-        LogSection { level: default_level(), format: LogFormat::Text }
+        LogSection {
+            level: default_level(),
+            format: LogFormat::Text,
+        }
     }
 }
 
@@ -245,7 +253,10 @@ pub struct Source {
 impl Source {
     /// The embedded default.
     pub fn embedded() -> Source {
-        Source { name: "<embedded default>".into(), text: DEFAULT_TOML.into() }
+        Source {
+            name: "<embedded default>".into(),
+            text: DEFAULT_TOML.into(),
+        }
     }
 
     /// Reads a file.
@@ -256,7 +267,10 @@ impl Source {
             key: "-".into(),
             message: format!("cannot read: {e}"),
         })?;
-        Ok(Source { name: path.display().to_string(), text })
+        Ok(Source {
+            name: path.display().to_string(),
+            text,
+        })
     }
 
     /// The 1-based line of a byte offset (0 for an empty span: not in the file).
@@ -265,21 +279,44 @@ impl Source {
             return 0;
         }
         let end = span.start.min(self.text.len());
-        self.text.as_bytes()[..end].iter().filter(|b| **b == b'\n').count() + 1
+        self.text.as_bytes()[..end]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+            + 1
     }
 
     /// An error at `span` for `key`.
-    pub fn error(&self, span: std::ops::Range<usize>, key: &str, message: impl Into<String>) -> ConfigError {
-        ConfigError { file: self.name.clone(), line: self.line_of(span), key: key.into(), message: message.into() }
+    pub fn error(
+        &self,
+        span: std::ops::Range<usize>,
+        key: &str,
+        message: impl Into<String>,
+    ) -> ConfigError {
+        ConfigError {
+            file: self.name.clone(),
+            line: self.line_of(span),
+            key: key.into(),
+            message: message.into(),
+        }
     }
 
     /// Parses the text strictly.
     pub fn parse(&self) -> Result<ConfigFile, ConfigError> {
         toml::from_str::<ConfigFile>(&self.text).map_err(|e| {
             let span = e.span().unwrap_or(0..0);
-            let line = if e.span().is_some() { self.line_of(span.clone()) } else { 0 };
+            let line = if e.span().is_some() {
+                self.line_of(span.clone())
+            } else {
+                0
+            };
             let key = key_at(&self.text, span.start).unwrap_or_else(|| "-".into());
-            ConfigError { file: self.name.clone(), line, key, message: e.message().trim().to_owned() }
+            ConfigError {
+                file: self.name.clone(),
+                line,
+                key,
+                message: e.message().trim().to_owned(),
+            }
         })
     }
 }
@@ -290,7 +327,11 @@ fn key_at(text: &str, offset: usize) -> Option<String> {
     let before = text.get(..offset.min(text.len()))?;
     let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
     let line = text.get(line_start..)?.lines().next().unwrap_or("");
-    let key = line.split('=').next().map(str::trim).filter(|k| !k.is_empty() && !k.starts_with('['));
+    let key = line
+        .split('=')
+        .next()
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && !k.starts_with('['));
     let table = before
         .lines()
         .rev()

@@ -75,25 +75,58 @@ pub struct Plan {
     pub log: LogSection,
 }
 
-fn addr(source: &Source, key: &str, value: &Spanned<String>, flag: Option<&String>) -> Result<SocketAddr, ConfigError> {
+fn addr(
+    source: &Source,
+    key: &str,
+    value: &Spanned<String>,
+    flag: Option<&String>,
+) -> Result<SocketAddr, ConfigError> {
     let (text, span, shown_key) = match flag {
-        Some(f) => (f.as_str(), 0..0, format!("--{}", key.trim_start_matches("server.").replace('_', "-"))),
+        Some(f) => (
+            f.as_str(),
+            0..0,
+            format!("--{}", key.trim_start_matches("server.").replace('_', "-")),
+        ),
         None => (value.get_ref().as_str(), value.span(), key.to_owned()),
     };
-    text.parse::<SocketAddr>()
-        .map_err(|e| source.error(span, &shown_key, format!("{text:?} is not an address like 127.0.0.1:4317 ({e})")))
+    text.parse::<SocketAddr>().map_err(|e| {
+        source.error(
+            span,
+            &shown_key,
+            format!("{text:?} is not an address like 127.0.0.1:4317 ({e})"),
+        )
+    })
 }
 
-fn token(source: &Source, index: usize, t: &Spanned<TokenSection>) -> Result<TokenPlan, ConfigError> {
+fn token(
+    source: &Source,
+    index: usize,
+    t: &Spanned<TokenSection>,
+) -> Result<TokenPlan, ConfigError> {
     let key = format!("auth.tokens[{index}]");
     let v = t.get_ref();
-    let given = [v.token.is_some(), v.token_env.is_some(), v.token_file.is_some()].iter().filter(|b| **b).count();
+    let given = [
+        v.token.is_some(),
+        v.token_env.is_some(),
+        v.token_file.is_some(),
+    ]
+    .iter()
+    .filter(|b| **b)
+    .count();
     if given != 1 {
-        return Err(source.error(t.span(), &key, "set exactly one of token, token_env, token_file"));
+        return Err(source.error(
+            t.span(),
+            &key,
+            "set exactly one of token, token_env, token_file",
+        ));
     }
     let src = if let Some(tok) = &v.token {
         if tok.trim().len() < 16 {
-            return Err(source.error(t.span(), &format!("{key}.token"), "a token must be at least 16 characters"));
+            return Err(source.error(
+                t.span(),
+                &format!("{key}.token"),
+                "a token must be at least 16 characters",
+            ));
         }
         TokenSource::Inline(tok.clone())
     } else if let Some(env) = &v.token_env {
@@ -107,16 +140,34 @@ fn token(source: &Source, index: usize, t: &Spanned<TokenSection>) -> Result<Tok
     if v.tenant.as_deref().is_some_and(|t| t.trim().is_empty()) {
         return Err(source.error(t.span(), &format!("{key}.tenant"), "empty tenant label"));
     }
-    Ok(TokenPlan { source: src, tenant: v.tenant.clone() })
+    Ok(TokenPlan {
+        source: src,
+        tenant: v.tenant.clone(),
+    })
 }
 
 /// Parses and validates a configuration with its overrides.
 pub fn plan(source: &Source, overrides: &Overrides) -> Result<Plan, ConfigError> {
     let file = source.parse()?;
     let s = &file.server;
-    let grpc_addr = addr(source, "server.grpc_addr", &s.grpc_addr, overrides.grpc_addr.as_ref())?;
-    let http_addr = addr(source, "server.http_addr", &s.http_addr, overrides.http_addr.as_ref())?;
-    let admin_addr = addr(source, "server.admin_addr", &s.admin_addr, overrides.admin_addr.as_ref())?;
+    let grpc_addr = addr(
+        source,
+        "server.grpc_addr",
+        &s.grpc_addr,
+        overrides.grpc_addr.as_ref(),
+    )?;
+    let http_addr = addr(
+        source,
+        "server.http_addr",
+        &s.http_addr,
+        overrides.http_addr.as_ref(),
+    )?;
+    let admin_addr = addr(
+        source,
+        "server.admin_addr",
+        &s.admin_addr,
+        overrides.admin_addr.as_ref(),
+    )?;
 
     let tokens = file
         .auth
@@ -127,14 +178,29 @@ pub fn plan(source: &Source, overrides: &Overrides) -> Result<Plan, ConfigError>
         .collect::<Result<Vec<_>, _>>()?;
     let auth_header = match &file.auth.header {
         None => http::header::AUTHORIZATION,
-        Some(h) => http::HeaderName::from_bytes(h.get_ref().trim().as_bytes())
-            .map_err(|_| source.error(h.span(), "auth.header", format!("{:?} is not a header name", h.get_ref())))?,
+        Some(h) => http::HeaderName::from_bytes(h.get_ref().trim().as_bytes()).map_err(|_| {
+            source.error(
+                h.span(),
+                "auth.header",
+                format!("{:?} is not a header name", h.get_ref()),
+            )
+        })?,
     };
 
     if tokens.is_empty() && !s.allow_unauthenticated {
         for (key, a, spanned, flag) in [
-            ("server.grpc_addr", grpc_addr, &s.grpc_addr, &overrides.grpc_addr),
-            ("server.http_addr", http_addr, &s.http_addr, &overrides.http_addr),
+            (
+                "server.grpc_addr",
+                grpc_addr,
+                &s.grpc_addr,
+                &overrides.grpc_addr,
+            ),
+            (
+                "server.http_addr",
+                http_addr,
+                &s.http_addr,
+                &overrides.http_addr,
+            ),
         ] {
             if !a.ip().is_loopback() {
                 let shown = if flag.is_some() {
@@ -157,11 +223,19 @@ pub fn plan(source: &Source, overrides: &Overrides) -> Result<Plan, ConfigError>
 
     let max_body = *s.max_body_bytes.get_ref();
     if !(1024..=1024 * 1024 * 1024).contains(&max_body) {
-        return Err(source.error(s.max_body_bytes.span(), "server.max_body_bytes", "must be between 1 KiB and 1 GiB"));
+        return Err(source.error(
+            s.max_body_bytes.span(),
+            "server.max_body_bytes",
+            "must be between 1 KiB and 1 GiB",
+        ));
     }
     let body_timeout = *s.body_timeout_secs.get_ref();
     if body_timeout == 0 {
-        return Err(source.error(s.body_timeout_secs.span(), "server.body_timeout_secs", "must be at least 1"));
+        return Err(source.error(
+            s.body_timeout_secs.span(),
+            "server.body_timeout_secs",
+            "must be at least 1",
+        ));
     }
     if file.queue.batches == 0 {
         return Err(source.error(0..0, "queue.batches", "must be at least 1"));
@@ -177,7 +251,10 @@ pub fn plan(source: &Source, overrides: &Overrides) -> Result<Plan, ConfigError>
         grpc_addr,
         http_addr,
         admin_addr,
-        data_dir: overrides.data_dir.clone().unwrap_or_else(|| s.data_dir.clone()),
+        data_dir: overrides
+            .data_dir
+            .clone()
+            .unwrap_or_else(|| s.data_dir.clone()),
         auth_header,
         tokens,
         tls,
@@ -185,8 +262,14 @@ pub fn plan(source: &Source, overrides: &Overrides) -> Result<Plan, ConfigError>
             max_body_bytes: usize::try_from(max_body).unwrap_or(usize::MAX),
             body_timeout: Duration::from_secs(body_timeout),
         },
-        conn: ConnLimits { drain_timeout: Duration::from_secs(s.drain_timeout_secs), ..ConnLimits::default() },
-        queue: PipelineConfig { queue_batches: file.queue.batches, ..PipelineConfig::default() },
+        conn: ConnLimits {
+            drain_timeout: Duration::from_secs(s.drain_timeout_secs),
+            ..ConnLimits::default()
+        },
+        queue: PipelineConfig {
+            queue_batches: file.queue.batches,
+            ..PipelineConfig::default()
+        },
         records_max_file_bytes: file.records.enabled.then_some(file.records.max_file_bytes),
         log: file.log,
     })
@@ -208,9 +291,15 @@ impl Plan {
                 };
                 let token = token.trim().to_owned();
                 if token.len() < 16 {
-                    anyhow::bail!("a token (tenant {:?}) is shorter than 16 characters", t.tenant);
+                    anyhow::bail!(
+                        "a token (tenant {:?}) is shorter than 16 characters",
+                        t.tenant
+                    );
                 }
-                Ok(TokenEntry { token, tenant: t.tenant.clone() })
+                Ok(TokenEntry {
+                    token,
+                    tenant: t.tenant.clone(),
+                })
             })
             .collect()
     }

@@ -30,6 +30,8 @@ pub mod tool;
 pub mod vocab;
 
 #[cfg(test)]
+mod shape_tests;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod unit_tests;

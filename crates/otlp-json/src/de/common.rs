@@ -77,9 +77,9 @@ impl AnyValueSeed {
                 .next_value_seed(Opt(KeyValueListSeed { inner }))?
                 .map(V::KvlistValue),
             AnyValueField::BytesValue => map.next_value_seed(Opt(Base64Bytes))?.map(V::BytesValue),
-            AnyValueField::StringValueStrindex => map
-                .next_value_seed(Opt(I32))?
-                .map(V::StringValueStrindex),
+            AnyValueField::StringValueStrindex => {
+                map.next_value_seed(Opt(I32))?.map(V::StringValueStrindex)
+            }
             AnyValueField::Unknown => {
                 skip_value(map)?;
                 None
@@ -257,7 +257,9 @@ impl<'de> Visitor<'de> for KeyValueSeed {
                 KeyValueField::Value => map
                     .next_value_seed(Opt(AnyValueSeed { depth: self.depth }))
                     .map(|value| out.value = value),
-                KeyValueField::KeyStrindex => map.next_value_seed(I32).map(|index| out.key_strindex = index),
+                KeyValueField::KeyStrindex => map
+                    .next_value_seed(I32)
+                    .map(|index| out.key_strindex = index),
                 KeyValueField::Unknown => skip_value(&mut map),
             };
             if let Err(err) = read {
@@ -282,12 +284,18 @@ impl DecodeMsg for InstrumentationScope {
     type Field = ScopeField;
     const EXPECTING: &'static str = "an InstrumentationScope object";
 
-    fn field<'de, A: MapAccess<'de>>(&mut self, field: ScopeField, map: &mut A) -> Result<(), A::Error> {
+    fn field<'de, A: MapAccess<'de>>(
+        &mut self,
+        field: ScopeField,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
         match field {
             ScopeField::Name => self.name = map.next_value_seed(Str)?,
             ScopeField::Version => self.version = map.next_value_seed(Str)?,
             ScopeField::Attributes => self.attributes = map.next_value_seed(ATTRIBUTES)?,
-            ScopeField::DroppedAttributesCount => self.dropped_attributes_count = map.next_value_seed(U32)?,
+            ScopeField::DroppedAttributesCount => {
+                self.dropped_attributes_count = map.next_value_seed(U32)?
+            }
             ScopeField::Unknown => skip_value(map)?,
         }
         Ok(())
@@ -307,12 +315,18 @@ impl DecodeMsg for EntityRef {
     type Field = EntityRefField;
     const EXPECTING: &'static str = "an EntityRef object";
 
-    fn field<'de, A: MapAccess<'de>>(&mut self, field: EntityRefField, map: &mut A) -> Result<(), A::Error> {
+    fn field<'de, A: MapAccess<'de>>(
+        &mut self,
+        field: EntityRefField,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
         match field {
             EntityRefField::SchemaUrl => self.schema_url = map.next_value_seed(Str)?,
             EntityRefField::Type => self.r#type = map.next_value_seed(Str)?,
             EntityRefField::IdKeys => self.id_keys = map.next_value_seed(List(Str))?,
-            EntityRefField::DescriptionKeys => self.description_keys = map.next_value_seed(List(Str))?,
+            EntityRefField::DescriptionKeys => {
+                self.description_keys = map.next_value_seed(List(Str))?
+            }
             EntityRefField::Unknown => skip_value(map)?,
         }
         Ok(())
@@ -331,10 +345,16 @@ impl DecodeMsg for Resource {
     type Field = ResourceField;
     const EXPECTING: &'static str = "a Resource object";
 
-    fn field<'de, A: MapAccess<'de>>(&mut self, field: ResourceField, map: &mut A) -> Result<(), A::Error> {
+    fn field<'de, A: MapAccess<'de>>(
+        &mut self,
+        field: ResourceField,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
         match field {
             ResourceField::Attributes => self.attributes = map.next_value_seed(ATTRIBUTES)?,
-            ResourceField::DroppedAttributesCount => self.dropped_attributes_count = map.next_value_seed(U32)?,
+            ResourceField::DroppedAttributesCount => {
+                self.dropped_attributes_count = map.next_value_seed(U32)?
+            }
             ResourceField::EntityRefs => {
                 self.entity_refs = map.next_value_seed(List(super::Msg::<EntityRef>::new()))?;
             }

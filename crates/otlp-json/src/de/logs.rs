@@ -24,9 +24,15 @@ impl DecodeMsg for ExportLogsServiceRequest {
     type Field = RequestField;
     const EXPECTING: &'static str = "an ExportLogsServiceRequest object";
 
-    fn field<'de, A: MapAccess<'de>>(&mut self, field: RequestField, map: &mut A) -> Result<(), A::Error> {
+    fn field<'de, A: MapAccess<'de>>(
+        &mut self,
+        field: RequestField,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
         match field {
-            RequestField::ResourceLogs => self.resource_logs = map.next_value_seed(List(Msg::new()))?,
+            RequestField::ResourceLogs => {
+                self.resource_logs = map.next_value_seed(List(Msg::new()))?
+            }
             RequestField::Unknown => skip_value(map)?,
         }
         Ok(())
@@ -45,10 +51,16 @@ impl DecodeMsg for ResourceLogs {
     type Field = ResourceLogsField;
     const EXPECTING: &'static str = "a ResourceLogs object";
 
-    fn field<'de, A: MapAccess<'de>>(&mut self, field: ResourceLogsField, map: &mut A) -> Result<(), A::Error> {
+    fn field<'de, A: MapAccess<'de>>(
+        &mut self,
+        field: ResourceLogsField,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
         match field {
             ResourceLogsField::Resource => self.resource = map.next_value_seed(Opt(Msg::new()))?,
-            ResourceLogsField::ScopeLogs => self.scope_logs = map.next_value_seed(List(Msg::new()))?,
+            ResourceLogsField::ScopeLogs => {
+                self.scope_logs = map.next_value_seed(List(Msg::new()))?
+            }
             ResourceLogsField::SchemaUrl => self.schema_url = map.next_value_seed(Str)?,
             ResourceLogsField::Unknown => skip_value(map)?,
         }
@@ -68,10 +80,16 @@ impl DecodeMsg for ScopeLogs {
     type Field = ScopeLogsField;
     const EXPECTING: &'static str = "a ScopeLogs object";
 
-    fn field<'de, A: MapAccess<'de>>(&mut self, field: ScopeLogsField, map: &mut A) -> Result<(), A::Error> {
+    fn field<'de, A: MapAccess<'de>>(
+        &mut self,
+        field: ScopeLogsField,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
         match field {
             ScopeLogsField::Scope => self.scope = map.next_value_seed(Opt(Msg::new()))?,
-            ScopeLogsField::LogRecords => self.log_records = map.next_value_seed(List(Msg::new()))?,
+            ScopeLogsField::LogRecords => {
+                self.log_records = map.next_value_seed(List(Msg::new()))?
+            }
             ScopeLogsField::SchemaUrl => self.schema_url = map.next_value_seed(Str)?,
             ScopeLogsField::Unknown => skip_value(map)?,
         }
@@ -99,7 +117,11 @@ impl DecodeMsg for LogRecord {
     type Field = LogRecordField;
     const EXPECTING: &'static str = "a LogRecord object";
 
-    fn field<'de, A: MapAccess<'de>>(&mut self, field: LogRecordField, map: &mut A) -> Result<(), A::Error> {
+    fn field<'de, A: MapAccess<'de>>(
+        &mut self,
+        field: LogRecordField,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
         use LogRecordField as F;
         match field {
             F::TimeUnixNano => self.time_unix_nano = map.next_value_seed(U64)?,
@@ -108,7 +130,9 @@ impl DecodeMsg for LogRecord {
             F::SeverityText => self.severity_text = map.next_value_seed(Str)?,
             F::Body => self.body = map.next_value_seed(Opt(ANY_VALUE))?,
             F::Attributes => self.attributes = map.next_value_seed(ATTRIBUTES)?,
-            F::DroppedAttributesCount => self.dropped_attributes_count = map.next_value_seed(U32)?,
+            F::DroppedAttributesCount => {
+                self.dropped_attributes_count = map.next_value_seed(U32)?
+            }
             F::Flags => self.flags = map.next_value_seed(U32)?,
             F::TraceId => self.trace_id = map.next_value_seed(TRACE_ID)?,
             F::SpanId => self.span_id = map.next_value_seed(SPAN_ID)?,

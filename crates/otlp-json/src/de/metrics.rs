@@ -5,9 +5,9 @@ use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequ
 use opentelemetry_proto::tonic::metrics::v1::exponential_histogram_data_point::Buckets;
 use opentelemetry_proto::tonic::metrics::v1::summary_data_point::ValueAtQuantile;
 use opentelemetry_proto::tonic::metrics::v1::{
-    AggregationTemporality, Exemplar, ExponentialHistogram, ExponentialHistogramDataPoint, Gauge, Histogram,
-    HistogramDataPoint, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum, Summary, SummaryDataPoint,
-    exemplar, metric, number_data_point,
+    AggregationTemporality, Exemplar, ExponentialHistogram, ExponentialHistogramDataPoint, Gauge,
+    Histogram, HistogramDataPoint, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum,
+    Summary, SummaryDataPoint, exemplar, metric, number_data_point,
 };
 use serde::de::{Error, MapAccess};
 
@@ -25,7 +25,9 @@ const AGGREGATION_TEMPORALITY: Enum = Enum {
 fn set_oneof<T, E: Error>(slot: &mut Option<T>, member: Option<T>, what: &str) -> Result<(), E> {
     if let Some(member) = member {
         if slot.is_some() {
-            return Err(E::custom(format_args!("{what} has more than one value field")));
+            return Err(E::custom(format_args!(
+                "{what} has more than one value field"
+            )));
         }
         *slot = Some(member);
     }
@@ -42,9 +44,15 @@ impl DecodeMsg for ExportMetricsServiceRequest {
     type Field = RequestField;
     const EXPECTING: &'static str = "an ExportMetricsServiceRequest object";
 
-    fn field<'de, A: MapAccess<'de>>(&mut self, field: RequestField, map: &mut A) -> Result<(), A::Error> {
+    fn field<'de, A: MapAccess<'de>>(
+        &mut self,
+        field: RequestField,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
         match field {
-            RequestField::ResourceMetrics => self.resource_metrics = map.next_value_seed(List(Msg::new()))?,
+            RequestField::ResourceMetrics => {
+                self.resource_metrics = map.next_value_seed(List(Msg::new()))?
+            }
             RequestField::Unknown => skip_value(map)?,
         }
         Ok(())
@@ -63,10 +71,18 @@ impl DecodeMsg for ResourceMetrics {
     type Field = ResourceMetricsField;
     const EXPECTING: &'static str = "a ResourceMetrics object";
 
-    fn field<'de, A: MapAccess<'de>>(&mut self, field: ResourceMetricsField, map: &mut A) -> Result<(), A::Error> {
+    fn field<'de, A: MapAccess<'de>>(
+        &mut self,
+        field: ResourceMetricsField,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
         match field {
-            ResourceMetricsField::Resource => self.resource = map.next_value_seed(Opt(Msg::new()))?,
-            ResourceMetricsField::ScopeMetrics => self.scope_metrics = map.next_value_seed(List(Msg::new()))?,
+            ResourceMetricsField::Resource => {
+                self.resource = map.next_value_seed(Opt(Msg::new()))?
+            }
+            ResourceMetricsField::ScopeMetrics => {
+                self.scope_metrics = map.next_value_seed(List(Msg::new()))?
+            }
             ResourceMetricsField::SchemaUrl => self.schema_url = map.next_value_seed(Str)?,
             ResourceMetricsField::Unknown => skip_value(map)?,
         }
@@ -86,7 +102,11 @@ impl DecodeMsg for ScopeMetrics {
     type Field = ScopeMetricsField;
     const EXPECTING: &'static str = "a ScopeMetrics object";
 
-    fn field<'de, A: MapAccess<'de>>(&mut self, field: ScopeMetricsField, map: &mut A) -> Result<(), A::Error> {
+    fn field<'de, A: MapAccess<'de>>(
+        &mut self,
+        field: ScopeMetricsField,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
         match field {
             ScopeMetricsField::Scope => self.scope = map.next_value_seed(Opt(Msg::new()))?,
             ScopeMetricsField::Metrics => self.metrics = map.next_value_seed(List(Msg::new()))?,
@@ -115,7 +135,11 @@ impl DecodeMsg for Metric {
     type Field = MetricField;
     const EXPECTING: &'static str = "a Metric object";
 
-    fn field<'de, A: MapAccess<'de>>(&mut self, field: MetricField, map: &mut A) -> Result<(), A::Error> {
+    fn field<'de, A: MapAccess<'de>>(
+        &mut self,
+        field: MetricField,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
         use metric::Data;
         let data = match field {
             MetricField::Name => {
@@ -162,7 +186,11 @@ impl DecodeMsg for Gauge {
     type Field = PointsField;
     const EXPECTING: &'static str = "a Gauge object";
 
-    fn field<'de, A: MapAccess<'de>>(&mut self, field: PointsField, map: &mut A) -> Result<(), A::Error> {
+    fn field<'de, A: MapAccess<'de>>(
+        &mut self,
+        field: PointsField,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
         match field {
             PointsField::DataPoints => self.data_points = map.next_value_seed(List(Msg::new()))?,
             _ => skip_value(map)?,
@@ -175,7 +203,11 @@ impl DecodeMsg for Sum {
     type Field = PointsField;
     const EXPECTING: &'static str = "a Sum object";
 
-    fn field<'de, A: MapAccess<'de>>(&mut self, field: PointsField, map: &mut A) -> Result<(), A::Error> {
+    fn field<'de, A: MapAccess<'de>>(
+        &mut self,
+        field: PointsField,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
         match field {
             PointsField::DataPoints => self.data_points = map.next_value_seed(List(Msg::new()))?,
             PointsField::AggregationTemporality => {
@@ -192,7 +224,11 @@ impl DecodeMsg for Histogram {
     type Field = PointsField;
     const EXPECTING: &'static str = "a Histogram object";
 
-    fn field<'de, A: MapAccess<'de>>(&mut self, field: PointsField, map: &mut A) -> Result<(), A::Error> {
+    fn field<'de, A: MapAccess<'de>>(
+        &mut self,
+        field: PointsField,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
         match field {
             PointsField::DataPoints => self.data_points = map.next_value_seed(List(Msg::new()))?,
             PointsField::AggregationTemporality => {
@@ -208,7 +244,11 @@ impl DecodeMsg for ExponentialHistogram {
     type Field = PointsField;
     const EXPECTING: &'static str = "an ExponentialHistogram object";
 
-    fn field<'de, A: MapAccess<'de>>(&mut self, field: PointsField, map: &mut A) -> Result<(), A::Error> {
+    fn field<'de, A: MapAccess<'de>>(
+        &mut self,
+        field: PointsField,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
         match field {
             PointsField::DataPoints => self.data_points = map.next_value_seed(List(Msg::new()))?,
             PointsField::AggregationTemporality => {
@@ -224,7 +264,11 @@ impl DecodeMsg for Summary {
     type Field = PointsField;
     const EXPECTING: &'static str = "a Summary object";
 
-    fn field<'de, A: MapAccess<'de>>(&mut self, field: PointsField, map: &mut A) -> Result<(), A::Error> {
+    fn field<'de, A: MapAccess<'de>>(
+        &mut self,
+        field: PointsField,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
         match field {
             PointsField::DataPoints => self.data_points = map.next_value_seed(List(Msg::new()))?,
             _ => skip_value(map)?,
@@ -269,9 +313,13 @@ impl DecodeMsg for NumberDataPoint {
     type Field = PointField;
     const EXPECTING: &'static str = "a NumberDataPoint object";
 
-    fn field<'de, A: MapAccess<'de>>(&mut self, field: PointField, map: &mut A) -> Result<(), A::Error> {
-        use number_data_point::Value;
+    fn field<'de, A: MapAccess<'de>>(
+        &mut self,
+        field: PointField,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
         use PointField as F;
+        use number_data_point::Value;
         match field {
             F::Attributes => self.attributes = map.next_value_seed(ATTRIBUTES)?,
             F::StartTimeUnixNano => self.start_time_unix_nano = map.next_value_seed(U64)?,
@@ -296,7 +344,11 @@ impl DecodeMsg for HistogramDataPoint {
     type Field = PointField;
     const EXPECTING: &'static str = "a HistogramDataPoint object";
 
-    fn field<'de, A: MapAccess<'de>>(&mut self, field: PointField, map: &mut A) -> Result<(), A::Error> {
+    fn field<'de, A: MapAccess<'de>>(
+        &mut self,
+        field: PointField,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
         use PointField as F;
         match field {
             F::Attributes => self.attributes = map.next_value_seed(ATTRIBUTES)?,
@@ -320,7 +372,11 @@ impl DecodeMsg for ExponentialHistogramDataPoint {
     type Field = PointField;
     const EXPECTING: &'static str = "an ExponentialHistogramDataPoint object";
 
-    fn field<'de, A: MapAccess<'de>>(&mut self, field: PointField, map: &mut A) -> Result<(), A::Error> {
+    fn field<'de, A: MapAccess<'de>>(
+        &mut self,
+        field: PointField,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
         use PointField as F;
         match field {
             F::Attributes => self.attributes = map.next_value_seed(ATTRIBUTES)?,
@@ -347,7 +403,11 @@ impl DecodeMsg for Buckets {
     type Field = PointField;
     const EXPECTING: &'static str = "a Buckets object";
 
-    fn field<'de, A: MapAccess<'de>>(&mut self, field: PointField, map: &mut A) -> Result<(), A::Error> {
+    fn field<'de, A: MapAccess<'de>>(
+        &mut self,
+        field: PointField,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
         match field {
             PointField::Offset => self.offset = map.next_value_seed(I32)?,
             PointField::BucketCounts => self.bucket_counts = map.next_value_seed(List(U64))?,
@@ -361,7 +421,11 @@ impl DecodeMsg for SummaryDataPoint {
     type Field = PointField;
     const EXPECTING: &'static str = "a SummaryDataPoint object";
 
-    fn field<'de, A: MapAccess<'de>>(&mut self, field: PointField, map: &mut A) -> Result<(), A::Error> {
+    fn field<'de, A: MapAccess<'de>>(
+        &mut self,
+        field: PointField,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
         use PointField as F;
         match field {
             F::Attributes => self.attributes = map.next_value_seed(ATTRIBUTES)?,
@@ -381,7 +445,11 @@ impl DecodeMsg for ValueAtQuantile {
     type Field = PointField;
     const EXPECTING: &'static str = "a ValueAtQuantile object";
 
-    fn field<'de, A: MapAccess<'de>>(&mut self, field: PointField, map: &mut A) -> Result<(), A::Error> {
+    fn field<'de, A: MapAccess<'de>>(
+        &mut self,
+        field: PointField,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
         match field {
             PointField::Quantile => self.quantile = map.next_value_seed(F64)?,
             PointField::Value => self.value = map.next_value_seed(F64)?,
@@ -395,7 +463,11 @@ impl DecodeMsg for Exemplar {
     type Field = PointField;
     const EXPECTING: &'static str = "an Exemplar object";
 
-    fn field<'de, A: MapAccess<'de>>(&mut self, field: PointField, map: &mut A) -> Result<(), A::Error> {
+    fn field<'de, A: MapAccess<'de>>(
+        &mut self,
+        field: PointField,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
         use PointField as F;
         use exemplar::Value;
         match field {

@@ -107,7 +107,11 @@ pub(crate) trait DecodeMsg: Default {
     /// What the object is, for type errors.
     const EXPECTING: &'static str;
     /// Reads the value of `field` (never `Unknown`) into `self`.
-    fn field<'de, A: MapAccess<'de>>(&mut self, field: Self::Field, map: &mut A) -> Result<(), A::Error>;
+    fn field<'de, A: MapAccess<'de>>(
+        &mut self,
+        field: Self::Field,
+        map: &mut A,
+    ) -> Result<(), A::Error>;
 }
 
 /// Seed and visitor for any [`DecodeMsg`] (`null` gives the default message).
@@ -290,9 +294,18 @@ impl<'de> Visitor<'de> for Bool {
 }
 
 /// Runs `seed` over the whole of `bytes` (trailing non-whitespace is an error).
-pub(crate) fn decode_with<'de, S: DeserializeSeed<'de>>(bytes: &'de [u8], seed: S) -> Result<S::Value, DecodeError> {
+///
+/// The input is checked for UTF-8 once up front, so that serde_json can
+/// borrow every string without validating it again (a fifth of the parse time
+/// otherwise).
+pub(crate) fn decode_with<'de, S: DeserializeSeed<'de>>(
+    bytes: &'de [u8],
+    seed: S,
+) -> Result<S::Value, DecodeError> {
     clear_path();
-    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let text = std::str::from_utf8(bytes)
+        .map_err(|err| DecodeError::invalid_utf8(bytes, err.valid_up_to()))?;
+    let mut de = serde_json::Deserializer::from_str(text);
     seed.deserialize(&mut de)
         .and_then(|value| de.end().map(|()| value))
         .map_err(|err| DecodeError::from_json(&err))

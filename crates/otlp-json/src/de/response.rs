@@ -1,10 +1,14 @@
 //! Decoding the three `Export*ServiceResponse` bodies and their `partialSuccess`.
 
-use opentelemetry_proto::tonic::collector::logs::v1::{ExportLogsPartialSuccess, ExportLogsServiceResponse};
+use opentelemetry_proto::tonic::collector::logs::v1::{
+    ExportLogsPartialSuccess, ExportLogsServiceResponse,
+};
 use opentelemetry_proto::tonic::collector::metrics::v1::{
     ExportMetricsPartialSuccess, ExportMetricsServiceResponse,
 };
-use opentelemetry_proto::tonic::collector::trace::v1::{ExportTracePartialSuccess, ExportTraceServiceResponse};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTracePartialSuccess, ExportTraceServiceResponse,
+};
 use serde::de::MapAccess;
 
 use super::{DecodeMsg, Msg, Opt, Str, fields, skip_value};
@@ -33,9 +37,15 @@ macro_rules! response_decoder {
             type Field = ResponseField;
             const EXPECTING: &'static str = concat!("an ", stringify!($response), " object");
 
-            fn field<'de, A: MapAccess<'de>>(&mut self, field: ResponseField, map: &mut A) -> Result<(), A::Error> {
+            fn field<'de, A: MapAccess<'de>>(
+                &mut self,
+                field: ResponseField,
+                map: &mut A,
+            ) -> Result<(), A::Error> {
                 match field {
-                    ResponseField::PartialSuccess => self.partial_success = map.next_value_seed(Opt(Msg::new()))?,
+                    ResponseField::PartialSuccess => {
+                        self.partial_success = map.next_value_seed(Opt(Msg::new()))?
+                    }
                     ResponseField::Unknown => skip_value(map)?,
                 }
                 Ok(())
@@ -53,7 +63,9 @@ macro_rules! response_decoder {
             ) -> Result<(), A::Error> {
                 match field {
                     PartialSuccessField::$count_key => self.$count = map.next_value_seed(I64)?,
-                    PartialSuccessField::ErrorMessage => self.error_message = map.next_value_seed(Str)?,
+                    PartialSuccessField::ErrorMessage => {
+                        self.error_message = map.next_value_seed(Str)?
+                    }
                     _ => skip_value(map)?,
                 }
                 Ok(())

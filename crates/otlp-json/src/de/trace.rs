@@ -32,9 +32,15 @@ impl DecodeMsg for ExportTraceServiceRequest {
     type Field = RequestField;
     const EXPECTING: &'static str = "an ExportTraceServiceRequest object";
 
-    fn field<'de, A: MapAccess<'de>>(&mut self, field: RequestField, map: &mut A) -> Result<(), A::Error> {
+    fn field<'de, A: MapAccess<'de>>(
+        &mut self,
+        field: RequestField,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
         match field {
-            RequestField::ResourceSpans => self.resource_spans = map.next_value_seed(List(Msg::new()))?,
+            RequestField::ResourceSpans => {
+                self.resource_spans = map.next_value_seed(List(Msg::new()))?
+            }
             RequestField::Unknown => skip_value(map)?,
         }
         Ok(())
@@ -53,10 +59,16 @@ impl DecodeMsg for ResourceSpans {
     type Field = ResourceSpansField;
     const EXPECTING: &'static str = "a ResourceSpans object";
 
-    fn field<'de, A: MapAccess<'de>>(&mut self, field: ResourceSpansField, map: &mut A) -> Result<(), A::Error> {
+    fn field<'de, A: MapAccess<'de>>(
+        &mut self,
+        field: ResourceSpansField,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
         match field {
             ResourceSpansField::Resource => self.resource = map.next_value_seed(Opt(Msg::new()))?,
-            ResourceSpansField::ScopeSpans => self.scope_spans = map.next_value_seed(List(Msg::new()))?,
+            ResourceSpansField::ScopeSpans => {
+                self.scope_spans = map.next_value_seed(List(Msg::new()))?
+            }
             ResourceSpansField::SchemaUrl => self.schema_url = map.next_value_seed(Str)?,
             ResourceSpansField::Unknown => skip_value(map)?,
         }
@@ -76,7 +88,11 @@ impl DecodeMsg for ScopeSpans {
     type Field = ScopeSpansField;
     const EXPECTING: &'static str = "a ScopeSpans object";
 
-    fn field<'de, A: MapAccess<'de>>(&mut self, field: ScopeSpansField, map: &mut A) -> Result<(), A::Error> {
+    fn field<'de, A: MapAccess<'de>>(
+        &mut self,
+        field: ScopeSpansField,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
         match field {
             ScopeSpansField::Scope => self.scope = map.next_value_seed(Opt(Msg::new()))?,
             ScopeSpansField::Spans => self.spans = map.next_value_seed(List(Msg::new()))?,
@@ -112,7 +128,11 @@ impl DecodeMsg for Span {
     type Field = SpanField;
     const EXPECTING: &'static str = "a Span object";
 
-    fn field<'de, A: MapAccess<'de>>(&mut self, field: SpanField, map: &mut A) -> Result<(), A::Error> {
+    fn field<'de, A: MapAccess<'de>>(
+        &mut self,
+        field: SpanField,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
         use SpanField as F;
         match field {
             F::TraceId => self.trace_id = map.next_value_seed(TRACE_ID)?,
@@ -125,7 +145,9 @@ impl DecodeMsg for Span {
             F::StartTimeUnixNano => self.start_time_unix_nano = map.next_value_seed(U64)?,
             F::EndTimeUnixNano => self.end_time_unix_nano = map.next_value_seed(U64)?,
             F::Attributes => self.attributes = map.next_value_seed(ATTRIBUTES)?,
-            F::DroppedAttributesCount => self.dropped_attributes_count = map.next_value_seed(U32)?,
+            F::DroppedAttributesCount => {
+                self.dropped_attributes_count = map.next_value_seed(U32)?
+            }
             F::Events => self.events = map.next_value_seed(List(Msg::new()))?,
             F::DroppedEventsCount => self.dropped_events_count = map.next_value_seed(U32)?,
             F::Links => self.links = map.next_value_seed(List(Msg::new()))?,
@@ -150,12 +172,18 @@ impl DecodeMsg for Event {
     type Field = EventField;
     const EXPECTING: &'static str = "a Span.Event object";
 
-    fn field<'de, A: MapAccess<'de>>(&mut self, field: EventField, map: &mut A) -> Result<(), A::Error> {
+    fn field<'de, A: MapAccess<'de>>(
+        &mut self,
+        field: EventField,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
         match field {
             EventField::TimeUnixNano => self.time_unix_nano = map.next_value_seed(U64)?,
             EventField::Name => self.name = map.next_value_seed(Str)?,
             EventField::Attributes => self.attributes = map.next_value_seed(ATTRIBUTES)?,
-            EventField::DroppedAttributesCount => self.dropped_attributes_count = map.next_value_seed(U32)?,
+            EventField::DroppedAttributesCount => {
+                self.dropped_attributes_count = map.next_value_seed(U32)?
+            }
             EventField::Unknown => skip_value(map)?,
         }
         Ok(())
@@ -177,13 +205,19 @@ impl DecodeMsg for Link {
     type Field = LinkField;
     const EXPECTING: &'static str = "a Span.Link object";
 
-    fn field<'de, A: MapAccess<'de>>(&mut self, field: LinkField, map: &mut A) -> Result<(), A::Error> {
+    fn field<'de, A: MapAccess<'de>>(
+        &mut self,
+        field: LinkField,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
         match field {
             LinkField::TraceId => self.trace_id = map.next_value_seed(TRACE_ID)?,
             LinkField::SpanId => self.span_id = map.next_value_seed(SPAN_ID)?,
             LinkField::TraceState => self.trace_state = map.next_value_seed(Str)?,
             LinkField::Attributes => self.attributes = map.next_value_seed(ATTRIBUTES)?,
-            LinkField::DroppedAttributesCount => self.dropped_attributes_count = map.next_value_seed(U32)?,
+            LinkField::DroppedAttributesCount => {
+                self.dropped_attributes_count = map.next_value_seed(U32)?
+            }
             LinkField::Flags => self.flags = map.next_value_seed(U32)?,
             LinkField::Unknown => skip_value(map)?,
         }
@@ -202,7 +236,11 @@ impl DecodeMsg for Status {
     type Field = StatusField;
     const EXPECTING: &'static str = "a Status object";
 
-    fn field<'de, A: MapAccess<'de>>(&mut self, field: StatusField, map: &mut A) -> Result<(), A::Error> {
+    fn field<'de, A: MapAccess<'de>>(
+        &mut self,
+        field: StatusField,
+        map: &mut A,
+    ) -> Result<(), A::Error> {
         match field {
             StatusField::Message => self.message = map.next_value_seed(Str)?,
             StatusField::Code => self.code = map.next_value_seed(STATUS_CODE)?,

@@ -1,7 +1,9 @@
 //! Encoding the shared `common.v1` and `resource.v1` messages: `AnyValue`,
 //! `KeyValue`, `InstrumentationScope`, `EntityRef` and `Resource`.
 
-use opentelemetry_proto::tonic::common::v1::{AnyValue, EntityRef, InstrumentationScope, KeyValue, any_value};
+use opentelemetry_proto::tonic::common::v1::{
+    AnyValue, EntityRef, InstrumentationScope, KeyValue, any_value,
+};
 use opentelemetry_proto::tonic::resource::v1::Resource;
 
 use super::{Encode, Obj, write_quoted_i64, write_str};
@@ -89,7 +91,9 @@ impl Encode for EntityRef {
         obj.str("schemaUrl", &self.schema_url);
         obj.str("type", &self.r#type);
         obj.list_with("idKeys", &self.id_keys, |out, key| write_str(out, key));
-        obj.list_with("descriptionKeys", &self.description_keys, |out, key| write_str(out, key));
+        obj.list_with("descriptionKeys", &self.description_keys, |out, key| {
+            write_str(out, key)
+        });
         obj.end();
     }
 }

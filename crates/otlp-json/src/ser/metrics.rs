@@ -5,9 +5,9 @@ use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequ
 use opentelemetry_proto::tonic::metrics::v1::exponential_histogram_data_point::Buckets;
 use opentelemetry_proto::tonic::metrics::v1::summary_data_point::ValueAtQuantile;
 use opentelemetry_proto::tonic::metrics::v1::{
-    Exemplar, ExponentialHistogram, ExponentialHistogramDataPoint, Gauge, Histogram, HistogramDataPoint, Metric,
-    NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum, Summary, SummaryDataPoint, exemplar, metric,
-    number_data_point,
+    Exemplar, ExponentialHistogram, ExponentialHistogramDataPoint, Gauge, Histogram,
+    HistogramDataPoint, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, Sum, Summary,
+    SummaryDataPoint, exemplar, metric, number_data_point,
 };
 
 use super::{Encode, Obj, write_quoted_i64};
@@ -53,7 +53,9 @@ impl Encode for Metric {
             Some(Data::Gauge(gauge)) => obj.msg("gauge", Some(gauge)),
             Some(Data::Sum(sum)) => obj.msg("sum", Some(sum)),
             Some(Data::Histogram(histogram)) => obj.msg("histogram", Some(histogram)),
-            Some(Data::ExponentialHistogram(histogram)) => obj.msg("exponentialHistogram", Some(histogram)),
+            Some(Data::ExponentialHistogram(histogram)) => {
+                obj.msg("exponentialHistogram", Some(histogram))
+            }
             Some(Data::Summary(summary)) => obj.msg("summary", Some(summary)),
         }
         obj.list("metadata", &self.metadata);
@@ -141,7 +143,9 @@ impl Encode for HistogramDataPoint {
         obj.u64("count", self.count);
         obj.opt_f64("sum", self.sum);
         write_u64_list(&mut obj, "bucketCounts", &self.bucket_counts);
-        obj.list_with("explicitBounds", &self.explicit_bounds, |out, bound| write_f64(out, *bound));
+        obj.list_with("explicitBounds", &self.explicit_bounds, |out, bound| {
+            write_f64(out, *bound)
+        });
         obj.list("exemplars", &self.exemplars);
         obj.u32("flags", self.flags);
         obj.opt_f64("min", self.min);

@@ -175,7 +175,12 @@ impl<'a> Obj<'a> {
     }
 
     /// A repeated field whose elements `each` writes, left out when empty.
-    pub(crate) fn list_with<T>(&mut self, key: &'static str, items: &[T], mut each: impl FnMut(&mut Vec<u8>, &T)) {
+    pub(crate) fn list_with<T>(
+        &mut self,
+        key: &'static str,
+        items: &[T],
+        mut each: impl FnMut(&mut Vec<u8>, &T),
+    ) {
         if items.is_empty() {
             return;
         }

@@ -19,7 +19,10 @@ pub enum Signal {
 
 /// The signal named by a fixture's file name (`logs-001.pb`, ...).
 pub fn signal_of(path: &Path) -> Signal {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
     if name.starts_with("logs") {
         Signal::Logs
     } else if name.starts_with("metrics") {
@@ -43,7 +46,11 @@ pub fn fixtures_ending(suffix: &str) -> Vec<PathBuf> {
         }
         for file in std::fs::read_dir(&scenario).unwrap() {
             let file = file.unwrap().path();
-            let name = file.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+            let name = file
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+                .to_owned();
             if name.ends_with(suffix) {
                 out.push(file);
             }
@@ -66,7 +73,9 @@ pub fn read(path: &Path) -> Vec<u8> {
     if path.extension().and_then(|e| e.to_str()) == Some("gz") {
         use std::io::Read;
         let mut out = Vec::new();
-        flate2::read::GzDecoder::new(&raw[..]).read_to_end(&mut out).unwrap();
+        flate2::read::GzDecoder::new(&raw[..])
+            .read_to_end(&mut out)
+            .unwrap();
         out
     } else {
         raw

@@ -1,0 +1,99 @@
+//! Every file in `config/` is accepted by the same validation `cairn
+//! validate` runs, and bad configs are refused with file, line and key.
+
+use cairn::config::{
+    Source,
+    plan::{Overrides, plan},
+};
+
+use crate::util::repo_root;
+
+#[test]
+fn every_example_config_validates() {
+    let dir = repo_root().join("config");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let source = Source::read(&path).unwrap();
+            if let Err(e) = plan(&source, &Overrides::default()) {
+                panic!("{} does not validate: {e}", path.display());
+            }
+            n += 1;
+        }
+    }
+    assert!(n >= 3, "found {n} example configs");
+}
+
+#[test]
+fn the_embedded_default_binds_loopback_without_auth() {
+    let p = plan(&Source::embedded(), &Overrides::default()).unwrap();
+    assert_eq!(p.grpc_addr.to_string(), "127.0.0.1:4317");
+    assert_eq!(p.http_addr.to_string(), "127.0.0.1:4318");
+    assert_eq!(p.admin_addr.to_string(), "127.0.0.1:9880");
+    assert!(p.tokens.is_empty());
+    assert_eq!(p.data_dir, std::path::PathBuf::from("./cairn-data"));
+}
+
+fn err(text: &str, overrides: Overrides) -> String {
+    let source = Source {
+        name: "test.toml".into(),
+        text: text.into(),
+    };
+    plan(&source, &overrides).unwrap_err().to_string()
+}
+
+#[test]
+fn errors_name_file_line_and_key() {
+    let e = err(
+        "[server]\ngrpc_addr = \"127.0.0.1:4317\"\nhttp_addr = \"nope\"\n",
+        Overrides::default(),
+    );
+    assert!(e.starts_with("test.toml:3: server.http_addr:"), "{e}");
+
+    let e = err(
+        "[server]\n\n\ngrpc_adr = \"127.0.0.1:1\"\n",
+        Overrides::default(),
+    );
+    assert!(e.starts_with("test.toml:4: server.grpc_adr:"), "{e}");
+    assert!(e.contains("unknown field"), "{e}");
+
+    let e = err("[server]\nmax_body_bytes = \"big\"\n", Overrides::default());
+    assert!(e.starts_with("test.toml:2: server.max_body_bytes:"), "{e}");
+
+    let e = err(
+        "[auth]\n[[auth.tokens]]\ntoken = \"x\"\ntoken_env = \"Y\"\n",
+        Overrides::default(),
+    );
+    assert!(e.contains("auth.tokens[0]"), "{e}");
+    assert!(e.contains("exactly one"), "{e}");
+}
+
+#[test]
+fn non_loopback_without_auth_is_refused_unless_allowed() {
+    let e = err(
+        "[server]\nhttp_addr = \"0.0.0.0:4318\"\n",
+        Overrides::default(),
+    );
+    assert!(e.starts_with("test.toml:2: server.http_addr:"), "{e}");
+    assert!(e.contains("allow_unauthenticated"), "{e}");
+
+    let flag = Overrides {
+        grpc_addr: Some("0.0.0.0:4317".into()),
+        ..Overrides::default()
+    };
+    let e = err("", flag.clone());
+    assert!(e.contains("--grpc-addr"), "{e}");
+
+    let allowed = Source {
+        name: "t".into(),
+        text: "[server]\nallow_unauthenticated = true\nhttp_addr = \"0.0.0.0:4318\"\n".into(),
+    };
+    assert!(plan(&allowed, &Overrides::default()).is_ok());
+    let with_token = Source {
+        name: "t".into(),
+        text: "[server]\nhttp_addr = \"0.0.0.0:4318\"\n[[auth.tokens]]\ntoken_env = \"CAIRN_T\"\n"
+            .into(),
+    };
+    assert!(plan(&with_token, &flag).is_ok());
+}

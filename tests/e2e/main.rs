@@ -1,0 +1,13 @@
+//! cairn's end-to-end tests: one binary, one module per concern. Each test
+//! drives cairn the way a client does (real gRPC/HTTP on loopback port 0)
+//! and asserts what arrived.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod bad_input;
+mod binary;
+mod config_examples;
+mod fixtures_replay;
+mod interop_python;
+mod roundtrip;
+mod tls;
+mod util;
