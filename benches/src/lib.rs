@@ -1,1 +1,2 @@
-//! cairn-benches
+//! cairn-benches: criterion benches for the hot path live in `benches/`.
+//! Figures, machine and commands are in `BENCHMARKS.md`.

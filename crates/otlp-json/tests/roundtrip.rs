@@ -534,8 +534,6 @@ fn metrics_request() -> impl Strategy<Value = ExportMetricsServiceRequest> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
-
     #[test]
     fn logs_round_trip(req in logs_request()) {
         let json = encode_logs(&req);

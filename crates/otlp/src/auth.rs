@@ -29,11 +29,14 @@ impl std::fmt::Debug for TokenEntry {
     }
 }
 
+/// A token's SHA-256 and its tenant label.
+type TokenDigest = ([u8; 32], Option<Arc<str>>);
+
 /// Checks request credentials. Built once; cheap to share.
 #[derive(Clone)]
 pub struct Authenticator {
     header: http::HeaderName,
-    tokens: Arc<Vec<([u8; 32], Option<Arc<str>>)>>,
+    tokens: Arc<Vec<TokenDigest>>,
 }
 
 impl std::fmt::Debug for Authenticator {
