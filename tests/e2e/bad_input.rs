@@ -386,3 +386,56 @@ fn tokio_stream_from<T: Send + 'static>(
 ) -> impl futures::Stream<Item = T> + Send + 'static {
     futures::stream::poll_fn(move |cx| rx.poll_recv(cx))
 }
+
+#[tokio::test]
+async fn rejected_records_are_reported_as_partial_success_on_every_protocol() {
+    use cairn_core::otlp::collector::logs::v1::{
+        ExportLogsServiceRequest, ExportLogsServiceResponse,
+    };
+    use prost::Message;
+    let gw = TestGateway::start().await;
+    let mut req = ExportLogsServiceRequest::decode(&logs_pb()[..]).unwrap();
+    let total: usize = req
+        .resource_logs
+        .iter()
+        .flat_map(|r| &r.scope_logs)
+        .map(|s| s.log_records.len())
+        .sum();
+    // One record with a 3-byte span id: invalid per OTLP, the rest are fine.
+    req.resource_logs[0].scope_logs[0].log_records[2].span_id = vec![1, 2, 3];
+    let pb = req.encode_to_vec();
+
+    let r = post(
+        &gw.http_url("/v1/logs"),
+        "application/x-protobuf",
+        pb.clone(),
+        &[],
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let resp = ExportLogsServiceResponse::decode(&r.bytes().await.unwrap()[..]).unwrap();
+    let partial = resp.partial_success.expect("partial success filled");
+    assert_eq!(partial.rejected_log_records, 1);
+    assert!(
+        partial.error_message.contains("span_id"),
+        "{}",
+        partial.error_message
+    );
+
+    let json = cairn_otlp_json::encode_logs(&req);
+    let r = post(&gw.http_url("/v1/logs"), "application/json", json, &[]).await;
+    // The JSON mapping itself refuses a malformed id outright.
+    assert_eq!(r.status(), 400);
+
+    let g = grpc::unary(gw.grpc_addr, LOGS_PATH, &pb, &[]).await;
+    assert_eq!(g.code, 0);
+    let resp = ExportLogsServiceResponse::decode(grpc::response_message(&g)).unwrap();
+    assert_eq!(
+        resp.partial_success.map(|p| p.rejected_log_records),
+        Some(1)
+    );
+
+    // The good records of both accepted requests arrived; the bad one did not.
+    assert_eq!(gw.ingest.record_count(), 2 * (total - 1));
+    gw.stop().await;
+}

@@ -42,6 +42,10 @@ struct Gateway {
 
 impl Gateway {
     fn start(extra: &[&str]) -> Gateway {
+        Gateway::start_with_env(extra, &[])
+    }
+
+    fn start_with_env(extra: &[&str], env: &[(&str, &str)]) -> Gateway {
         let data = tempfile::tempdir().unwrap();
         let mut cmd = Command::new(cairn_bin());
         cmd.args([
@@ -57,9 +61,10 @@ impl Gateway {
         .arg(data.path())
         .args(extra)
         .env("RUST_LOG", "info")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
-        let child = cmd.spawn().unwrap();
+        let mut child = cmd.spawn().unwrap();
         let listeners = data.path().join("listeners.json");
         let deadline = Instant::now() + Duration::from_secs(20);
         let bound = loop {
@@ -67,6 +72,17 @@ impl Gateway {
                 && let Ok(v) = serde_json::from_str::<serde_json::Value>(&text)
             {
                 break v;
+            }
+            if let Some(status) = child.try_wait().unwrap() {
+                let mut log = String::new();
+                use std::io::Read;
+                child
+                    .stderr
+                    .take()
+                    .unwrap()
+                    .read_to_string(&mut log)
+                    .unwrap();
+                panic!("cairn exited at start ({status}): {log}");
             }
             assert!(Instant::now() < deadline, "cairn did not start");
             std::thread::sleep(Duration::from_millis(20));
@@ -339,4 +355,53 @@ impl Gateway {
             std::thread::sleep(Duration::from_millis(20));
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_from_the_environment_guard_a_config_file_gateway() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("cairn.toml");
+    std::fs::write(
+        &config,
+        "[server]\nhttp_addr = \"127.0.0.1:0\"\n\n[[auth.tokens]]\ntoken_env = \"CAIRN_E2E_TOKEN\"\ntenant = \"env-team\"\n",
+    )
+    .unwrap();
+    let config = config.to_str().unwrap().to_owned();
+    let gw = Gateway::start_with_env(
+        &["--config", &config],
+        &[("CAIRN_E2E_TOKEN", "env-token-0123456789abcdef")],
+    );
+    let url = format!("http://{}/v1/logs", gw.addr("http"));
+    let body = std::fs::read(fixtures::root().join("http-protobuf/logs-001.pb")).unwrap();
+    let send = |auth: Option<&'static str>| {
+        let mut req = http_client()
+            .post(&url)
+            .header("content-type", "application/x-protobuf")
+            .body(body.clone());
+        if let Some(a) = auth {
+            req = req.header("authorization", a);
+        }
+        req.send()
+    };
+    assert_eq!(send(None).await.unwrap().status(), 401);
+    assert_eq!(
+        send(Some("Bearer env-token-0123456789abcdeX"))
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    assert_eq!(
+        send(Some("Bearer env-token-0123456789abcdef"))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let records = gw.records();
+    assert_eq!(records.len(), 11);
+    assert!(
+        records.iter().all(|r| r["tenant"] == "env-team"),
+        "every record carries the token's tenant"
+    );
 }

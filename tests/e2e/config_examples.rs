@@ -97,3 +97,52 @@ fn non_loopback_without_auth_is_refused_unless_allowed() {
     };
     assert!(plan(&with_token, &flag).is_ok());
 }
+
+#[test]
+fn tokens_resolve_from_inline_and_file_and_a_missing_variable_stops_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cowork.token");
+    std::fs::write(&file, "file-token-0123456789abcdef\n").unwrap();
+    let text = format!(
+        "[[auth.tokens]]\ntoken = \"inline-token-0123456789\"\ntenant = \"a\"\n\
+         [[auth.tokens]]\ntoken_file = \"{}\"\n",
+        file.display()
+    );
+    let p = plan(
+        &Source {
+            name: "t".into(),
+            text,
+        },
+        &Overrides::default(),
+    )
+    .unwrap();
+    let got: Vec<(String, Option<String>)> = p
+        .resolve_tokens()
+        .unwrap()
+        .into_iter()
+        .map(|t| (t.token, t.tenant))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("inline-token-0123456789".into(), Some("a".into())),
+            ("file-token-0123456789abcdef".into(), None),
+        ]
+    );
+    // (Tokens from the environment are proven on the real binary in `binary`.)
+    let text = "[[auth.tokens]]\ntoken_env = \"CAIRN_TEST_TOKEN_SURELY_UNSET_91\"\n".to_owned();
+    let p = plan(
+        &Source {
+            name: "t".into(),
+            text,
+        },
+        &Overrides::default(),
+    )
+    .unwrap();
+    assert!(
+        p.resolve_tokens()
+            .unwrap_err()
+            .to_string()
+            .contains("is not set")
+    );
+}
