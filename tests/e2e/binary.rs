@@ -34,7 +34,7 @@ pub fn cairn_bin() -> PathBuf {
     bin
 }
 
-struct Gateway {
+pub struct Gateway {
     child: Child,
     data: tempfile::TempDir,
     bound: serde_json::Value,
@@ -45,7 +45,20 @@ impl Gateway {
         Gateway::start_with_env(extra, &[])
     }
 
+    /// Starts with cairn's log at `level` written to `log` (not piped).
+    pub fn start_logging_to(extra: &[&str], level: &str, log: &Path) -> Gateway {
+        Gateway::spawn(extra, &[("RUST_LOG", level)], Some(log))
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        self.data.path()
+    }
+
     fn start_with_env(extra: &[&str], env: &[(&str, &str)]) -> Gateway {
+        Gateway::spawn(extra, env, None)
+    }
+
+    fn spawn(extra: &[&str], env: &[(&str, &str)], log: Option<&Path>) -> Gateway {
         let data = tempfile::tempdir().unwrap();
         let mut cmd = Command::new(cairn_bin());
         cmd.args([
@@ -63,7 +76,10 @@ impl Gateway {
         .env("RUST_LOG", "info")
         .envs(env.iter().copied())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+        .stderr(match log {
+            Some(path) => Stdio::from(std::fs::File::create(path).unwrap()),
+            None => Stdio::piped(),
+        });
         let mut child = cmd.spawn().unwrap();
         let listeners = data.path().join("listeners.json");
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -90,11 +106,11 @@ impl Gateway {
         Gateway { child, data, bound }
     }
 
-    fn addr(&self, which: &str) -> std::net::SocketAddr {
+    pub fn addr(&self, which: &str) -> std::net::SocketAddr {
         self.bound[which].as_str().unwrap().parse().unwrap()
     }
 
-    fn records(&self) -> Vec<serde_json::Value> {
+    pub fn records(&self) -> Vec<serde_json::Value> {
         let dir = self.data.path().join("records");
         let mut out = Vec::new();
         for e in std::fs::read_dir(dir).unwrap() {
@@ -107,7 +123,7 @@ impl Gateway {
         out
     }
 
-    fn sigterm(&mut self) -> (std::process::ExitStatus, String) {
+    pub fn sigterm(&mut self) -> (std::process::ExitStatus, String) {
         let pid = self.child.id().to_string();
         assert!(
             Command::new("kill")
@@ -121,12 +137,9 @@ impl Gateway {
             if let Some(status) = self.child.try_wait().unwrap() {
                 let mut log = String::new();
                 use std::io::Read;
-                self.child
-                    .stderr
-                    .take()
-                    .unwrap()
-                    .read_to_string(&mut log)
-                    .unwrap();
+                if let Some(mut err) = self.child.stderr.take() {
+                    err.read_to_string(&mut log).unwrap();
+                }
                 return (status, log);
             }
             assert!(

@@ -8,6 +8,7 @@ mod binary;
 mod config_examples;
 mod fixtures_replay;
 mod interop_python;
+mod redaction;
 mod roundtrip;
 mod tls;
 mod util;

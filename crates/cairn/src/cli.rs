@@ -44,6 +44,19 @@ pub enum Command {
         /// The TOML file.
         file: PathBuf,
     },
+    /// Redact text with the configured rules: reads `{"id", "text"}` JSON
+    /// lines on stdin, writes `{"id", "text": <redacted>}` lines on stdout.
+    Redact {
+        /// Read and write JSON lines (the only mode).
+        #[arg(long, required = true)]
+        jsonl: bool,
+        /// Also write the redacted byte spans of each line.
+        #[arg(long)]
+        spans: bool,
+        /// A configuration whose `[redaction]` rules to use (default: embedded).
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+    },
 }
 
 /// Entry point.
@@ -62,6 +75,11 @@ pub fn main() -> ExitCode {
                 }
             }
         }
+        Command::Redact {
+            jsonl: _,
+            spans,
+            config,
+        } => redact(config, spans),
         Command::Run {
             config,
             grpc_addr,
@@ -95,6 +113,43 @@ pub fn main() -> ExitCode {
                     ExitCode::FAILURE
                 }
             }
+        }
+    }
+}
+
+fn redact(config: Option<PathBuf>, spans: bool) -> ExitCode {
+    let source = match config {
+        Some(path) => Source::read(&path),
+        None => Ok(Source::embedded()),
+    };
+    let plan = match source.and_then(|s| plan(&s, &Overrides::default())) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let redactor = match plan.redaction.engine.build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cairn: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let stdin = std::io::stdin().lock();
+    let stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    let options = cairn_redact::JsonlOptions { spans };
+    match cairn_redact::redact_jsonl_with(stdin, stdout, &redactor, options) {
+        Ok(stats) => {
+            eprintln!(
+                "cairn redact: {} records, {} redacted, {} unscannable, {} malformed",
+                stats.records, stats.redacted, stats.unscannable, stats.malformed
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("cairn redact: {e}");
+            ExitCode::FAILURE
         }
     }
 }

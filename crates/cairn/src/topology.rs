@@ -16,6 +16,7 @@ use cairn_otlp::{
 use cairn_pipeline::{
     output::{Discard, Output},
     records_file::RecordsFile,
+    redact::{RedactStage, RedactionStats},
     runner::Pipeline,
 };
 use prometheus_client::registry::Registry;
@@ -106,7 +107,19 @@ pub async fn start(plan: &Plan) -> anyhow::Result<Running> {
     let stats = ReceiverStats::default();
     let mut registry = Registry::default();
     stats.register(&mut registry);
-    let receiver = Arc::new(Receiver::new(pipeline.clone(), auth, plan.limits, stats));
+    let redaction_stats = RedactionStats::default();
+    redaction_stats.register(&mut registry);
+    let redactor = Arc::new(plan.redaction.engine.build()?);
+    let hash_key = plan.resolve_hash_key()?;
+    let stage = RedactStage::new(
+        redactor,
+        plan.redaction.policy.clone(),
+        hash_key.as_deref(),
+        redaction_stats,
+    )?;
+    let receiver = Arc::new(
+        Receiver::new(pipeline.clone(), auth, plan.limits, stats).with_scrubber(Arc::new(stage)),
+    );
 
     let (stop, stop_rx) = watch::channel(false);
     let mut receivers = JoinSet::new();

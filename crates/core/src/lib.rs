@@ -13,6 +13,7 @@ pub mod ingest;
 pub mod metric;
 pub mod record;
 pub mod render;
+pub mod scrub;
 pub mod signal;
 pub mod source;
 pub mod span;

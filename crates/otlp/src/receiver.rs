@@ -26,6 +26,8 @@ use cairn_core::{
 };
 use prost::Message;
 
+use cairn_core::scrub::Scrubber;
+
 use crate::{ReceiveError, auth::Authenticator, body::Limits, stats::ReceiverStats};
 
 /// How the body is encoded.
@@ -49,6 +51,7 @@ pub struct Accepted {
 /// Everything a receiver needs, shared by both protocols.
 pub struct Receiver {
     ingest: Arc<dyn Ingest>,
+    scrubber: Option<Arc<dyn Scrubber>>,
     /// Credentials check.
     pub auth: Authenticator,
     /// Body limits.
@@ -87,10 +90,17 @@ impl Receiver {
     ) -> Receiver {
         Receiver {
             ingest,
+            scrubber: None,
             auth,
             limits,
             stats,
         }
+    }
+
+    /// Cleans every request with `scrubber` before it is typed or handed on.
+    pub fn with_scrubber(mut self, scrubber: Arc<dyn Scrubber>) -> Receiver {
+        self.scrubber = Some(scrubber);
+        self
     }
 
     /// Decodes, types and submits one export request's (inflated) body.
@@ -108,7 +118,8 @@ impl Receiver {
             tenant,
             received_unix_nano: now_unix_nano(),
         };
-        let (batch, rejected) = decode(signal, format, &body, origin)?;
+        let (batch, rejected) =
+            decode_scrubbed(signal, format, &body, origin, self.scrubber.as_deref())?;
         let records = batch.records.len() as u64;
         if records > 0 {
             self.ingest.submit(batch).await?;
@@ -117,38 +128,55 @@ impl Receiver {
     }
 }
 
-/// Decodes a body of `signal` in `format` and types it.
+/// Decodes a body of `signal` in `format` and types it (no scrubbing).
 pub fn decode(
     signal: Signal,
     format: Format,
     body: &[u8],
     origin: Origin,
 ) -> Result<(Batch, Rejected), ReceiveError> {
-    Ok(match (signal, format) {
-        (Signal::Logs, Format::Protobuf) => Batch::from_logs(
-            origin,
-            ExportLogsServiceRequest::decode(body).map_err(malformed)?,
-        ),
-        (Signal::Logs, Format::Json) => Batch::from_logs(
-            origin,
-            cairn_otlp_json::decode_logs(body).map_err(malformed)?,
-        ),
-        (Signal::Metrics, Format::Protobuf) => Batch::from_metrics(
-            origin,
-            ExportMetricsServiceRequest::decode(body).map_err(malformed)?,
-        ),
-        (Signal::Metrics, Format::Json) => Batch::from_metrics(
-            origin,
-            cairn_otlp_json::decode_metrics(body).map_err(malformed)?,
-        ),
-        (Signal::Traces, Format::Protobuf) => Batch::from_traces(
-            origin,
-            ExportTraceServiceRequest::decode(body).map_err(malformed)?,
-        ),
-        (Signal::Traces, Format::Json) => Batch::from_traces(
-            origin,
-            cairn_otlp_json::decode_traces(body).map_err(malformed)?,
-        ),
+    decode_scrubbed(signal, format, body, origin, None)
+}
+
+/// Parses a body, cleans it with `scrubber`, then types it.
+pub fn decode_scrubbed(
+    signal: Signal,
+    format: Format,
+    body: &[u8],
+    origin: Origin,
+    scrubber: Option<&dyn Scrubber>,
+) -> Result<(Batch, Rejected), ReceiveError> {
+    Ok(match signal {
+        Signal::Logs => {
+            let mut req = match format {
+                Format::Protobuf => ExportLogsServiceRequest::decode(body).map_err(malformed)?,
+                Format::Json => cairn_otlp_json::decode_logs(body).map_err(malformed)?,
+            };
+            if let Some(s) = scrubber {
+                s.logs(&mut req);
+            }
+            Batch::from_logs(origin, req)
+        }
+        Signal::Metrics => {
+            let mut req = match format {
+                Format::Protobuf => ExportMetricsServiceRequest::decode(body).map_err(malformed)?,
+                Format::Json => cairn_otlp_json::decode_metrics(body).map_err(malformed)?,
+            };
+            if let Some(s) = scrubber {
+                s.metrics(&mut req);
+            }
+            Batch::from_metrics(origin, req)
+        }
+        Signal::Traces => {
+            let mut req = match format {
+                Format::Protobuf => ExportTraceServiceRequest::decode(body).map_err(malformed)?,
+                Format::Json => cairn_otlp_json::decode_traces(body).map_err(malformed)?,
+            };
+            if let Some(s) = scrubber {
+                s.traces(&mut req);
+            }
+            Batch::from_traces(origin, req)
+        }
     })
 }
 

@@ -8,4 +8,5 @@
 
 pub mod output;
 pub mod records_file;
+pub mod redact;
 pub mod runner;

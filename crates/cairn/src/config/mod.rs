@@ -33,6 +33,31 @@ pub struct ConfigFile {
     /// cairn's own log.
     #[serde(default)]
     pub log: LogSection,
+    /// Redaction of secrets and PII on the receive path (always on).
+    #[serde(default)]
+    pub redaction: RedactionSection,
+}
+
+/// `[redaction]`: always on; this only tunes it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedactionSection {
+    /// Values longer than this are dropped unscanned (`[DROPPED:unscannable]`).
+    pub max_scan_bytes: Option<Spanned<u64>>,
+    /// Built-in kinds to switch off (e.g. `ipv4`).
+    #[serde(default)]
+    pub disabled_kinds: Vec<Spanned<String>>,
+    /// Per-attribute actions: `scan` (default), `drop`, `keep`, `hash`.
+    #[serde(default)]
+    pub attributes: std::collections::BTreeMap<String, Spanned<cairn_pipeline::redact::Action>>,
+    /// Your own rules.
+    #[serde(default)]
+    pub custom_rules: Vec<Spanned<cairn_redact::CustomRule>>,
+    /// Environment variable holding the HMAC key for `hash`.
+    pub hash_key_env: Option<String>,
+    /// File holding the HMAC key for `hash`. With neither, a key is generated
+    /// on first start and kept in `<data_dir>/hash.key`.
+    pub hash_key_file: Option<PathBuf>,
 }
 
 /// `[server]`

@@ -46,6 +46,28 @@ pub struct TokenPlan {
     pub tenant: Option<String>,
 }
 
+/// Where the HMAC key for `hash` comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HashKeySource {
+    /// An environment variable.
+    Env(String),
+    /// A file.
+    File(PathBuf),
+    /// Generated on first start and kept in `<data_dir>/hash.key`.
+    DataDir,
+}
+
+/// The checked redaction settings.
+#[derive(Clone, Debug)]
+pub struct RedactionPlan {
+    /// Engine configuration (already proven to build).
+    pub engine: cairn_redact::RedactorConfig,
+    /// Per-attribute actions.
+    pub policy: cairn_pipeline::redact::Policy,
+    /// The key, when the policy hashes.
+    pub hash_key: Option<HashKeySource>,
+}
+
 /// The checked configuration.
 #[derive(Clone, Debug)]
 pub struct Plan {
@@ -73,6 +95,8 @@ pub struct Plan {
     pub records_max_file_bytes: Option<u64>,
     /// Log settings.
     pub log: LogSection,
+    /// Redaction.
+    pub redaction: RedactionPlan,
 }
 
 fn addr(
@@ -247,7 +271,10 @@ pub fn plan(source: &Source, overrides: &Overrides) -> Result<Plan, ConfigError>
         client_ca: t.client_ca.as_ref().map(|c| c.get_ref().clone()),
     });
 
+    let redaction = redaction(source, &file.redaction)?;
+
     Ok(Plan {
+        redaction,
         grpc_addr,
         http_addr,
         admin_addr,
@@ -275,7 +302,103 @@ pub fn plan(source: &Source, overrides: &Overrides) -> Result<Plan, ConfigError>
     })
 }
 
+fn redaction(source: &Source, r: &super::RedactionSection) -> Result<RedactionPlan, ConfigError> {
+    use cairn_pipeline::redact::{Action, Policy};
+    let mut engine = cairn_redact::RedactorConfig::default();
+    if let Some(max) = &r.max_scan_bytes {
+        if !(1024..=64 * 1024 * 1024).contains(max.get_ref()) {
+            return Err(source.error(
+                max.span(),
+                "redaction.max_scan_bytes",
+                "must be between 1 KiB and 64 MiB",
+            ));
+        }
+        engine.max_scan_bytes = usize::try_from(*max.get_ref()).unwrap_or(usize::MAX);
+    }
+    engine.disabled_kinds = r
+        .disabled_kinds
+        .iter()
+        .map(|k| k.get_ref().clone())
+        .collect();
+    engine.custom_rules = r.custom_rules.iter().map(|c| c.get_ref().clone()).collect();
+    // Build once now so a bad rule is a config error with its line, not a
+    // failure at start.
+    if let Err(e) = engine.build() {
+        let span = r
+            .custom_rules
+            .iter()
+            .find(|c| e.to_string().contains(&c.get_ref().kind))
+            .map(|c| c.span())
+            .or_else(|| {
+                r.disabled_kinds
+                    .iter()
+                    .find(|k| e.to_string().contains(k.get_ref()))
+                    .map(|k| k.span())
+            })
+            .unwrap_or(0..0);
+        return Err(source.error(span, "redaction", e.to_string()));
+    }
+    let policy = Policy::new(r.attributes.iter().map(|(k, v)| (k.clone(), *v.get_ref())));
+    let hashes = r.attributes.values().any(|a| *a.get_ref() == Action::Hash);
+    let hash_key = match (&r.hash_key_env, &r.hash_key_file) {
+        (Some(_), Some(_)) => {
+            return Err(source.error(
+                0..0,
+                "redaction.hash_key_env",
+                "set hash_key_env or hash_key_file, not both",
+            ));
+        }
+        (Some(env), None) => Some(HashKeySource::Env(env.clone())),
+        (None, Some(file)) => Some(HashKeySource::File(file.clone())),
+        (None, None) => hashes.then_some(HashKeySource::DataDir),
+    };
+    Ok(RedactionPlan {
+        engine,
+        policy,
+        hash_key,
+    })
+}
+
 impl Plan {
+    /// Reads (or, for `DataDir`, creates) the HMAC key for `hash`.
+    pub fn resolve_hash_key(&self) -> anyhow::Result<Option<Vec<u8>>> {
+        let Some(source) = &self.redaction.hash_key else {
+            return Ok(None);
+        };
+        let key = match source {
+            HashKeySource::Env(var) => std::env::var(var)
+                .map_err(|_| anyhow::anyhow!("hash key variable {var} is not set"))?
+                .trim()
+                .as_bytes()
+                .to_vec(),
+            HashKeySource::File(path) => {
+                let text = std::fs::read(path)
+                    .map_err(|e| anyhow::anyhow!("hash key file {}: {e}", path.display()))?;
+                text.trim_ascii().to_vec()
+            }
+            HashKeySource::DataDir => {
+                let path = self.data_dir.join("hash.key");
+                match std::fs::read(&path) {
+                    Ok(k) => k,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                        std::fs::create_dir_all(&self.data_dir)?;
+                        let mut key = vec![0u8; 32];
+                        getrandom::fill(&mut key)
+                            .map_err(|e| anyhow::anyhow!("generating the hash key: {e}"))?;
+                        write_private(&path, &key)?;
+                        tracing::info!(path = %path.display(), "generated a new pseudonymization key");
+                        key
+                    }
+                    Err(e) => anyhow::bail!("hash key file {}: {e}", path.display()),
+                }
+            }
+        };
+        if key.len() < 16 {
+            anyhow::bail!("the hash key must be at least 16 bytes");
+        }
+        Ok(Some(key))
+    }
+
     /// Reads every token from its source. Fails if a variable is unset or a
     /// file unreadable: cairn never starts with fewer tokens than configured.
     pub fn resolve_tokens(&self) -> anyhow::Result<Vec<TokenEntry>> {
@@ -303,4 +426,16 @@ impl Plan {
             })
             .collect()
     }
+}
+
+/// Writes a file readable by its owner only.
+fn write_private(path: &std::path::Path, data: &[u8]) -> std::io::Result<()> {
+    use std::{io::Write, os::unix::fs::OpenOptionsExt};
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(data)?;
+    f.sync_all()
 }

@@ -1,0 +1,320 @@
+//! The traversal: every string of a request, where it sits, and what the
+//! policy says about it.
+//!
+//! Covered: resource and scope attributes; log bodies, attributes, severity
+//! text and event names; span names, attributes, status messages, events
+//! (names and attributes) and links; metric data point and exemplar
+//! attributes. Nested arrays and maps are walked to the bottom, map keys
+//! included. Top-level attribute keys are schema, not data, and are kept.
+
+use cairn_core::{
+    otlp::{
+        collector::{
+            logs::v1::ExportLogsServiceRequest, metrics::v1::ExportMetricsServiceRequest,
+            trace::v1::ExportTraceServiceRequest,
+        },
+        common::v1::{AnyValue, ArrayValue, KeyValue, any_value::Value},
+        metrics::v1::metric::Data,
+    },
+    scrub::{REDACTED_ATTRIBUTE, Scrubber},
+};
+use cairn_redact::{KindSet, Outcome, Unscannable};
+
+use super::{
+    Action, RedactStage,
+    stats::{KindLabels, ReasonLabels, label},
+};
+
+/// What one record (or resource) accumulated.
+#[derive(Default)]
+struct Found {
+    kinds: KindSet,
+    unscannable: bool,
+}
+
+impl Found {
+    fn any(&self) -> bool {
+        !self.kinds.is_empty() || self.unscannable
+    }
+    fn merge(&mut self, other: &Found) {
+        self.kinds = self.kinds.union(other.kinds);
+        self.unscannable |= other.unscannable;
+    }
+}
+
+fn reason(u: Unscannable) -> &'static str {
+    match u {
+        Unscannable::TooLarge { .. } => "too_large",
+        Unscannable::NotUtf8 { .. } => "not_utf8",
+        _ => "internal",
+    }
+}
+
+impl RedactStage {
+    fn count(&self, outcome: &Outcome<'_>, attribute: &str, found: &mut Found) {
+        match outcome.unscannable() {
+            Some(u) => {
+                found.unscannable = true;
+                self.stats
+                    .unscannable
+                    .get_or_create(&ReasonLabels {
+                        reason: reason(u).into(),
+                        attribute: label(attribute),
+                    })
+                    .inc();
+            }
+            None => {
+                let kinds = outcome.kinds();
+                for kind in kinds.iter() {
+                    self.stats
+                        .findings
+                        .get_or_create(&KindLabels {
+                            kind: self.redactor.kind_name(kind).to_owned(),
+                            attribute: label(attribute),
+                        })
+                        .inc();
+                }
+                found.kinds = found.kinds.union(kinds);
+            }
+        }
+    }
+
+    /// Scans a string in place; allocates only when something was found.
+    fn string(&self, s: &mut String, attribute: &str, found: &mut Found) {
+        let outcome = self.redactor.redact(s);
+        if outcome.is_clean() {
+            return;
+        }
+        self.count(&outcome, attribute, found);
+        let clean = outcome.into_text().into_owned();
+        *s = clean;
+    }
+
+    fn value(&self, v: &mut AnyValue, attribute: &str, found: &mut Found) {
+        let Some(inner) = v.value.as_mut() else {
+            return;
+        };
+        match inner {
+            Value::StringValue(s) => self.string(s, attribute, found),
+            Value::BytesValue(b) => {
+                let outcome = self.redactor.redact_bytes(b);
+                if !outcome.is_clean() {
+                    self.count(&outcome, attribute, found);
+                    // Bytes that held a secret, or could not be read as text,
+                    // become the (safe) text in their place.
+                    *inner = Value::StringValue(outcome.into_text().into_owned());
+                }
+            }
+            Value::ArrayValue(ArrayValue { values }) => {
+                for v in values {
+                    self.value(v, attribute, found);
+                }
+            }
+            Value::KvlistValue(list) => {
+                for kv in &mut list.values {
+                    self.string(&mut kv.key, attribute, found);
+                    if let Some(v) = kv.value.as_mut() {
+                        self.value(v, attribute, found);
+                    }
+                }
+            }
+            Value::BoolValue(_)
+            | Value::IntValue(_)
+            | Value::DoubleValue(_)
+            | Value::StringValueStrindex(_) => {}
+        }
+    }
+
+    /// Applies the policy to an attribute list; `prefix` names where it sits.
+    fn attributes(&self, attrs: &mut Vec<KeyValue>, prefix: &str, found: &mut Found) {
+        attrs.retain_mut(|kv| {
+            let action = self.policy.action(&kv.key);
+            let name = if prefix.is_empty() {
+                kv.key.clone()
+            } else {
+                format!("{prefix}{}", kv.key)
+            };
+            match action {
+                Action::Keep => true,
+                Action::Drop => {
+                    self.stats
+                        .policy
+                        .get_or_create(&ReasonLabels {
+                            reason: "drop".into(),
+                            attribute: label(&name),
+                        })
+                        .inc();
+                    false
+                }
+                Action::Hash => {
+                    if let (
+                        Some(p),
+                        Some(AnyValue {
+                            value: Some(Value::StringValue(s)),
+                        }),
+                    ) = (&self.pseudonymizer, kv.value.as_mut())
+                    {
+                        *s = p.pseudonymize(s);
+                        self.stats
+                            .policy
+                            .get_or_create(&ReasonLabels {
+                                reason: "hash".into(),
+                                attribute: label(&name),
+                            })
+                            .inc();
+                    } else if let Some(v) = kv.value.as_mut() {
+                        // Not a string (or no key): scan instead of passing it.
+                        self.value(v, &name, found);
+                    }
+                    true
+                }
+                Action::Scan => {
+                    if let Some(v) = kv.value.as_mut() {
+                        self.value(v, &name, found);
+                    }
+                    true
+                }
+            }
+        });
+    }
+
+    fn tag(&self, attrs: &mut Vec<KeyValue>, found: &Found) {
+        if !found.any() {
+            return;
+        }
+        let mut names: Vec<&str> = self.redactor.kind_names(&found.kinds);
+        if found.unscannable {
+            names.push("unscannable");
+        }
+        names.sort_unstable();
+        names.dedup();
+        attrs.retain(|kv| kv.key != REDACTED_ATTRIBUTE);
+        attrs.push(KeyValue {
+            key: REDACTED_ATTRIBUTE.into(),
+            value: Some(AnyValue {
+                value: Some(Value::ArrayValue(ArrayValue {
+                    values: names
+                        .into_iter()
+                        .map(|n| AnyValue {
+                            value: Some(Value::StringValue(n.to_owned())),
+                        })
+                        .collect(),
+                })),
+            }),
+            ..Default::default()
+        });
+        self.stats.records.inc();
+    }
+
+    fn resource(&self, resource: Option<&mut cairn_core::otlp::resource::v1::Resource>) -> Found {
+        let mut found = Found::default();
+        if let Some(r) = resource {
+            self.attributes(&mut r.attributes, "resource:", &mut found);
+        }
+        found
+    }
+
+    fn scope(
+        &self,
+        scope: Option<&mut cairn_core::otlp::common::v1::InstrumentationScope>,
+        found: &mut Found,
+    ) {
+        if let Some(s) = scope {
+            self.attributes(&mut s.attributes, "scope:", found);
+        }
+    }
+}
+
+impl Scrubber for RedactStage {
+    fn logs(&self, req: &mut ExportLogsServiceRequest) {
+        for rl in &mut req.resource_logs {
+            let mut shared = self.resource(rl.resource.as_mut());
+            for sl in &mut rl.scope_logs {
+                self.scope(sl.scope.as_mut(), &mut shared);
+                for log in &mut sl.log_records {
+                    let mut found = Found::default();
+                    found.merge(&shared);
+                    if let Some(body) = log.body.as_mut() {
+                        self.value(body, "body", &mut found);
+                    }
+                    self.string(&mut log.severity_text, "severity_text", &mut found);
+                    self.string(&mut log.event_name, "event_name", &mut found);
+                    self.attributes(&mut log.attributes, "", &mut found);
+                    self.tag(&mut log.attributes, &found);
+                }
+            }
+        }
+    }
+
+    fn metrics(&self, req: &mut ExportMetricsServiceRequest) {
+        for rm in &mut req.resource_metrics {
+            let mut shared = self.resource(rm.resource.as_mut());
+            for sm in &mut rm.scope_metrics {
+                self.scope(sm.scope.as_mut(), &mut shared);
+                for metric in &mut sm.metrics {
+                    // Points of every shape carry attributes and exemplars.
+                    macro_rules! points {
+                        ($points:expr) => {
+                            for p in $points {
+                                let mut found = Found::default();
+                                found.merge(&shared);
+                                self.attributes(&mut p.attributes, "", &mut found);
+                                for e in &mut p.exemplars {
+                                    self.attributes(
+                                        &mut e.filtered_attributes,
+                                        "exemplar:",
+                                        &mut found,
+                                    );
+                                }
+                                self.tag(&mut p.attributes, &found);
+                            }
+                        };
+                    }
+                    match metric.data.as_mut() {
+                        Some(Data::Sum(s)) => points!(&mut s.data_points),
+                        Some(Data::Gauge(g)) => points!(&mut g.data_points),
+                        Some(Data::Histogram(h)) => points!(&mut h.data_points),
+                        Some(Data::ExponentialHistogram(h)) => points!(&mut h.data_points),
+                        Some(Data::Summary(s)) => {
+                            for p in &mut s.data_points {
+                                let mut found = Found::default();
+                                found.merge(&shared);
+                                self.attributes(&mut p.attributes, "", &mut found);
+                                self.tag(&mut p.attributes, &found);
+                            }
+                        }
+                        None => {}
+                    }
+                    let mut ignored = Found::default();
+                    self.attributes(&mut metric.metadata, "metadata:", &mut ignored);
+                }
+            }
+        }
+    }
+
+    fn traces(&self, req: &mut ExportTraceServiceRequest) {
+        for rs in &mut req.resource_spans {
+            let mut shared = self.resource(rs.resource.as_mut());
+            for ss in &mut rs.scope_spans {
+                self.scope(ss.scope.as_mut(), &mut shared);
+                for span in &mut ss.spans {
+                    let mut found = Found::default();
+                    found.merge(&shared);
+                    self.string(&mut span.name, "span.name", &mut found);
+                    self.attributes(&mut span.attributes, "", &mut found);
+                    if let Some(status) = span.status.as_mut() {
+                        self.string(&mut status.message, "status.message", &mut found);
+                    }
+                    for ev in &mut span.events {
+                        self.string(&mut ev.name, "event.name", &mut found);
+                        self.attributes(&mut ev.attributes, "event:", &mut found);
+                    }
+                    for link in &mut span.links {
+                        self.attributes(&mut link.attributes, "link:", &mut found);
+                    }
+                    self.tag(&mut span.attributes, &found);
+                }
+            }
+        }
+    }
+}
