@@ -180,9 +180,12 @@ mod tests {
         }
     }
 
+    /// Blocks its first two flushes until the test opens the barrier (the
+    /// final flush on close passes).
     struct Gate {
         open: Arc<std::sync::Barrier>,
         writes: Arc<AtomicUsize>,
+        flushes: usize,
     }
     impl Output for Gate {
         fn write(&mut self, _b: &Batch) -> std::io::Result<()> {
@@ -190,7 +193,10 @@ mod tests {
             Ok(())
         }
         fn flush(&mut self) -> std::io::Result<()> {
-            self.open.wait();
+            if self.flushes < 2 {
+                self.open.wait();
+            }
+            self.flushes += 1;
             Ok(())
         }
     }
@@ -218,6 +224,7 @@ mod tests {
             Box::new(Gate {
                 open: Arc::clone(&open),
                 writes: Arc::clone(&writes),
+                flushes: 0,
             }),
         )
         .unwrap();
@@ -232,19 +239,29 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         assert_eq!(writes.load(Ordering::SeqCst), 1);
-        // Second fills the one queue slot; third is refused at once.
+        // Two more race for the one queue slot: exactly one gets it, the
+        // other is refused at once (whichever order they run in).
         let p2 = Arc::clone(&p);
         let second = tokio::spawn(async move { p2.submit(batch()).await });
-        let mut third = Ok(());
+        let p3 = Arc::clone(&p);
+        let third = tokio::spawn(async move { p3.submit(batch()).await });
         for _ in 0..500 {
-            third = p.submit(batch()).await;
-            if third.is_err() {
+            if second.is_finished() || third.is_finished() {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
+        let (refused, queued) = if second.is_finished() {
+            (second, third)
+        } else {
+            (third, second)
+        };
+        assert!(
+            refused.is_finished(),
+            "one submit must be refused while the queue is full"
+        );
         assert_eq!(
-            third,
+            refused.await.unwrap(),
             Err(SubmitError::Overloaded {
                 retry_after: Duration::from_secs(3)
             })
@@ -254,7 +271,7 @@ mod tests {
             open.wait();
         });
         assert_eq!(first.await.unwrap(), Ok(()));
-        assert_eq!(second.await.unwrap(), Ok(()));
+        assert_eq!(queued.await.unwrap(), Ok(()));
         opener.join().unwrap();
         p.close();
         assert_eq!(p.submit(batch()).await, Err(SubmitError::ShuttingDown));

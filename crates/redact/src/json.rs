@@ -13,7 +13,7 @@ pub(crate) fn backslashes_before(hay: &[u8], pos: usize) -> usize {
 /// True when the byte at `pos` is a backslash that starts an escape (it is not itself escaped).
 #[inline]
 pub(crate) fn is_escape_start(hay: &[u8], pos: usize) -> bool {
-    hay.get(pos) == Some(&b'\\') && backslashes_before(hay, pos) % 2 == 0
+    hay.get(pos) == Some(&b'\\') && backslashes_before(hay, pos).is_multiple_of(2)
 }
 
 /// If `hay[..pos]` ends with a complete escape sequence (`\x` or `\uXXXX`), its start offset.
@@ -66,13 +66,12 @@ pub(crate) fn widen_span(hay: &[u8], start: usize, end: usize) -> (usize, usize)
         } else {
             (e + 1).min(hay.len())
         };
-    } else if e < hay.len() {
-        if let Some(x) = escape_covering(hay, e) {
-            if x < e {
-                let len = if hay.get(x + 1) == Some(&b'u') { 6 } else { 2 };
-                e = (x + len).min(hay.len()).max(e);
-            }
-        }
+    } else if e < hay.len()
+        && let Some(x) = escape_covering(hay, e)
+        && x < e
+    {
+        let len = if hay.get(x + 1) == Some(&b'u') { 6 } else { 2 };
+        e = (x + len).min(hay.len()).max(e);
     }
     while s > 0 && hay.get(s).is_some_and(|&b| (0x80..0xC0).contains(&b)) {
         s -= 1;
@@ -81,22 +80,6 @@ pub(crate) fn widen_span(hay: &[u8], start: usize, end: usize) -> (usize, usize)
         e += 1;
     }
     (s, e)
-}
-
-/// Offset of the closing `"` of a JSON-ish string whose body starts at `from`, honouring
-/// backslash escapes; `None` if no closing quote within `max` bytes or before a raw newline.
-pub(crate) fn closing_quote(hay: &[u8], from: usize, max: usize) -> Option<usize> {
-    let end = hay.len().min(from.saturating_add(max));
-    let mut i = from;
-    while i < end {
-        match hay[i] {
-            b'\\' => i += 2,
-            b'"' => return Some(i),
-            b'\n' => return None,
-            _ => i += 1,
-        }
-    }
-    None
 }
 
 #[cfg(test)]
@@ -128,11 +111,5 @@ mod tests {
         // UTF-8 boundaries
         let t = "é€x".as_bytes();
         assert_eq!(widen_span(t, 1, 3), (0, 5));
-    }
-
-    #[test]
-    fn closing() {
-        assert_eq!(closing_quote(br#"ab\"c" x"#, 0, 100), Some(5));
-        assert_eq!(closing_quote(b"ab\nc\"", 0, 100), None);
     }
 }

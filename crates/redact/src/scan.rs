@@ -18,11 +18,11 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind};
 use crate::config::{BuildError, RedactorConfig, valid_kind_name};
 use crate::kind::{BUILTIN_COUNT, Kind, KindSet, MAX_KINDS};
 use crate::outcome::{Finding, Outcome, Redacted, Unscannable};
-use crate::replace;
+use crate::replace::{self, Region};
 use crate::rules::custom::CustomRules;
 use crate::rules::url::SlackWebhook;
 use crate::rules::vendor::{self, Vendor, VendorRule};
-use crate::rules::{Sink, bare, keyword, pem, pii};
+use crate::rules::{Raw, Sink, bare, bearer, email, keyword, pem, pii};
 
 /// What an anchor hit triggers.
 #[derive(Clone, Copy, Debug)]
@@ -271,24 +271,21 @@ impl Redactor {
     /// Never returns the original text unscanned: values over the scan limit, and any internal
     /// failure, produce [`Outcome::Unscannable`].
     pub fn redact<'a>(&self, text: &'a str) -> Outcome<'a> {
-        match self.find(text) {
+        match self.redact_inner(text) {
             Err(u) => Outcome::Unscannable(u),
-            Ok(findings) if findings.is_empty() => Outcome::Scanned(Redacted {
+            Ok((findings, None)) => Outcome::Scanned(Redacted {
                 text: Cow::Borrowed(text),
                 kinds: KindSet::new(),
                 findings,
             }),
-            Ok(findings) => match replace::render(text, &findings, |k| self.kind_name(k)) {
-                Ok(out) => {
-                    let kinds = findings.iter().map(|f| f.kind).collect();
-                    Outcome::Scanned(Redacted {
-                        text: Cow::Owned(out),
-                        kinds,
-                        findings,
-                    })
-                }
-                Err(u) => Outcome::Unscannable(u),
-            },
+            Ok((findings, Some(out))) => {
+                let kinds = findings.iter().map(|f| f.kind).collect();
+                Outcome::Scanned(Redacted {
+                    text: Cow::Owned(out),
+                    kinds,
+                    findings,
+                })
+            }
         }
     }
 
@@ -310,6 +307,11 @@ impl Redactor {
 
     /// The merged findings of `text` (byte spans into `text`), without rewriting it.
     pub fn find(&self, text: &str) -> Result<Vec<Finding>, Unscannable> {
+        self.redact_inner(text).map(|(f, _)| f)
+    }
+
+    /// Findings and, when there are any, the rewritten text.
+    fn redact_inner(&self, text: &str) -> Result<(Vec<Finding>, Option<String>), Unscannable> {
         if text.len() > self.max_scan_bytes {
             return Err(Unscannable::TooLarge {
                 len: text.len(),
@@ -318,41 +320,127 @@ impl Redactor {
         }
         // The rules index with bounds checks everywhere; should one still panic, the value is
         // dropped instead of taking the pipeline down or passing through unscanned.
-        catch_unwind(AssertUnwindSafe(|| self.scan(text))).map_err(|_| Unscannable::Internal)
+        catch_unwind(AssertUnwindSafe(|| self.fixpoint(text))).map_err(|_| Unscannable::Internal)?
+    }
+
+    /// Scans, renders, then re-scans the neighbourhood of every replacement in the output:
+    /// a marker can change what a context rule sees next to it (a hash whose cue window now
+    /// reaches a credential name), and whatever a second pass would find is folded back in,
+    /// mapped to input offsets. The result is a fixed point: redacting it again changes
+    /// nothing. The re-scan covers a few hundred bytes per finding, not the whole value.
+    fn fixpoint(&self, text: &str) -> Result<(Vec<Finding>, Option<String>), Unscannable> {
+        let hay = text.as_bytes();
+        let mut findings = self.scan(text);
+        if findings.is_empty() {
+            return Ok((findings, None));
+        }
+        let name = |k: Kind| self.kind_name(k);
+        for _ in 0..3 {
+            let (out, regions) = replace::render_mapped(text, &findings, name)?;
+            let extra = self.rescan_near(&out, &regions);
+            if extra.is_empty() {
+                return Ok((findings, Some(out)));
+            }
+            let mut raw: Vec<Raw> = findings
+                .iter()
+                .map(|f| Raw {
+                    start: f.start,
+                    end: f.end,
+                    kind: f.kind,
+                })
+                .collect();
+            raw.extend(extra);
+            findings = replace::merge(hay, raw);
+        }
+        let (out, _) = replace::render_mapped(text, &findings, name)?;
+        Ok((findings, Some(out)))
+    }
+
+    /// Findings of a second pass over the rendered `out`, near its replacements, as input
+    /// offsets. Only findings that reach outside the existing replacements count.
+    fn rescan_near(&self, out: &str, regions: &[Region]) -> Vec<Raw> {
+        // Farther than any rule looks for context that decides detection (hash cue windows:
+        // 64 bytes before, 40 after; credential names: 64). Wider windows only pick kinds.
+        const REACH: usize = 96;
+        let ob = out.as_bytes();
+        let mut extra = Vec::new();
+        let mut windows: Vec<(usize, usize)> = Vec::new();
+        for r in regions {
+            let mut s = r.out.0.saturating_sub(REACH);
+            let mut e = (r.out.1 + REACH).min(ob.len());
+            // Widen to whitespace so no token is cut by the window edge.
+            let (s_floor, e_cap) = (s.saturating_sub(64), (e + 64).min(ob.len()));
+            while s > s_floor && !ob[s - 1].is_ascii_whitespace() {
+                s -= 1;
+            }
+            while e < e_cap && !ob[e].is_ascii_whitespace() {
+                e += 1;
+            }
+            while s > 0 && !out.is_char_boundary(s) {
+                s -= 1;
+            }
+            while e < ob.len() && !out.is_char_boundary(e) {
+                e += 1;
+            }
+            match windows.last_mut() {
+                Some(last) if s <= last.1 => last.1 = last.1.max(e),
+                _ => windows.push((s, e)),
+            }
+        }
+        for (ws, we) in windows {
+            let Some(w) = out.get(ws..we) else { continue };
+            for f in self.scan(w) {
+                let (a, b) = (ws + f.start, ws + f.end);
+                let inside_marker = regions.iter().any(|r| r.out.0 <= a && b <= r.out.1);
+                if inside_marker {
+                    continue;
+                }
+                let (oa, ob_) = (
+                    replace::map_back(regions, a, false),
+                    replace::map_back(regions, b, true),
+                );
+                if oa < ob_ {
+                    extra.push(Raw {
+                        start: oa,
+                        end: ob_,
+                        kind: f.kind,
+                    });
+                }
+            }
+        }
+        extra
     }
 
     fn scan(&self, text: &str) -> Vec<Finding> {
         let hay = text.as_bytes();
         let mut sink = Sink::new(hay, self.disabled);
-        let st = *DEBUG_STAGES;
-        if st & 1 != 0 {
-            self.scan_anchors(&mut sink);
-        }
+        // Precise rules first; each later stage treats every finding so far as a boundary,
+        // exactly as its `[REDACTED:…]` marker will be, so a second pass over the output sees
+        // the same pieces and finds nothing new.
+        self.scan_anchors(&mut sink);
         sink.index_for_lookup();
-        if st & 2 != 0 {
-            // Formats whose fixed prefix is too short for the anchor pass are recognised by
-            // the long-token scan and confirmed by their vendor rule.
-            let prefixed = |sink: &mut Sink<'_>, start: usize| -> bool {
-                let t = sink.hay.get(start..).unwrap_or_default();
-                let rule = if t.starts_with(b"SG.") {
-                    V_SENDGRID
-                } else if t.starts_with(b"hf_") {
-                    V_HF
-                } else if t.starts_with(b"sk-") {
-                    V_OPENAI
-                } else {
-                    return false;
-                };
-                self.vendors
-                    .get(rule)
-                    .is_some_and(|v| v.apply(sink, start, start + 3))
+        email::scan_at_signs(&mut sink);
+        sink.index_for_lookup();
+        pii::scan_digits(&mut sink);
+        sink.index_for_lookup();
+        // Formats whose fixed prefix is too short for the anchor pass are recognised by the
+        // long-token scan and confirmed by their vendor rule.
+        let prefixed = |sink: &mut Sink<'_>, start: usize| -> bool {
+            let t = sink.hay.get(start..).unwrap_or_default();
+            let rule = if t.starts_with(b"SG.") {
+                V_SENDGRID
+            } else if t.starts_with(b"hf_") {
+                V_HF
+            } else if t.starts_with(b"sk-") {
+                V_OPENAI
+            } else {
+                return false;
             };
-            bare::scan(&mut sink, &prefixed);
-        }
-        if st & 4 != 0 {
-            pii::scan_digits(&mut sink);
-        }
-        pii::scan_at_signs(&mut sink);
+            self.vendors
+                .get(rule)
+                .is_some_and(|v| v.apply(sink, start, start + 3))
+        };
+        bare::scan(&mut sink, &prefixed);
         if !self.custom.is_empty() {
             self.custom.scan(text, &mut sink);
         }
@@ -367,10 +455,6 @@ impl Redactor {
                 break;
             };
             let (s, e) = (m.start(), m.end());
-            if debug_stages() & 32 != 0 {
-                pos = s + 1;
-                continue;
-            }
             match ANCHORS.get(m.pattern().as_usize()).map(|a| a.1) {
                 Some(Anchor::Vendor(i)) => {
                     if let Some(v) = self.vendors.get(i) {
@@ -385,10 +469,9 @@ impl Redactor {
                 Some(Anchor::OpenAiMarker) => {
                     if let (Some(start), Some(v)) =
                         (vendor::token_start(hay, s, 160), self.vendors.get(V_OPENAI))
+                        && hay.get(start..).is_some_and(|t| t.starts_with(b"sk-"))
                     {
-                        if hay.get(start..).is_some_and(|t| t.starts_with(b"sk-")) {
-                            v.apply(sink, start, start + 3);
-                        }
+                        v.apply(sink, start, start + 3);
                     }
                 }
                 Some(Anchor::Pem) => pem::pem(sink, s),
@@ -400,8 +483,8 @@ impl Redactor {
                 }
                 Some(Anchor::SlackWebhook) => self.slack_webhook.apply(sink, s),
                 Some(Anchor::Keyword) => keyword::keyword(sink, s, e),
-                Some(Anchor::Bearer) => keyword::bearer(sink, s),
-                Some(Anchor::PasswordFlag) => keyword::password_flag(sink, e),
+                Some(Anchor::Bearer) => bearer::bearer(sink, s),
+                Some(Anchor::PasswordFlag) => bearer::password_flag(sink, e),
                 None => {}
             }
             pos = s + 1;
@@ -441,14 +524,4 @@ mod tests {
         fn assert_send_sync<T: Send + Sync>() {}
         assert_send_sync::<Redactor>();
     }
-}
-
-static DEBUG_STAGES: std::sync::LazyLock<u32> = std::sync::LazyLock::new(|| {
-    std::env::var("REDACT_STAGES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(7)
-});
-pub(crate) fn debug_stages() -> u32 {
-    *DEBUG_STAGES
 }

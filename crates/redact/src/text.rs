@@ -18,7 +18,6 @@ const TOKEN_EXTRA: u8 = 8;
 const SYMBOL: u8 = 16;
 /// `_ . -`: identifier joiners in credential names (`DD-API-KEY`, `spring.datasource.password`).
 const NAME_EXTRA: u8 = 32;
-const HEX_LETTER: u8 = 64;
 
 const fn build_classes() -> [u8; 256] {
     let mut t = [0u8; 256];
@@ -47,9 +46,6 @@ const fn build_classes() -> [u8; 256] {
         if matches!(b, b'_' | b'.' | b'-') {
             c |= NAME_EXTRA;
         }
-        if matches!(b, b'a'..=b'f' | b'A'..=b'F') {
-            c |= HEX_LETTER;
-        }
         t[i] = c;
         i += 1;
     }
@@ -74,12 +70,6 @@ pub(crate) fn is_alnum(b: u8) -> bool {
 #[inline]
 pub(crate) fn is_word(b: u8) -> bool {
     is_alnum(b) || b == b'_'
-}
-
-/// `[0-9a-fA-F]`
-#[inline]
-pub(crate) fn is_hex(b: u8) -> bool {
-    CLASSES[usize::from(b)] & (DIGIT | HEX_LETTER) != 0
 }
 
 /// Token bytes: `[A-Za-z0-9+/_.~-]` (base64, base64url, token68 without padding).
@@ -126,12 +116,6 @@ pub(crate) fn left_boundary(hay: &[u8], pos: usize, word: fn(u8) -> bool) -> boo
         None => true,
         Some(&b) => !word(b) || json::escape_ending_at(hay, pos).is_some(),
     }
-}
-
-/// True when a token may end at `pos` (the byte at `pos` is not `word(b)`).
-#[inline]
-pub(crate) fn right_boundary(hay: &[u8], pos: usize, word: fn(u8) -> bool) -> bool {
-    hay.get(pos).is_none_or(|&b| !word(b))
 }
 
 /// ASCII case-insensitive substring test.
@@ -325,7 +309,6 @@ mod tests {
     fn classes() {
         assert!(is_token(b'+') && is_token(b'~') && !is_token(b'='));
         assert!(is_token_or_symbol(b'=') && !is_token_or_symbol(b' '));
-        assert!(is_hex(b'F') && !is_hex(b'g'));
         assert!(!is_alnum(0xE3));
     }
 

@@ -127,3 +127,6 @@ impl RedactStage {
         &self.stats
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -14,17 +14,17 @@ use memchr::memmem;
 use crate::json;
 use crate::kind::Kind;
 use crate::rules::Sink;
-use crate::rules::keyword;
+use crate::rules::{keyword, password};
 use crate::text::{class_bits, is_name, is_token, is_token_or_symbol};
 use crate::validate::{self, shape};
 
 /// Shortest run the sampling finds; shorter passwords are found from their digits
 /// ([`short_secret_around`]).
-const MIN_RUN: usize = 20;
+pub(crate) const MIN_RUN: usize = 20;
 /// Shortest token examined as a key or token rather than a password.
 const LONG_RUN: usize = 20;
 /// Shortest stand-alone password.
-const MIN_PASSWORD: usize = 12;
+pub(crate) const MIN_PASSWORD: usize = 12;
 
 /// Confirms a token that starts with a short vendor prefix (`SG.`, `hf_`, `sk-`) at the given
 /// offset; true when it reported it.
@@ -42,11 +42,12 @@ pub(crate) fn scan(sink: &mut Sink<'_>, prefixed: Prefixed<'_>) {
             i += MIN_RUN;
             continue;
         }
-        // Prose: whitespace within eight bytes on both sides means the run holding `i` is
-        // shorter than MIN_RUN. Two word-sized tests replace two branchy byte loops.
+        // A separator within eight bytes on both sides bounds the run holding `i` below
+        // MIN_RUN. Two word-sized tests replace two branchy byte loops on prose, JSON and logs,
+        // where runs are short.
         if i >= 8 && i + 9 <= n {
-            let before = whitespace_mask(&hay[i - 8..i]);
-            let after = whitespace_mask(&hay[i + 1..i + 9]);
+            let before = separator_mask(&hay[i - 8..i]);
+            let after = separator_mask(&hay[i + 1..i + 9]);
             if before != 0 && after != 0 {
                 let w = i + 1 + (after.trailing_zeros() / 8) as usize;
                 floor = w + 1;
@@ -66,7 +67,7 @@ pub(crate) fn scan(sink: &mut Sink<'_>, prefixed: Prefixed<'_>) {
             classes |= class_bits(hay[e]);
             e += 1;
         }
-        if e - s >= MIN_RUN && crate::scan::debug_stages() & 8 == 0 {
+        if e - s >= MIN_RUN {
             if classes & 6 == 6 {
                 examine_run(sink, s, e, prefixed);
             } else if e - s >= 32 {
@@ -80,55 +81,23 @@ pub(crate) fn scan(sink: &mut Sink<'_>, prefixed: Prefixed<'_>) {
     }
 }
 
-/// High bit of each byte below `!` (space, tab, newline, other controls) in an 8-byte slice.
+/// High bit of each byte of an 8-byte slice that certainly ends a run: whitespace and
+/// controls, non-ASCII, and the separators of JSON and logs (`"` `,` `:` `\\`). Other
+/// non-run bytes are left to the exact byte loop.
 #[inline]
-fn whitespace_mask(b: &[u8]) -> u64 {
+fn separator_mask(b: &[u8]) -> u64 {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
     let mut w = [0u8; 8];
     w.copy_from_slice(b);
     let x = u64::from_le_bytes(w);
     // (x & 0x7f) + (0x80 - 0x21) sets the high bit iff the byte is >= 0x21; no carries cross.
-    let ge = (x & !HI).wrapping_add(LO * (0x80 - 0x21));
-    !ge & !x & HI
-}
-
-/// Called by the digit scan for a digit at `d`: examines the run around it when it is too
-/// short for the sampled scan (12–19 bytes) and mixes upper and lower case. Returns the run's
-/// end so the caller asks once per run.
-pub(crate) fn short_secret_around(sink: &mut Sink<'_>, d: usize) -> usize {
-    let hay = sink.hay;
-    let mut classes = 0;
-    let mut s = d;
-    while s > 0 && d - s < MIN_RUN && is_token_or_symbol(hay[s - 1]) {
-        s -= 1;
-        classes |= class_bits(hay[s]);
-    }
-    // Forward to the real end of the run, so each run is walked once however many digit
-    // runs it holds (a uuid has eight).
-    let mut e = d;
-    while e < hay.len() && is_token_or_symbol(hay[e]) {
-        classes |= class_bits(hay[e]);
-        e += 1;
-    }
-    let len = e - s;
-    let bounded = s == 0 || !is_token_or_symbol(hay[s - 1]);
-    if bounded && (MIN_PASSWORD..MIN_RUN).contains(&len) && classes & 6 == 6 {
-        let mut s = s;
-        if s > 0 && json::is_escape_start(hay, s - 1) {
-            s += 1;
-        }
-        let mut p = s;
-        for k in s..=e {
-            if k == e || matches!(hay[k], b'/' | b'@' | b'=') {
-                if k - p >= MIN_PASSWORD {
-                    examine_password(sink, p, k);
-                }
-                p = k + 1;
-            }
-        }
-    }
-    e
+    let printable = (x & !HI).wrapping_add(LO * (0x80 - 0x21));
+    let eq = |c: u8| {
+        let t = x ^ (LO * u64::from(c));
+        !(((t & !HI).wrapping_add(!HI)) | t) & HI
+    };
+    (!printable | x) & HI | eq(b'"') | eq(b',') | eq(b':') | eq(b'\\')
 }
 
 fn examine_run(sink: &mut Sink<'_>, mut s: usize, e: usize, prefixed: Prefixed<'_>) {
@@ -137,6 +106,28 @@ fn examine_run(sink: &mut Sink<'_>, mut s: usize, e: usize, prefixed: Prefixed<'
     if s > 0 && json::is_escape_start(hay, s - 1) {
         s += if hay.get(s) == Some(&b'u') { 5 } else { 1 };
     }
+    // Parts already reported by the anchor rules split the run, exactly as their
+    // `[REDACTED:…]` markers will: the pieces are judged on their own, so redacting the output
+    // again finds nothing new.
+    let mut seg = s;
+    while seg < e {
+        match sink.first_overlap(seg, e) {
+            Some((fs, fe)) => {
+                if fs > seg {
+                    examine_segment(sink, seg, fs, prefixed);
+                }
+                seg = fe.max(seg + 1);
+            }
+            None => {
+                examine_segment(sink, seg, e, prefixed);
+                break;
+            }
+        }
+    }
+}
+
+fn examine_segment(sink: &mut Sink<'_>, s: usize, e: usize, prefixed: Prefixed<'_>) {
+    let hay = sink.hay;
     let mut found = false;
     // A long token recognised as benign (a digest, a key blob, a path) is not second-guessed
     // piece by piece as passwords.
@@ -156,29 +147,30 @@ fn examine_run(sink: &mut Sink<'_>, mut s: usize, e: usize, prefixed: Prefixed<'
             end += 1;
         }
         if end - a >= LONG_RUN {
+            let (ta, tb) = trim(hay, a, end);
             match examine_token(sink, a, end, Some(prefixed)) {
-                Verdict::Secret => found = true,
+                Verdict::Secret => {
+                    // What is left on either side will stand alone once the token is replaced;
+                    // judge it alone now, so a second pass over the output finds nothing new.
+                    if ta > s {
+                        examine_segment(sink, s, ta, prefixed);
+                    }
+                    if tb < e {
+                        examine_segment(sink, tb, e, prefixed);
+                    }
+                    return;
+                }
                 Verdict::Benign => judged = true,
                 Verdict::Plain => {}
             }
         }
         a = end.max(b);
     }
-    if !found && !judged && e.saturating_sub(s) >= 32 {
+    if !judged && e.saturating_sub(s) >= 32 {
         found = examine_symbolic(sink, s, e);
     }
     if !found && !judged && e.saturating_sub(s) >= MIN_PASSWORD {
-        // `user@example.com/oCBR0%EV-gIc0*SBAQGv`, `NAME=value`: a password can be one piece
-        // of a longer run.
-        let mut p = s;
-        for k in s..=e {
-            if k == e || matches!(hay[k], b'/' | b'@' | b'=') {
-                if k - p >= MIN_PASSWORD {
-                    examine_password(sink, p, k);
-                }
-                p = k + 1;
-            }
-        }
+        password::password_pieces(sink, s, e);
     }
 }
 
@@ -192,19 +184,20 @@ fn hex_only(sink: &mut Sink<'_>, s: usize, e: usize) {
             b += 1;
         }
         let (ta, tb) = trim(hay, a, b);
-        let hex = hay.get(ta..tb).is_some_and(|t| {
-            t.iter().all(u8::is_ascii_hexdigit)
-                && (t.iter().all(|c| !c.is_ascii_uppercase())
-                    || t.iter().all(|c| !c.is_ascii_lowercase()))
-        });
-        if hex && matches!(tb - ta, 32 | 40 | 64) {
+        let hex = matches!(tb - ta, 32 | 40 | 64)
+            && hay.get(ta..tb).is_some_and(|t| {
+                t.iter().all(u8::is_ascii_hexdigit)
+                    && (t.iter().all(|c| !c.is_ascii_uppercase())
+                        || t.iter().all(|c| !c.is_ascii_lowercase()))
+            });
+        if hex {
             examine_token(sink, ta, tb, None);
         }
         a = b + 1;
     }
 }
 
-fn trim(hay: &[u8], mut a: usize, mut b: usize) -> (usize, usize) {
+pub(crate) fn trim(hay: &[u8], mut a: usize, mut b: usize) -> (usize, usize) {
     while a < b && matches!(hay[a], b'.' | b'/' | b'-' | b'~' | b'_') {
         a += 1;
     }
@@ -291,6 +284,17 @@ fn window(hay: &[u8], a: usize, b: usize, before: usize, after: usize) -> Vec<u8
             .iter()
             .map(u8::to_ascii_lowercase),
     );
+    // Markers of an earlier pass (`[REDACTED:generic_secret]`) are not context: "secret" in
+    // a marker must not turn a neighbouring hash into a credential on the second pass.
+    for marker in [&b"[redacted:"[..], b"[dropped:"] {
+        while let Some(k) = memmem::find(&w, marker) {
+            let end = w[k..]
+                .iter()
+                .position(|&c| c == b']')
+                .map_or(w.len(), |e| k + e + 1);
+            w[k..end].fill(b' ');
+        }
+    }
     w
 }
 
@@ -403,14 +407,13 @@ fn examine_token(
         return Verdict::Benign;
     }
     let tok = hay.get(a..b).unwrap_or_default();
-    if let Some(prefixed) = prefixed {
-        if [&b"SG."[..], b"hf_", b"sk-"]
+    if let Some(prefixed) = prefixed
+        && [&b"SG."[..], b"hf_", b"sk-"]
             .iter()
             .any(|p| tok.starts_with(p))
-            && prefixed(sink, a)
-        {
-            return Verdict::Secret;
-        }
+        && prefixed(sink, a)
+    {
+        return Verdict::Secret;
     }
     // Twilio API key SID: SK + 32 hex.
     if tok.len() == 34
@@ -425,11 +428,12 @@ fn examine_token(
     let lower_hex = tok.iter().all(|&c| matches!(c, b'0'..=b'9' | b'a'..=b'f'));
     let upper_hex = tok.iter().all(|&c| matches!(c, b'0'..=b'9' | b'A'..=b'F'));
     if lower_hex || upper_hex {
-        if matches!(tok.len(), 32 | 40 | 64) && validate::looks_random(tok, 32) {
-            if let Some(kind) = hex_context(hay, a, b) {
-                sink.push(a, b, kind);
-                return Verdict::Secret;
-            }
+        if matches!(tok.len(), 32 | 40 | 64)
+            && validate::looks_random(tok, 32)
+            && let Some(kind) = hex_context(hay, a, b)
+        {
+            sink.push(a, b, kind);
+            return Verdict::Secret;
         }
         return Verdict::Benign;
     }
@@ -467,7 +471,7 @@ fn keyword_kind(name: &[u8]) -> Option<Kind> {
 
 /// Typed ids (`req_011C…`, `msg_01…`, `toolu_01…`, `cus_…`): lower-case type, underscore,
 /// random part. Vendor secrets that look like this (`sk_live_`, `whsec_`) have their own rules.
-fn typed_id(tok: &[u8]) -> bool {
+pub(crate) fn typed_id(tok: &[u8]) -> bool {
     let prefix_len = tok.iter().take_while(|c| c.is_ascii_lowercase()).count();
     (2..=12).contains(&prefix_len) && tok.get(prefix_len) == Some(&b'_')
 }
@@ -569,7 +573,7 @@ fn examine_symbolic(sink: &mut Sink<'_>, s: usize, e: usize) -> bool {
         return false;
     }
     let tok = hay.get(a..b).unwrap_or_default();
-    let (count, distinct_symbols) = symbols(tok);
+    let (count, distinct_symbols) = password::symbols(tok);
     let sh = shape(tok);
     let ok = count >= 3
         && distinct_symbols >= 2
@@ -582,71 +586,6 @@ fn examine_symbolic(sink: &mut Sink<'_>, s: usize, e: usize) -> bool {
         sink.push(a, b, Kind::GENERIC_SECRET);
     }
     ok
-}
-
-/// Count of `!#%^&*()@$` bytes and how many different ones.
-fn symbols(tok: &[u8]) -> (usize, usize) {
-    let mut seen = [false; 10];
-    let mut count = 0;
-    for &c in tok {
-        if let Some(k) = b"!#%^&*()@$".iter().position(|&x| x == c) {
-            seen[k] = true;
-            count += 1;
-        }
-    }
-    (count, seen.iter().filter(|&&x| x).count())
-}
-
-/// A password standing alone in prose: a generated one (`c8WTsHu-eCkSL4V`, `Maple1999!AB3`)
-/// or a memorable one (`Tulip-Harbor-Violet42`: capitalised words joined by a separator and a
-/// number, the shape password managers generate).
-fn examine_password(sink: &mut Sink<'_>, s: usize, e: usize) {
-    let hay = sink.hay;
-    let (a, b) = trim(hay, s, e);
-    let len = b.saturating_sub(a);
-    if !(MIN_PASSWORD..=64).contains(&len) || sink.is_covered(a, b) || sink.is_suppressed(a, b) {
-        return;
-    }
-    let tok = hay.get(a..b).unwrap_or_default();
-    if memorable(tok) {
-        sink.push(a, b, Kind::PASSWORD_ASSIGNMENT);
-        return;
-    }
-    if tok
-        .iter()
-        .any(|&c| matches!(c, b'.' | b'/' | b'=' | b'(' | b')' | b'@'))
-        || typed_id(tok)
-    {
-        return;
-    }
-    let sh = shape(tok);
-    if !(sh.upper && sh.lower && sh.digit) || sh.distinct * 4 < len * 3 {
-        return;
-    }
-    let (sym, _) = symbols(tok);
-    let random = sh.transitions_pct >= 45 || (sym > 0 && sh.transitions_pct >= 30);
-    if random && !validate::is_placeholder(tok) {
-        sink.push(a, b, Kind::PASSWORD_ASSIGNMENT);
-    }
-}
-
-/// `Word-Word-Word42`: three or more capitalised words and a trailing number.
-fn memorable(tok: &[u8]) -> bool {
-    let digits = tok.iter().rev().take_while(|c| c.is_ascii_digit()).count();
-    if !(1..=4).contains(&digits) {
-        return false;
-    }
-    let words = &tok[..tok.len() - digits];
-    let words = words.strip_suffix(b"-").unwrap_or(words);
-    let mut n = 0;
-    for w in words.split(|&c| c == b'-') {
-        let cap = w.first().is_some_and(u8::is_ascii_uppercase);
-        if !cap || w.len() < 3 || !w[1..].iter().all(u8::is_ascii_lowercase) {
-            return false;
-        }
-        n += 1;
-    }
-    n >= 3
 }
 
 #[cfg(test)]

@@ -28,14 +28,6 @@ pub(crate) struct CustomRules {
 }
 
 impl CustomRules {
-    pub(crate) fn empty() -> CustomRules {
-        CustomRules {
-            rules: Vec::new(),
-            keywords: None,
-            owner: Vec::new(),
-        }
-    }
-
     /// Compiles the configured rules, each with the kind allocated for it.
     pub(crate) fn compile(
         specs: &[(Kind, &crate::config::CustomRule)],

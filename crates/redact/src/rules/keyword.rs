@@ -1,6 +1,6 @@
 //! Values that are secret because of the name they are assigned to: `DB_PASSWORD=…`,
 //! `"client_secret": "…"`, `os.Setenv("DD_API_KEY", "…")`, `const X_API_KEY: &str = "…"`,
-//! `--password …`, plus `Authorization: Bearer …` and the `-p` password flag of database CLIs.
+//! `--password …`.
 //!
 //! A keyword hit (`assw`, `ecret`, `oken`, `key`, …) is widened to the whole identifier, the
 //! identifier's last component decides whether it names a credential (`api_key_len` does not),
@@ -10,7 +10,7 @@
 use crate::json;
 use crate::kind::Kind;
 use crate::rules::Sink;
-use crate::text::{Breaks, contains_ci, extent, is_alnum, is_name, is_token, left_boundary};
+use crate::text::{contains_ci, is_name};
 use crate::validate::{self, looks_random};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -183,17 +183,17 @@ pub(crate) fn classify_name(name: &[u8]) -> Option<Kind> {
 fn after_name(hay: &[u8], ns: usize, ne: usize, flag: bool) -> Option<usize> {
     let at = |k: usize| hay.get(k).copied();
     let mut i = ne;
-    let open = ns.checked_sub(1).and_then(|k| at(k));
+    let open = ns.checked_sub(1).and_then(&at);
     let escaped_open = ns >= 2 && open == Some(b'"') && json::is_escape_start(hay, ns - 2);
     let mut quoted_name = false;
     if escaped_open && hay.get(i..).is_some_and(|r| r.starts_with(b"\\\"")) {
         i += 2;
         quoted_name = true;
-    } else if let Some(q @ (b'"' | b'\'' | b'`')) = open {
-        if at(i) == Some(q) {
-            i += 1;
-            quoted_name = true;
-        }
+    } else if let Some(q @ (b'"' | b'\'' | b'`')) = open
+        && at(i) == Some(q)
+    {
+        i += 1;
+        quoted_name = true;
     }
     if quoted_name && at(i) == Some(b']') {
         i += 1;
@@ -235,25 +235,30 @@ fn skip_type_annotation(hay: &[u8], mut i: usize) -> Option<usize> {
     while at(i) == Some(b' ') {
         i += 1;
     }
-    let t = i;
-    while at(i)
-        .is_some_and(|b| is_alnum(b) || matches!(b, b'&' | b'\'' | b'_' | b'<' | b'>' | b' '))
-        && i - t < 24
-    {
-        if at(i) == Some(b' ') && at(i + 1) == Some(b'=') {
-            break;
-        }
-        i += 1;
-    }
+    // A string type, as Rust, TypeScript or Go spell it: `&str`, `&'static str`, `String`,
+    // `string`, `Option<&str>`. Not free text: "token: x id=…" is no annotation.
+    let rest = hay.get(i..).unwrap_or_default();
+    let ty = [
+        &b"&'static str"[..],
+        b"&str",
+        b"String",
+        b"string",
+        b"str",
+        b"Option<&str>",
+        b"Option<String>",
+    ]
+    .into_iter()
+    .find(|t| rest.starts_with(t))?;
+    i += ty.len();
     while at(i) == Some(b' ') {
         i += 1;
     }
-    (i > t && at(i) == Some(b'=') && at(i + 1) != Some(b'=')).then_some(i + 1)
+    (at(i) == Some(b'=') && at(i + 1) != Some(b'=')).then_some(i + 1)
 }
 
 /// The value starting at `i`: quoted (`"…"`, `'…'`, `` `…` ``, `\"…\"`) or bare. Returns the
 /// span and whether it was quoted.
-fn value_at(hay: &[u8], i: usize) -> Option<(usize, usize, bool)> {
+pub(crate) fn value_at(hay: &[u8], i: usize) -> Option<(usize, usize, bool)> {
     let at = |k: usize| hay.get(k).copied();
     match at(i)? {
         q @ (b'"' | b'\'' | b'`') => {
@@ -316,9 +321,20 @@ fn value_at(hay: &[u8], i: usize) -> Option<(usize, usize, bool)> {
 
 /// True for a bare value that is code rather than a literal: `getpass.getpass()`,
 /// `os.environ["X"]`, `process.env.DB_PASS`, `STRIPE_SECRET_KEY`.
-fn is_code_reference(v: &[u8]) -> bool {
-    if v.iter().any(|b| matches!(b, b'(' | b'[')) {
-        return true;
+pub(crate) fn is_code_reference(v: &[u8]) -> bool {
+    // A call or an index on an identifier path: `getpass.getpass()`, `os.environ["X"]`. A
+    // parenthesis inside random text (`…f^cLT65d3l(9Rte…`) is not code.
+    if let Some(k) = v.iter().position(|b| matches!(b, b'(' | b'[')) {
+        let head = v.get(..k).unwrap_or_default();
+        let ident_path = head
+            .first()
+            .is_some_and(|&c| c.is_ascii_alphabetic() || c == b'_' || c == b'$')
+            && head
+                .iter()
+                .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'$' | b'.'));
+        if ident_path || head.is_empty() {
+            return true;
+        }
     }
     let ident_path = v.split(|&b| b == b'.').all(|seg| {
         seg.first()
@@ -367,15 +383,16 @@ pub(crate) fn keyword(sink: &mut Sink<'_>, hit_start: usize, hit_end: usize) {
     let Some(name) = hay.get(name_s..name_e) else {
         return;
     };
+    // The operator check is the cheaper one and rejects most hits ("token" in prose).
+    let Some(vi) = after_name(hay, ns, name_e, flag) else {
+        return;
+    };
     let Some((class, mut kind)) = classify(name) else {
         return;
     };
     if !sink.wants(kind) && !sink.wants(Kind::GENERIC_SECRET) {
         return;
     }
-    let Some(vi) = after_name(hay, ns, name_e, flag) else {
-        return;
-    };
     let Some((vs, ve, quoted)) = value_at(hay, vi) else {
         return;
     };
@@ -401,90 +418,6 @@ fn is_datadog_config(hay: &[u8], at: usize) -> bool {
     let from = at.saturating_sub(256);
     let to = (at + 256).min(hay.len());
     contains_ci(hay.get(from..to).unwrap_or_default(), b"datadog")
-}
-
-fn bearer_class(b: u8) -> bool {
-    is_token(b) || b == b'='
-}
-
-/// Handles an anchor hit on `earer` (of `Bearer`/`bearer`/`BEARER`) at `p`.
-pub(crate) fn bearer(sink: &mut Sink<'_>, p: usize) {
-    let hay = sink.hay;
-    let Some(s) = p.checked_sub(1) else { return };
-    if !matches!(hay.get(s), Some(b'B' | b'b')) || !left_boundary(hay, s, is_alnum) {
-        return;
-    }
-    let mut i = p + 5;
-    if hay.get(i) != Some(&b' ') {
-        return;
-    }
-    while hay.get(i) == Some(&b' ') && i < p + 8 {
-        i += 1;
-    }
-    let ext = extent(hay, i, bearer_class, 4096, Breaks::None);
-    let mut n = ext.joined.len();
-    while n > 0 && ext.joined.get(n - 1) == Some(&b'.') {
-        n -= 1;
-    }
-    let tok = ext.joined.get(..n).unwrap_or_default();
-    if tok.len() >= 16 && looks_random(tok, 16) {
-        sink.push(i, ext.orig_end(n), Kind::BEARER_TOKEN);
-    }
-}
-
-/// Handles an anchor hit on `mysql` / `login` ending at `from`: checks every ` -p` flag on the
-/// rest of the command line.
-pub(crate) fn password_flag(sink: &mut Sink<'_>, from: usize) {
-    let hay = sink.hay;
-    let limit = hay.len().min(from + 512);
-    let rest = hay.get(from..limit).unwrap_or_default();
-    let line_len = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
-    let line = rest.get(..line_len).unwrap_or_default();
-    for off in memchr::memmem::find_iter(line, b" -p") {
-        dash_p(sink, from + off);
-    }
-}
-
-/// A ` -p` flag at `p` (the space): `mysql -u root -pSECRET`, `docker login -u bot -p SECRET`.
-fn dash_p(sink: &mut Sink<'_>, p: usize) {
-    let hay = sink.hay;
-    let line_start = hay[..p]
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |k| k + 1)
-        .max(p.saturating_sub(256));
-    let before = hay.get(line_start..p).unwrap_or_default();
-    let has_user = contains_ci(before, b" -u") || contains_ci(before, b"--user");
-    let vi = p + 3;
-    let (start, db_cli) = match hay.get(vi) {
-        Some(b' ') => (vi + 1, false),
-        Some(&b) if b > b' ' && b != b'-' => (vi, true),
-        _ => return,
-    };
-    let cli_ok = if db_cli {
-        has_user || contains_ci(before, b"mysql") || contains_ci(before, b"mariadb")
-    } else {
-        has_user
-    };
-    if !cli_ok {
-        return;
-    }
-    let Some((vs, ve, _)) = value_at(hay, start) else {
-        return;
-    };
-    let Some(v) = hay.get(vs..ve) else { return };
-    let port_like = v
-        .iter()
-        .all(|b| b.is_ascii_digit() || matches!(b, b':' | b'.'));
-    if v.len() < 4
-        || port_like
-        || v.first() == Some(&b'-')
-        || validate::is_placeholder(v)
-        || is_code_reference(v)
-    {
-        return;
-    }
-    sink.push(vs, ve, Kind::PASSWORD_ASSIGNMENT);
 }
 
 #[cfg(test)]
@@ -589,33 +522,11 @@ mod tests {
             "vault kv get -field=password secret/data/postgres",
             "token = \"\"",
             "password=[REDACTED:password_assignment]",
+            "WARN token: not fast version at id=32ab9f4f-7e9d-482f-b9b3-c12d6ff357d3 dur=2393ms",
         ] {
             for w in ["assw", "ecret", "oken", "key", "KEY"] {
                 assert!(kw(t, w).is_empty(), "{t} / {w}");
             }
         }
-    }
-
-    #[test]
-    fn bearer_and_dash_p() {
-        let t = "curl -H 'Authorization: Bearer AxPmRvytbFYCCWgW4U7jfMMpBTHFXa1XAXEP89qp' x";
-        let mut s = Sink::new(t.as_bytes(), KindSet::new());
-        bearer(&mut s, t.find("earer").unwrap());
-        assert_eq!(s.findings().len(), 1);
-        let t = "www-authenticate: Bearer error=\"invalid_token\"";
-        let mut s = Sink::new(t.as_bytes(), KindSet::new());
-        bearer(&mut s, t.find("earer").unwrap());
-        assert!(s.findings().is_empty());
-        let t = "mysql -h db -u root -pHarbor-Maple30 orders";
-        let mut s = Sink::new(t.as_bytes(), KindSet::new());
-        password_flag(&mut s, 5);
-        assert_eq!(
-            &t[s.findings()[0].start..s.findings()[0].end],
-            "Harbor-Maple30"
-        );
-        let t = "mysql; mkdir -p build && docker run -p 8080:8080 img";
-        let mut s = Sink::new(t.as_bytes(), KindSet::new());
-        password_flag(&mut s, 5);
-        assert!(s.findings().is_empty());
     }
 }

@@ -4,15 +4,21 @@
 //! * [`vendor`]: literal-prefix vendor formats and JWTs
 //! * [`pem`]: PEM private-key blocks and GCP service-account keys
 //! * [`url`]: passwords in `scheme://user:pass@host` and Slack webhook URLs
-//! * [`keyword`]: values assigned to credential-like names (`DB_PASSWORD=…`, `"api_key": "…"`),
-//!   `Bearer` tokens and `-p` password flags
+//! * [`keyword`]: values assigned to credential-like names (`DB_PASSWORD=…`, `"api_key": "…"`)
+//! * [`bearer`]: `Bearer` tokens and `-p` password flags
 //! * [`bare`]: high-entropy tokens with no name around them
-//! * [`pii`]: card numbers, SSNs, phone numbers, IBANs, IPv4 and e-mail addresses
+//! * [`password`]: stand-alone passwords
+//! * [`pii`]: card numbers, SSNs, phone numbers and IPv4 from digit runs; [`iban`]: IBANs
+//! * [`email`]: everything around an `@` (e-mail addresses, URL passwords)
 //! * [`custom`]: user-supplied regex rules
 
 pub(crate) mod bare;
+pub(crate) mod bearer;
 pub(crate) mod custom;
+pub(crate) mod email;
+pub(crate) mod iban;
 pub(crate) mod keyword;
+pub(crate) mod password;
 pub(crate) mod pem;
 pub(crate) mod pii;
 pub(crate) mod url;
@@ -93,6 +99,51 @@ impl<'h> Sink<'h> {
         idx[..k].iter().rev().take(8).any(|f| f.end >= end)
     }
 
+    /// The earliest-starting indexed finding that overlaps `[start, end)`, as `(start, end)`.
+    pub(crate) fn first_overlap(&self, start: usize, end: usize) -> Option<(usize, usize)> {
+        let idx = self.findings.get(..self.indexed).unwrap_or_default();
+        let hi = idx.partition_point(|f| f.start < end);
+        let lo = idx.partition_point(|f| f.start < start).saturating_sub(8);
+        idx.get(lo..hi)?
+            .iter()
+            .filter(|f| f.end > start)
+            .map(|f| (f.start, f.end))
+            .min()
+    }
+
+    /// The byte at `k` as later rules must see it: a space when it lies inside a finding
+    /// recorded before the last [`Sink::index_for_lookup`] (its marker will be a boundary),
+    /// else the byte itself; a space outside the text.
+    pub(crate) fn byte_seen(&self, k: usize) -> u8 {
+        let Some(&b) = self.hay.get(k) else {
+            return b' ';
+        };
+        if self.indexed == 0 {
+            return b;
+        }
+        let idx = self.findings.get(..self.indexed).unwrap_or_default();
+        let n = idx.partition_point(|f| f.start <= k);
+        if idx[..n].iter().rev().take(16).any(|f| k < f.end) {
+            b' '
+        } else {
+            b
+        }
+    }
+
+    /// The latest end, in `(lo, hi]`, of an indexed finding that starts before `hi`.
+    pub(crate) fn last_end_within(&self, lo: usize, hi: usize) -> Option<usize> {
+        let idx = self.findings.get(..self.indexed).unwrap_or_default();
+        let k = idx.partition_point(|f| f.start < hi);
+        idx[..k]
+            .iter()
+            .rev()
+            .take(16)
+            .map(|f| f.end)
+            .filter(|&e| e > lo && e <= hi)
+            .max()
+    }
+
+    #[cfg(test)]
     pub(crate) fn findings(&self) -> &[Raw] {
         &self.findings
     }

@@ -140,20 +140,25 @@ pub(crate) fn pem(sink: &mut Sink<'_>, p: usize) {
     sink.pem_end = end;
 }
 
-/// Base64 bytes in a body, not counting the `n`/`r` of escaped separators.
+/// Base64 bytes in a body, not counting the letter after a backslash (`\n`, `\\n`) nor
+/// anything inside brackets: a `[REDACTED:…]` marker left by an earlier pass is not key
+/// material.
 fn count_body_bytes(body: &[u8]) -> usize {
     let mut n = 0;
-    let mut i = 0;
-    while i < body.len() {
-        let s = sep_len(body, i, true);
-        if s > 0 {
-            i += s;
-            continue;
-        }
-        if is_b64(body[i]) {
+    let mut escaped = false;
+    let mut bracket = false;
+    for &b in body {
+        if escaped {
+            escaped = false;
+        } else if b == b'\\' {
+            escaped = true;
+        } else if b == b'[' {
+            bracket = true;
+        } else if b == b']' {
+            bracket = false;
+        } else if is_b64(b) && !bracket {
             n += 1;
         }
-        i += 1;
     }
     n
 }

@@ -1,12 +1,12 @@
-//! Personal data found from byte scans instead of anchors: digit runs (located eight bytes at
-//! a time) are grown into clusters of digit groups and matched against card, SSN, NANP phone
-//! and IPv4 shapes, then validated (Luhn + issuer, SSA ranges, NANP rules, octets); IBANs start
-//! at two capitals before a digit run and must pass mod-97; e-mail addresses grow outwards from
-//! each `@` found by memchr.
+//! Numbers found from a byte scan instead of anchors: digit runs (located eight bytes at a
+//! time) are grown into clusters of digit groups and matched against card, SSN, NANP phone and
+//! IPv4 shapes, then validated (Luhn + issuer, SSA ranges, NANP rules, octets). IBANs start at
+//! two capitals before a digit run ([`crate::rules::iban`]).
 
 use crate::json;
 use crate::kind::Kind;
-use crate::rules::{Sink, bare, url};
+use crate::rules::iban::iban;
+use crate::rules::{Sink, password};
 use crate::text::{contains_ci, is_alnum, is_digit, left_boundary};
 use crate::validate;
 
@@ -33,7 +33,7 @@ fn upper_mask(x: u64) -> u64 {
     range_mask(x, b'A', b'Z')
 }
 
-#[inline]
+#[cfg(test)]
 fn alnum_mask(x: u64) -> u64 {
     digit_mask(x) | upper_mask(x) | range_mask(x, b'a', b'z')
 }
@@ -130,7 +130,7 @@ fn cluster(hay: &[u8], d: usize, e: usize) -> Cluster {
 /// Scans all digit runs, eight bytes at a time: only the first digit of each run is visited,
 /// found as "digit whose previous byte is not a digit" in the chunk's masks.
 ///
-/// Every run also seeds the short-password check of [`bare::short_secret_around`]: a
+/// Every run also seeds the short-password check of [`password::short_secret_around`]: a
 /// generated password always holds a digit, so this pass finds the 12–19 byte ones that the
 /// sampled long-token scan steps over.
 pub(crate) fn scan_digits(sink: &mut Sink<'_>) {
@@ -150,42 +150,43 @@ pub(crate) fn scan_digits(sink: &mut Sink<'_>) {
             i += 8;
             continue;
         }
-        let a = alnum_mask(x);
-        let u = upper_mask(x);
-        let sep = eq_mask(x, b'-') | eq_mask(x, b'.');
-        let bs = eq_mask(x, b'\\');
-        // "The byte before" / "two bytes before" each position, reaching into the previous
-        // chunk for the first positions.
         let b1 = i.checked_sub(1).map_or(0, |k| hay[k]);
         let b2 = i.checked_sub(2).map_or(0, |k| hay[k]);
-        let carry = |m: u64, f: fn(u8) -> bool| -> (u64, u64) {
-            let c1 = u64::from(f(b1)) << 7;
-            (
-                (m << 8) | c1,
-                (m << 16) | (u64::from(f(b2)) << 7) | (c1 << 8),
-            )
-        };
-        let (d1, _) = carry(d, is_digit);
-        let (a1, a2) = carry(a, is_alnum);
-        let (u1, u2) = carry(u, |b| b.is_ascii_uppercase());
-        let (sep1, _) = carry(sep, |b| b == b'-' || b == b'.');
-        let (_, bs2) = carry(bs, |b| b == b'\\');
-        let starts = d & !d1;
-        // A run glued to a word (`INV0012`, hex, `f3626358-466f`) is only visited when it may
-        // start an IBAN (`DE89…`) or follows a JSON escape (`\n4111…`).
-        let glued = a1 | (sep1 & a2);
-        let iban = u1 & u2;
-        let escaped = bs2;
-        let mut visit = starts & (!glued | iban | escaped);
-        // Short passwords mix cases: only runs near an upper-case letter are worth a look.
-        let mut short = if (u | u1) != 0 { starts } else { 0 };
+        let bit = |c: bool| u64::from(c) << 7;
+        let starts = d & !((d << 8) | bit(is_digit(b1)));
+        let upper = upper_mask(x);
+        let lower = range_mask(x, b'a', b'z');
+        let alnum = d | upper | lower;
+        // Per position: is the byte before alphanumeric / are both bytes before upper-case /
+        // is the byte two before a backslash (`\n4111`: a JSON escape, not a word).
+        let prev_alnum = (alnum << 8) | bit(is_alnum(b1));
+        // This chunk or the one before holds both letter cases: the cheap precondition for a
+        // short password. (It depends on where chunks fall; the engine's fixed-point re-scan
+        // keeps redaction idempotent regardless.)
+        let mixed_case = starts != 0
+            && ((upper != 0 && lower != 0) || {
+                let prev = if i >= 8 { word_at(hay, i - 8) } else { 0 };
+                (upper | upper_mask(prev)) != 0 && (lower | range_mask(prev, b'a', b'z')) != 0
+            });
+        let upper1 = (upper << 8) | bit(b1.is_ascii_uppercase());
+        let upper2 = (upper << 16)
+            | (upper1 << 8 & !0xFFFF)
+            | bit(b2.is_ascii_uppercase())
+            | bit(b1.is_ascii_uppercase()) << 8;
+        let bs2 = (eq_mask(x, b'\\') << 16) | bit(b2 == b'\\') | bit(b1 == b'\\') << 8;
+        // A run glued to a word (`INV0012`, hex) is only visited when it may start an IBAN
+        // (`DE89…`) or follows a JSON escape.
+        let mut visit = starts & (!prev_alnum | (upper1 & upper2) | bs2);
+        // Every run with both letter cases nearby is looked at once for a short password
+        // (walks are not repeated inside a run).
+        let mut short = if mixed_case { starts } else { 0 };
         while (visit | short) != 0 {
             let low = (visit | short) & (visit | short).wrapping_neg();
             let pos = i + (low.trailing_zeros() / 8) as usize;
             if short & low != 0 {
                 st.short(sink, pos);
             }
-            if visit & low != 0 {
+            if visit & low != 0 && worth_visiting(sink, pos) {
                 st.visit(sink, pos);
             }
             visit &= !low;
@@ -203,6 +204,32 @@ pub(crate) fn scan_digits(sink: &mut Sink<'_>) {
     }
 }
 
+/// The eight bytes at `k` as a little-endian word (zero-padded past the end).
+#[inline]
+fn word_at(hay: &[u8], k: usize) -> u64 {
+    let mut w = [0u8; 8];
+    if let Some(src) = hay.get(k..(k + 8).min(hay.len())) {
+        w[..src.len()].copy_from_slice(src);
+    }
+    u64::from_le_bytes(w)
+}
+
+/// Cheap pre-test for a digit run at `d`: a run glued to a word (`INV0012`, hex,
+/// `f3626358-466f`) is only worth a visit when it may start an IBAN (`DE89…`) or follows a
+/// JSON escape (`\n4111…`).
+#[inline]
+fn worth_visiting(sink: &Sink<'_>, d: usize) -> bool {
+    let p1 = d.checked_sub(1).map_or(b' ', |k| sink.byte_seen(k));
+    let p2 = d.checked_sub(2).map_or(b' ', |k| sink.byte_seen(k));
+    if is_alnum(p1) {
+        (p1.is_ascii_uppercase() && p2.is_ascii_uppercase()) || p2 == b'\\'
+    } else if p1 == b'-' || p1 == b'.' {
+        !is_alnum(p2)
+    } else {
+        true
+    }
+}
+
 struct DigitScan {
     /// End of the last run examined for a short password.
     short_done: usize,
@@ -214,7 +241,7 @@ impl DigitScan {
     /// Looks for a short password around the digit run starting at `d`.
     fn short(&mut self, sink: &mut Sink<'_>, d: usize) {
         if d >= self.short_done {
-            self.short_done = bare::short_secret_around(sink, d);
+            self.short_done = password::short_secret_around(sink, d);
         }
     }
 
@@ -224,18 +251,18 @@ impl DigitScan {
         if d < self.skip_to {
             return;
         }
-        let glued = d > 0 && is_alnum(hay[d - 1]) && json::escape_ending_at(hay, d).is_none();
+        let glued =
+            d > 0 && is_alnum(sink.byte_seen(d - 1)) && json::escape_ending_at(hay, d).is_none();
         if glued {
             // Inside a word (`INV0012`, hex, uuids): only an IBAN starts like that.
             if d >= 2
                 && hay[d - 2].is_ascii_uppercase()
                 && hay[d - 1].is_ascii_uppercase()
                 && left_boundary(hay, d - 2, is_alnum)
+                && let Some(end) = iban(hay, d - 2)
             {
-                if let Some(end) = iban(hay, d - 2) {
-                    sink.push(d - 2, end, Kind::IBAN);
-                    self.skip_to = end;
-                }
+                sink.push(d - 2, end, Kind::IBAN);
+                self.skip_to = end;
             }
             return;
         }
@@ -243,8 +270,38 @@ impl DigitScan {
         while e < hay.len() && is_digit(hay[e]) {
             e += 1;
         }
+        // Most numbers (`388`, `:11`, `dur=1234ms`) are short and go nowhere: decide that
+        // before anything else.
+        if e - d < 9 && !matches!(hay.get(e), Some(b' ' | b'-' | b'.' | b')' | b'(')) {
+            self.skip_to = e;
+            return;
+        }
         self.skip_to = handle_run(sink, d, e).max(e);
     }
+}
+
+/// End, group count and digit count of the cluster starting with the run `[d, e)`, without
+/// recording it: most clusters (dates, versions) are rejected on these numbers alone.
+fn cluster_size(hay: &[u8], d: usize, e: usize) -> (usize, usize, usize) {
+    let digit_at = |k: usize| hay.get(k).is_some_and(|&b| is_digit(b));
+    let (mut pos, mut groups, mut digits) = (e, 1, e - d);
+    while groups < MAX_GROUPS {
+        let skip = match hay.get(pos) {
+            Some(b' ') if hay.get(pos + 1) == Some(&b'(') && digit_at(pos + 2) => 2,
+            Some(b')') if hay.get(pos + 1) == Some(&b' ') && digit_at(pos + 2) => 2,
+            Some(b' ' | b'-' | b'.' | b'(' | b')') if digit_at(pos + 1) => 1,
+            _ => break,
+        };
+        let s = pos + skip;
+        let mut t = s;
+        while t < hay.len() && is_digit(hay[t]) {
+            t += 1;
+        }
+        groups += 1;
+        digits += t - s;
+        pos = t;
+    }
+    (pos, groups, digits)
 }
 
 fn handle_run(sink: &mut Sink<'_>, d: usize, e: usize) -> usize {
@@ -257,22 +314,22 @@ fn handle_run(sink: &mut Sink<'_>, d: usize, e: usize) -> usize {
     let s = d - lead;
     // Glued to a word (`INV0012`, `f3626358-466f`): not a cluster start. Groups after a space
     // start clusters of their own when their run comes up.
-    let glued = s.checked_sub(1).and_then(|k| hay.get(k)).is_some_and(|&b| {
-        b == b'_' || (matches!(b, b'.' | b'-') && s >= 2 && is_alnum(hay[s - 2]))
-    });
-    if glued || !left_boundary(hay, s, is_alnum) {
+    let b1 = s.checked_sub(1).map_or(b' ', |k| sink.byte_seen(k));
+    let b2 = s.checked_sub(2).map_or(b' ', |k| sink.byte_seen(k));
+    let glued = b1 == b'_' || (matches!(b1, b'.' | b'-') && is_alnum(b2));
+    if glued || (is_alnum(b1) && json::escape_ending_at(hay, s).is_none()) {
         return e;
     }
     // A short run that does not continue into another group can't be anything.
     if e - d < 9 && !matches!(hay.get(e), Some(b' ' | b'-' | b'.' | b')' | b'(')) {
         return e;
     }
-    let c = cluster(hay, d, e);
-    let end = c.end();
-    let digits: usize = (0..c.n).map(|k| c.len(k)).sum();
-    if digits < 9 && c.n != 4 {
+    let (end, groups, digits) = cluster_size(hay, d, e);
+    if digits < 9 && groups != 4 {
         return end;
     }
+    let c = cluster(hay, d, e);
+    let end = c.end();
     let right_ok = hay.get(end).is_none_or(|&b| !is_alnum(b) && b != b'_');
     if c.n == 1 && (c.len(0) < 9 || !right_ok) {
         return end;
@@ -370,9 +427,8 @@ fn shape_match(hay: &[u8], c: &Cluster, i: usize, j: usize) -> Option<(usize, Ki
         let lead_ok =
             !plus_one || matches!(seps[0], Sep::Space | Sep::Dash | Sep::Dot | Sep::ParenOpen);
         if sep_ok && lead_ok && (paren_before == (s1 == Sep::ParenClose)) {
-            let a = if plus_one {
-                start - 1
-            } else if paren_before {
+            // The span takes the `+` of `+1` or the opening parenthesis.
+            let a = if plus_one || paren_before {
                 start - 1
             } else {
                 start
@@ -423,133 +479,6 @@ fn ssn_label_before(hay: &[u8], at: usize) -> bool {
     contains_ci(w, b"ssn") || contains_ci(w, b"social security")
 }
 
-/// An IBAN whose country code starts at `cs`, electronic or grouped by four with single
-/// spaces; returns its end.
-fn iban(hay: &[u8], cs: usize) -> Option<usize> {
-    let check = hay.get(cs + 2..cs + 4)?;
-    if !check.iter().all(|&b| is_digit(b)) {
-        return None;
-    }
-    let up_or_digit = |b: u8| b.is_ascii_uppercase() || is_digit(b);
-    let mut buf = [0u8; 34];
-    buf[..4].copy_from_slice(hay.get(cs..cs + 4)?);
-    // Electronic form.
-    let mut j = cs + 4;
-    while j < hay.len() && up_or_digit(hay[j]) && j - cs < 34 {
-        j += 1;
-    }
-    if j - cs > 4 && hay.get(j).is_none_or(|&b| !is_alnum(b)) {
-        let v = hay.get(cs..j)?;
-        if validate::iban(v) {
-            return Some(j);
-        }
-    }
-    if j != cs + 4 {
-        return None;
-    }
-    // Grouped form: "DE89 3704 0044 0532 0130 00". Try the longest valid prefix of groups.
-    let mut n = 4;
-    let mut ends: Vec<(usize, usize)> = Vec::new();
-    let mut pos = cs + 4;
-    while hay.get(pos) == Some(&b' ') && n < 34 {
-        let s = pos + 1;
-        let mut t = s;
-        while t < hay.len() && t - s < 4 && up_or_digit(hay[t]) {
-            t += 1;
-        }
-        if t == s || n + (t - s) > 34 {
-            break;
-        }
-        for (k, &b) in hay.get(s..t)?.iter().enumerate() {
-            buf[n + k] = b;
-        }
-        n += t - s;
-        if hay.get(t).is_none_or(|&b| !is_alnum(b)) {
-            ends.push((t, n));
-        }
-        if t - s < 4 {
-            break;
-        }
-        pos = t;
-    }
-    ends.into_iter()
-        .rev()
-        .find(|&(_, len)| validate::iban(&buf[..len]))
-        .map(|(t, _)| t)
-}
-
-/// Local-part bytes of an e-mail address.
-fn is_local(b: u8) -> bool {
-    is_alnum(b) || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-')
-}
-
-/// Scans every `@`: the end of a URL's `user:password`, or the middle of an e-mail address.
-pub(crate) fn scan_at_signs(sink: &mut Sink<'_>) {
-    let hay = sink.hay;
-    let mut last_end = 0;
-    let emails = sink.wants(Kind::EMAIL);
-    for at in memchr::memchr_iter(b'@', hay) {
-        if url::basic_auth_at(sink, at) || !emails || at < last_end {
-            continue;
-        }
-        let mut ls = at;
-        while ls > 0
-            && at - ls < 64
-            && is_local(hay[ls - 1])
-            && json::escape_ending_at(hay, ls).is_none()
-        {
-            ls -= 1;
-        }
-        while ls < at && hay[ls] == b'.' {
-            ls += 1;
-        }
-        if ls == at || hay[at - 1] == b'.' {
-            continue;
-        }
-        // `scheme://user:pass@host` and `/@scope/pkg` are not addresses.
-        if let Some(&p) = ls.checked_sub(1).and_then(|k| hay.get(k)) {
-            let mailto = hay.get(..ls).is_some_and(|h| h.ends_with(b"mailto:"));
-            if (p == b':' && !mailto) || p == b'/' {
-                continue;
-            }
-        }
-        let ds = at + 1;
-        let mut de = ds;
-        while de < hay.len()
-            && de - ds < 253
-            && (is_alnum(hay[de]) || matches!(hay[de], b'-' | b'.'))
-        {
-            de += 1;
-        }
-        while de > ds && matches!(hay[de - 1], b'.' | b'-') {
-            de -= 1;
-        }
-        let domain = hay.get(ds..de).unwrap_or_default();
-        let Some(dot) = domain.iter().rposition(|&b| b == b'.') else {
-            continue;
-        };
-        let tld = &domain[dot + 1..];
-        if tld.len() < 2
-            || tld.len() > 24
-            || !tld.iter().all(u8::is_ascii_alphabetic)
-            || domain.windows(2).any(|w| w == b"..")
-            || domain.first() == Some(&b'.')
-        {
-            continue;
-        }
-        // `git@github.com:org/repo.git` is an SSH remote, not a mailbox.
-        if hay.get(de) == Some(&b':')
-            && hay
-                .get(de + 1)
-                .is_some_and(|&b| is_alnum(b) || matches!(b, b'/' | b'~'))
-        {
-            continue;
-        }
-        sink.push(ls, de, Kind::EMAIL);
-        last_end = de;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -559,7 +488,7 @@ mod tests {
     fn pii(t: &str) -> Vec<(String, Kind)> {
         let mut s = Sink::new(t.as_bytes(), KindSet::new());
         scan_digits(&mut s);
-        scan_at_signs(&mut s);
+        crate::rules::email::scan_at_signs(&mut s);
         s.findings()
             .iter()
             .map(|f| (t[f.start..f.end].to_string(), f.kind))

@@ -46,13 +46,18 @@ fn whsec_class(b: u8) -> bool {
     is_b64(b) || b == b'_'
 }
 
+/// The part after a vendor prefix is not a placeholder (`ghp_xxxx…`, `sk_live_XXXX…`): varied
+/// enough and not a placeholder word. The prefix already makes it a credential, so no digit
+/// or case mix is required (GitLab and Hugging Face bodies can be letters only).
 fn random_tail(min: usize) -> impl Fn(&[u8]) -> bool {
     move |t: &[u8]| {
         let body = t
             .iter()
             .position(|&b| b == b'_' || b == b'-')
             .map_or(t, |i| &t[i + 1..]);
-        looks_random(body, min)
+        body.len() >= min
+            && !validate::is_placeholder(body)
+            && validate::shape(body).distinct >= (body.len() / 2).min(10)
     }
 }
 
