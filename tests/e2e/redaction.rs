@@ -433,7 +433,7 @@ async fn no_secret_reaches_any_file_or_cairns_own_log() {
     for (secret, from) in &secrets {
         let raw = String::from_utf8_lossy(secret).to_string();
         let escaped = serde_json::to_string(&raw).unwrap();
-        let escaped = escaped[1..escaped.len() - 1].as_bytes().to_vec();
+        let escaped = escaped.as_bytes()[1..escaped.len() - 1].to_vec();
         let mut mine = vec![secret.clone(), escaped];
         if secret.len() >= 20 {
             // 16-byte fragments that occur nowhere else in the case's text, so

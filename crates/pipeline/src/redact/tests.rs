@@ -210,7 +210,7 @@ fn nested_values_keys_and_resource_attributes_are_scanned() {
     };
     let mut req = logs(
         vec![kv("tool_parameters", nested)],
-        vec![kv("host.note", s(&format!("ssn 078-05-1120")))],
+        vec![kv("host.note", s("ssn 078-05-1120"))],
     );
     st.logs(&mut req);
     let text = format!("{req:?}");
@@ -233,7 +233,7 @@ fn span_names_events_and_attributes_are_scanned() {
                     name: format!("span {AWS}"),
                     events: vec![Event {
                         name: "tool.output".into(),
-                        attributes: vec![kv("output", s(&format!("{AWS}")))],
+                        attributes: vec![kv("output", s(AWS))],
                         ..Default::default()
                     }],
                     ..Default::default()
