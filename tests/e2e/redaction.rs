@@ -476,3 +476,41 @@ async fn no_secret_reaches_any_file_or_cairns_own_log() {
             .any(|r| r["attributes"]["cairn.redacted"].is_array())
     );
 }
+
+#[test]
+fn config_adds_custom_rules_and_switches_built_ins_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("cairn.toml");
+    std::fs::write(
+        &config,
+        "[redaction]\ndisabled_kinds = [\"email\"]\n\n[[redaction.custom_rules]]\nkind = \"employee_id\"\n\
+         regex = \"EMP-[0-9]{6}\"\nkeywords = [\"EMP-\"]\n",
+    )
+    .unwrap();
+    let input = "{\"id\": 1, \"text\": \"badge EMP-123456 for ops@example.com key AKIAIOSFODNN7EXAMPLE\"}\n";
+    let mut child = Command::new(cairn_bin())
+        .args(["redact", "--jsonl", "--config"])
+        .arg(&config)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        line["text"],
+        "badge [REDACTED:employee_id] for ops@example.com key [REDACTED:aws_access_key_id]"
+    );
+    assert_eq!(line["id"], 1);
+
+    // A bad rule is a config error naming the file, the rule's line and the key.
+    std::fs::write(&config, "[redaction]\n\n[[redaction.custom_rules]]\nkind = \"x_id\"\nregex = \"([a-z\"\n").unwrap();
+    let out = Command::new(cairn_bin()).arg("validate").arg(&config).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cairn.toml:") && err.contains("redaction"), "{err}");
+    assert!(!err.contains("cairn.toml:0:"), "the error names a line: {err}");
+}
