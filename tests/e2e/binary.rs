@@ -132,6 +132,11 @@ impl Gateway {
                 .unwrap()
                 .success()
         );
+        self.wait_exit()
+    }
+
+    /// Waits (bounded) for the process to exit; returns its status and log.
+    fn wait_exit(&mut self) -> (std::process::ExitStatus, String) {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -352,22 +357,9 @@ async fn sigterm_drains_a_request_in_flight() {
     drop(tx);
     let resp = send.await.unwrap().unwrap();
     assert_eq!(resp.status(), 200, "the in-flight request completes");
-    let (status, _log) = gw.sigterm_wait();
+    let (status, _log) = gw.wait_exit();
     assert!(status.success());
     assert_eq!(gw.records().len(), 11, "and its records were written");
-}
-
-impl Gateway {
-    fn sigterm_wait(&mut self) -> (std::process::ExitStatus, String) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return (status, String::new());
-            }
-            assert!(Instant::now() < deadline, "cairn did not exit");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

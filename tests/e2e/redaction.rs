@@ -496,7 +496,12 @@ fn config_adds_custom_rules_and_switches_built_ins_off() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
     let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -507,10 +512,24 @@ fn config_adds_custom_rules_and_switches_built_ins_off() {
     assert_eq!(line["id"], 1);
 
     // A bad rule is a config error naming the file, the rule's line and the key.
-    std::fs::write(&config, "[redaction]\n\n[[redaction.custom_rules]]\nkind = \"x_id\"\nregex = \"([a-z\"\n").unwrap();
-    let out = Command::new(cairn_bin()).arg("validate").arg(&config).output().unwrap();
+    std::fs::write(
+        &config,
+        "[redaction]\n\n[[redaction.custom_rules]]\nkind = \"x_id\"\nregex = \"([a-z\"\n",
+    )
+    .unwrap();
+    let out = Command::new(cairn_bin())
+        .arg("validate")
+        .arg(&config)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("cairn.toml:") && err.contains("redaction"), "{err}");
-    assert!(!err.contains("cairn.toml:0:"), "the error names a line: {err}");
+    assert!(
+        err.contains("cairn.toml:") && err.contains("redaction"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("cairn.toml:0:"),
+        "the error names a line: {err}"
+    );
 }
