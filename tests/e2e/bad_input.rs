@@ -316,6 +316,21 @@ async fn overload_is_unavailable_and_503_with_retry_after() {
     assert_eq!(rpc_status(&r.bytes().await.unwrap()).code, 14);
     let g = grpc::unary(gw.grpc_addr, LOGS_PATH, &logs_pb(), &[]).await;
     assert_eq!(g.code, 14, "grpc overload must be UNAVAILABLE");
+    // …with a google.rpc.RetryInfo the exporter honours, like Retry-After.
+    {
+        use cairn_otlp::grpc::{RETRY_INFO_TYPE, RetryInfo, StatusWithDetails};
+        use prost::Message;
+        let details =
+            StatusWithDetails::decode(&g.details.expect("grpc-status-details-bin")[..]).unwrap();
+        assert_eq!(details.code, 14);
+        let any = details
+            .details
+            .iter()
+            .find(|d| d.type_url == RETRY_INFO_TYPE)
+            .expect("RetryInfo detail");
+        let retry = RetryInfo::decode(&any.value[..]).unwrap();
+        assert_eq!(retry.retry_delay.map(|d| d.seconds), Some(2));
+    }
     assert_eq!(gw.ingest.record_count(), 0);
     gw.ingest.set_mode(Mode::Accept);
     still_works(&gw).await;

@@ -43,8 +43,79 @@ pub const TRACES_PATH: &str = "/opentelemetry.proto.collector.trace.v1.TraceServ
 /// Framing overhead of one gRPC message (flag byte + 4-byte length).
 const FRAME_HEADER: usize = 5;
 
-/// Maps a refusal to its OTLP/gRPC status.
+/// `google.protobuf.Duration`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct ProtoDuration {
+    /// Whole seconds.
+    #[prost(int64, tag = "1")]
+    pub seconds: i64,
+    /// Nanoseconds.
+    #[prost(int32, tag = "2")]
+    pub nanos: i32,
+}
+
+/// `google.rpc.RetryInfo`: how long the client should wait.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct RetryInfo {
+    /// The delay.
+    #[prost(message, optional, tag = "1")]
+    pub retry_delay: Option<ProtoDuration>,
+}
+
+/// `google.protobuf.Any`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct ProtoAny {
+    /// Type URL.
+    #[prost(string, tag = "1")]
+    pub type_url: String,
+    /// Encoded message.
+    #[prost(bytes = "vec", tag = "2")]
+    pub value: Vec<u8>,
+}
+
+/// `google.rpc.Status` with details, the payload of `grpc-status-details-bin`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct StatusWithDetails {
+    /// The code.
+    #[prost(int32, tag = "1")]
+    pub code: i32,
+    /// The message.
+    #[prost(string, tag = "2")]
+    pub message: String,
+    /// Details (`RetryInfo` here).
+    #[prost(message, repeated, tag = "3")]
+    pub details: Vec<ProtoAny>,
+}
+
+/// Type URL of `google.rpc.RetryInfo`.
+pub const RETRY_INFO_TYPE: &str = "type.googleapis.com/google.rpc.RetryInfo";
+
+/// Maps a refusal to its OTLP/gRPC status. Pushback (UNAVAILABLE) carries a
+/// `google.rpc.RetryInfo`, which OTLP exporters honour like `Retry-After`.
 pub fn status_of(e: &ReceiveError) -> Status {
+    if let Some(after) = e.retry_after() {
+        use prost::Message as _;
+        let message = e.to_string();
+        let retry = RetryInfo {
+            retry_delay: Some(ProtoDuration {
+                seconds: i64::try_from(after.as_secs().max(1)).unwrap_or(1),
+                nanos: 0,
+            }),
+        };
+        let details = StatusWithDetails {
+            code: tonic::Code::Unavailable as i32,
+            message: message.clone(),
+            details: vec![ProtoAny {
+                type_url: RETRY_INFO_TYPE.into(),
+                value: retry.encode_to_vec(),
+            }],
+        };
+        return Status::with_details(
+            tonic::Code::Unavailable,
+            message,
+            details.encode_to_vec().into(),
+        );
+    }
     match e {
         // Never say why: no hint on which part of the credential was wrong.
         ReceiveError::Unauthenticated => Status::unauthenticated("unauthenticated"),

@@ -19,6 +19,8 @@ pub struct GrpcReply {
     pub message: String,
     /// The response body (framed message) if any.
     pub body: Bytes,
+    /// `grpc-status-details-bin`, base64-decoded, if present.
+    pub details: Option<Vec<u8>>,
 }
 
 /// Frames one message: flag byte (1 = compressed), 4-byte length, payload.
@@ -67,6 +69,12 @@ pub async fn call(
             .and_then(|s| s.parse().ok())
             .unwrap_or(-1),
         message: get("grpc-message").unwrap_or_default().replace("%20", " "),
+        details: get("grpc-status-details-bin").and_then(|b64| {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD_NO_PAD
+                .decode(b64.trim_end_matches('='))
+                .ok()
+        }),
         body,
     }
 }
