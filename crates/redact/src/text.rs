@@ -120,11 +120,24 @@ pub(crate) fn left_boundary(hay: &[u8], pos: usize, word: fn(u8) -> bool) -> boo
 
 /// ASCII case-insensitive substring test.
 pub(crate) fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
-    if needle.is_empty() {
+    let Some((&first, rest)) = needle.split_first() else {
         return true;
+    };
+    let Some(last) = hay.len().checked_sub(needle.len()) else {
+        return false;
+    };
+    // Candidates are found by a SIMD search for the first byte in either case.
+    let head = hay.get(..=last).unwrap_or_default();
+    let rest_at = |i: usize| {
+        hay.get(i + 1..i + needle.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(rest))
+    };
+    let (lo, up) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
+    if lo == up {
+        memchr::memchr_iter(lo, head).any(rest_at)
+    } else {
+        memchr::memchr2_iter(lo, up, head).any(rest_at)
     }
-    hay.windows(needle.len())
-        .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
 /// Claude Code cuts long tool values and appends `…[N chars]`; a token running straight into
@@ -304,6 +317,16 @@ fn seed(hay: &[u8], start: usize, i: usize) -> (Vec<u8>, Vec<usize>) {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
+
+    #[test]
+    fn contains_ci_matches_windows() {
+        assert!(contains_ci(b"x DataDog y", b"datadog"));
+        assert!(contains_ci(b"datadog", b"DATADOG"));
+        assert!(!contains_ci(b"datado", b"datadog"));
+        assert!(contains_ci(b"", b""));
+        assert!(!contains_ci(b"abc", b"abd"));
+        assert!(contains_ci(b"ab -U", b" -u"));
+    }
 
     #[test]
     fn classes() {

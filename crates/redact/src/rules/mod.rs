@@ -48,6 +48,8 @@ pub(crate) struct Sink<'h> {
     pub pem_end: usize,
     /// Number of leading findings sorted by [`Sink::index_for_lookup`].
     indexed: usize,
+    /// Union of the indexed findings' spans: sorted, disjoint, for [`Sink::byte_seen`].
+    covered: Vec<(usize, usize)>,
 }
 
 impl<'h> Sink<'h> {
@@ -60,6 +62,7 @@ impl<'h> Sink<'h> {
             last_name: (0, 0),
             pem_end: 0,
             indexed: 0,
+            covered: Vec::new(),
         }
     }
 
@@ -89,6 +92,13 @@ impl<'h> Sink<'h> {
     pub(crate) fn index_for_lookup(&mut self) {
         self.findings.sort_unstable_by_key(|f| (f.start, f.end));
         self.indexed = self.findings.len();
+        self.covered.clear();
+        for f in &self.findings {
+            match self.covered.last_mut() {
+                Some(last) if f.start <= last.1 => last.1 = last.1.max(f.end),
+                _ => self.covered.push((f.start, f.end)),
+            }
+        }
     }
 
     /// True when `[start, end)` is already covered by one finding recorded before the last
@@ -118,15 +128,13 @@ impl<'h> Sink<'h> {
         let Some(&b) = self.hay.get(k) else {
             return b' ';
         };
-        if self.indexed == 0 {
+        if self.covered.is_empty() {
             return b;
         }
-        let idx = self.findings.get(..self.indexed).unwrap_or_default();
-        let n = idx.partition_point(|f| f.start <= k);
-        if idx[..n].iter().rev().take(16).any(|f| k < f.end) {
-            b' '
-        } else {
-            b
+        let n = self.covered.partition_point(|c| c.0 <= k);
+        match n.checked_sub(1).and_then(|i| self.covered.get(i)) {
+            Some(&(_, e)) if k < e => b' ',
+            _ => b,
         }
     }
 

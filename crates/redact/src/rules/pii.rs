@@ -7,7 +7,7 @@ use crate::json;
 use crate::kind::Kind;
 use crate::rules::iban::iban;
 use crate::rules::{Sink, password};
-use crate::text::{contains_ci, is_alnum, is_digit, left_boundary};
+use crate::text::{contains_ci, is_alnum, is_digit, is_name, left_boundary};
 use crate::validate;
 
 const LO: u64 = 0x0101_0101_0101_0101;
@@ -154,6 +154,11 @@ pub(crate) fn scan_digits(sink: &mut Sink<'_>) {
         let b2 = i.checked_sub(2).map_or(0, |k| hay[k]);
         let bit = |c: bool| u64::from(c) << 7;
         let starts = d & !((d << 8) | bit(is_digit(b1)));
+        if starts == 0 {
+            // Only the tail of a run that started in an earlier chunk.
+            i += 8;
+            continue;
+        }
         let upper = upper_mask(x);
         let lower = range_mask(x, b'a', b'z');
         let alnum = d | upper | lower;
@@ -207,6 +212,12 @@ pub(crate) fn scan_digits(sink: &mut Sink<'_>) {
 /// The eight bytes at `k` as a little-endian word (zero-padded past the end).
 #[inline]
 fn word_at(hay: &[u8], k: usize) -> u64 {
+    // A fixed-size copy is one load; the variable-length one below is a `memcpy` call.
+    if let Some(src) = hay.get(k..k.saturating_add(8))
+        && let Ok(w) = <[u8; 8]>::try_from(src)
+    {
+        return u64::from_le_bytes(w);
+    }
     let mut w = [0u8; 8];
     if let Some(src) = hay.get(k..(k + 8).min(hay.len())) {
         w[..src.len()].copy_from_slice(src);
@@ -219,6 +230,12 @@ fn word_at(hay: &[u8], k: usize) -> u64 {
 /// JSON escape (`\n4111…`).
 #[inline]
 fn worth_visiting(sink: &Sink<'_>, d: usize) -> bool {
+    // `byte_seen` only turns bytes into spaces; a raw byte before the run that is neither
+    // alphanumeric nor `-`/`.` decides "visit" whatever it is seen as, without a lookup.
+    let raw = d.checked_sub(1).map_or(b' ', |k| sink.hay[k]);
+    if !is_alnum(raw) && raw != b'-' && raw != b'.' {
+        return true;
+    }
     let p1 = d.checked_sub(1).map_or(b' ', |k| sink.byte_seen(k));
     let p2 = d.checked_sub(2).map_or(b' ', |k| sink.byte_seen(k));
     if is_alnum(p1) {
@@ -251,8 +268,11 @@ impl DigitScan {
         if d < self.skip_to {
             return;
         }
-        let glued =
-            d > 0 && is_alnum(sink.byte_seen(d - 1)) && json::escape_ending_at(hay, d).is_none();
+        // `byte_seen` only turns bytes into spaces: a byte that is not alphanumeric needs no lookup.
+        let glued = d > 0
+            && is_alnum(hay[d - 1])
+            && is_alnum(sink.byte_seen(d - 1))
+            && json::escape_ending_at(hay, d).is_none();
         if glued {
             // Inside a word (`INV0012`, hex, uuids): only an IBAN starts like that.
             if d >= 2
@@ -314,8 +334,14 @@ fn handle_run(sink: &mut Sink<'_>, d: usize, e: usize) -> usize {
     let s = d - lead;
     // Glued to a word (`INV0012`, `f3626358-466f`): not a cluster start. Groups after a space
     // start clusters of their own when their run comes up.
-    let b1 = s.checked_sub(1).map_or(b' ', |k| sink.byte_seen(k));
-    let b2 = s.checked_sub(2).map_or(b' ', |k| sink.byte_seen(k));
+    // Only `[A-Za-z0-9_.-]` bytes matter below, and `byte_seen` only turns bytes into
+    // spaces: other bytes need no lookup.
+    let seen = |k: usize| {
+        let b = hay[k];
+        if is_name(b) { sink.byte_seen(k) } else { b }
+    };
+    let b1 = s.checked_sub(1).map_or(b' ', seen);
+    let b2 = s.checked_sub(2).map_or(b' ', seen);
     let glued = b1 == b'_' || (matches!(b1, b'.' | b'-') && is_alnum(b2));
     if glued || (is_alnum(b1) && json::escape_ending_at(hay, s).is_none()) {
         return e;
