@@ -209,11 +209,13 @@ pub struct Batch {
     pub records: Vec<Record>,
 }
 
-fn valid_ids(trace_id: &[u8], span_id: &[u8]) -> Result<(), &'static str> {
-    if !(trace_id.is_empty() || trace_id.len() == 16) {
+/// OTLP id rules: a trace id is 16 bytes and a span id 8. Log records may
+/// omit them (`required = false`); spans may not.
+fn valid_ids(trace_id: &[u8], span_id: &[u8], required: bool) -> Result<(), &'static str> {
+    if !(trace_id.len() == 16 || (!required && trace_id.is_empty())) {
         return Err("trace_id must be 16 bytes");
     }
-    if !(span_id.is_empty() || span_id.len() == 8) {
+    if !(span_id.len() == 8 || (!required && span_id.is_empty())) {
         return Err("span_id must be 8 bytes");
     }
     Ok(())
@@ -251,7 +253,7 @@ impl Batch {
                     schema_url: sl.schema_url,
                 });
                 for log in sl.log_records {
-                    if let Err(why) = valid_ids(&log.trace_id, &log.span_id) {
+                    if let Err(why) = valid_ids(&log.trace_id, &log.span_id, false) {
                         rejected.add(why);
                         continue;
                     }
@@ -308,8 +310,8 @@ impl Batch {
                     schema_url: ss.schema_url,
                 });
                 for span in ss.spans {
-                    if span.trace_id.len() != 16 || span.span_id.len() != 8 {
-                        rejected.add("span must have a 16-byte trace_id and an 8-byte span_id");
+                    if let Err(why) = valid_ids(&span.trace_id, &span.span_id, true) {
+                        rejected.add(why);
                         continue;
                     }
                     let typed = ClaudeSpan::read(&span);

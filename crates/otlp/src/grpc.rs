@@ -93,29 +93,6 @@ pub const RETRY_INFO_TYPE: &str = "type.googleapis.com/google.rpc.RetryInfo";
 /// Maps a refusal to its OTLP/gRPC status. Pushback (UNAVAILABLE) carries a
 /// `google.rpc.RetryInfo`, which OTLP exporters honour like `Retry-After`.
 pub fn status_of(e: &ReceiveError) -> Status {
-    if let Some(after) = e.retry_after() {
-        use prost::Message as _;
-        let message = e.to_string();
-        let retry = RetryInfo {
-            retry_delay: Some(ProtoDuration {
-                seconds: i64::try_from(after.as_secs().max(1)).unwrap_or(1),
-                nanos: 0,
-            }),
-        };
-        let details = StatusWithDetails {
-            code: tonic::Code::Unavailable as i32,
-            message: message.clone(),
-            details: vec![ProtoAny {
-                type_url: RETRY_INFO_TYPE.into(),
-                value: retry.encode_to_vec(),
-            }],
-        };
-        return Status::with_details(
-            tonic::Code::Unavailable,
-            message,
-            details.encode_to_vec().into(),
-        );
-    }
     match e {
         // Never say why: no hint on which part of the credential was wrong.
         ReceiveError::Unauthenticated => Status::unauthenticated("unauthenticated"),
@@ -123,10 +100,34 @@ pub fn status_of(e: &ReceiveError) -> Status {
         ReceiveError::UnsupportedMediaType(m) => Status::invalid_argument(m.clone()),
         ReceiveError::TooLarge { .. } => Status::resource_exhausted(e.to_string()),
         ReceiveError::Timeout(_) => Status::deadline_exceeded(e.to_string()),
-        ReceiveError::Overloaded { .. } | ReceiveError::Unavailable(_) => {
-            Status::unavailable(e.to_string())
-        }
+        ReceiveError::Overloaded { .. } | ReceiveError::Unavailable(_) => unavailable(e),
     }
+}
+
+/// UNAVAILABLE with a `google.rpc.RetryInfo` detail.
+fn unavailable(e: &ReceiveError) -> Status {
+    use prost::Message as _;
+    let message = e.to_string();
+    let seconds = e.retry_after().map(|d| d.as_secs().max(1)).unwrap_or(1);
+    let retry = RetryInfo {
+        retry_delay: Some(ProtoDuration {
+            seconds: i64::try_from(seconds).unwrap_or(1),
+            nanos: 0,
+        }),
+    };
+    let details = StatusWithDetails {
+        code: tonic::Code::Unavailable as i32,
+        message: message.clone(),
+        details: vec![ProtoAny {
+            type_url: RETRY_INFO_TYPE.into(),
+            value: retry.encode_to_vec(),
+        }],
+    };
+    Status::with_details(
+        tonic::Code::Unavailable,
+        message,
+        details.encode_to_vec().into(),
+    )
 }
 
 /// A codec whose requests are the raw message bytes and whose responses are

@@ -123,12 +123,12 @@ async fn export<R: ExportResponse>(
 ) -> Response {
     // Auth first: an unauthenticated client learns nothing, not even which
     // content types are taken.
-    let format = match receiver
+    let (tenant, format) = match receiver
         .auth
         .check(req.headers())
-        .and_then(|_| format_of(req.headers()))
+        .and_then(|a| Ok((a.tenant, format_of(req.headers())?)))
     {
-        Ok(f) => f,
+        Ok(v) => v,
         Err(e) => {
             receiver.stats.refused(Some(signal), "http", e.reason());
             return response_of(&e, None);
@@ -136,7 +136,7 @@ async fn export<R: ExportResponse>(
     };
     let protocol = protocol_of(format);
     let _inflight = receiver.stats.enter();
-    match receive::<R>(&receiver, signal, format, req).await {
+    match receive::<R>(&receiver, signal, format, tenant, req).await {
         Ok(resp) => resp,
         Err(e) => {
             receiver
@@ -151,10 +151,10 @@ async fn receive<R: ExportResponse>(
     receiver: &Receiver,
     signal: Signal,
     format: Format,
+    tenant: Option<Arc<str>>,
     req: axum::extract::Request,
 ) -> Result<Response, ReceiveError> {
     let protocol = protocol_of(format);
-    let tenant = receiver.auth.check(req.headers())?.tenant;
     let encoding = Encoding::parse(
         req.headers()
             .get(header::CONTENT_ENCODING)

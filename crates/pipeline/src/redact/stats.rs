@@ -42,9 +42,10 @@ pub struct RedactionStats {
     pub records: Counter,
 }
 
-pub(crate) fn label(attribute: &str) -> String {
-    if attribute.len() <= MAX_LABEL {
-        attribute.to_owned()
+/// The attribute label `<prefix><key>`, or `other` past [`MAX_LABEL`].
+pub(crate) fn label(prefix: &str, key: &str) -> String {
+    if prefix.len() + key.len() <= MAX_LABEL {
+        format!("{prefix}{key}")
     } else {
         "other".to_owned()
     }

@@ -25,6 +25,18 @@ use super::{
     stats::{KindLabels, ReasonLabels, label},
 };
 
+/// Where a value sits: a prefix (`resource:`, `event:`, or none) and a key.
+/// Borrowed, so scanning builds no string; the `/metrics` label is made only
+/// when something is counted.
+#[derive(Clone, Copy)]
+struct Loc<'a>(&'a str, &'a str);
+
+impl Loc<'_> {
+    fn label(self) -> String {
+        label(self.0, self.1)
+    }
+}
+
 /// What one record (or resource) accumulated.
 #[derive(Default)]
 struct Found {
@@ -51,7 +63,7 @@ fn reason(u: Unscannable) -> &'static str {
 }
 
 impl RedactStage {
-    fn count(&self, outcome: &Outcome<'_>, attribute: &str, found: &mut Found) {
+    fn count(&self, outcome: &Outcome<'_>, loc: Loc<'_>, found: &mut Found) {
         match outcome.unscannable() {
             Some(u) => {
                 found.unscannable = true;
@@ -59,7 +71,7 @@ impl RedactStage {
                     .unscannable
                     .get_or_create(&ReasonLabels {
                         reason: reason(u).into(),
-                        attribute: label(attribute),
+                        attribute: loc.label(),
                     })
                     .inc();
             }
@@ -70,7 +82,7 @@ impl RedactStage {
                         .findings
                         .get_or_create(&KindLabels {
                             kind: self.redactor.kind_name(kind).to_owned(),
-                            attribute: label(attribute),
+                            attribute: loc.label(),
                         })
                         .inc();
                 }
@@ -80,26 +92,26 @@ impl RedactStage {
     }
 
     /// Scans a string in place; allocates only when something was found.
-    fn string(&self, s: &mut String, attribute: &str, found: &mut Found) {
+    fn string(&self, s: &mut String, loc: Loc<'_>, found: &mut Found) {
         let outcome = self.redactor.redact(s);
         if outcome.is_clean() {
             return;
         }
-        self.count(&outcome, attribute, found);
+        self.count(&outcome, loc, found);
         let clean = outcome.into_text().into_owned();
         *s = clean;
     }
 
-    fn value(&self, v: &mut AnyValue, attribute: &str, found: &mut Found) {
+    fn value(&self, v: &mut AnyValue, loc: Loc<'_>, found: &mut Found) {
         let Some(inner) = v.value.as_mut() else {
             return;
         };
         match inner {
-            Value::StringValue(s) => self.string(s, attribute, found),
+            Value::StringValue(s) => self.string(s, loc, found),
             Value::BytesValue(b) => {
                 let outcome = self.redactor.redact_bytes(b);
                 if !outcome.is_clean() {
-                    self.count(&outcome, attribute, found);
+                    self.count(&outcome, loc, found);
                     // Bytes that held a secret, or could not be read as text,
                     // become the (safe) text in their place.
                     *inner = Value::StringValue(outcome.into_text().into_owned());
@@ -107,14 +119,14 @@ impl RedactStage {
             }
             Value::ArrayValue(ArrayValue { values }) => {
                 for v in values {
-                    self.value(v, attribute, found);
+                    self.value(v, loc, found);
                 }
             }
             Value::KvlistValue(list) => {
                 for kv in &mut list.values {
-                    self.string(&mut kv.key, attribute, found);
+                    self.string(&mut kv.key, loc, found);
                     if let Some(v) = kv.value.as_mut() {
-                        self.value(v, attribute, found);
+                        self.value(v, loc, found);
                     }
                 }
             }
@@ -126,14 +138,10 @@ impl RedactStage {
     }
 
     /// Applies the policy to an attribute list; `prefix` names where it sits.
-    fn attributes(&self, attrs: &mut Vec<KeyValue>, prefix: &str, found: &mut Found) {
+    fn attributes(&self, attrs: &mut Vec<KeyValue>, prefix: &'static str, found: &mut Found) {
         attrs.retain_mut(|kv| {
             let action = self.policy.action(&kv.key);
-            let name = if prefix.is_empty() {
-                kv.key.clone()
-            } else {
-                format!("{prefix}{}", kv.key)
-            };
+            let loc = Loc(prefix, &kv.key);
             match action {
                 Action::Keep => true,
                 Action::Drop => {
@@ -141,7 +149,7 @@ impl RedactStage {
                         .policy
                         .get_or_create(&ReasonLabels {
                             reason: "drop".into(),
-                            attribute: label(&name),
+                            attribute: loc.label(),
                         })
                         .inc();
                     false
@@ -159,18 +167,18 @@ impl RedactStage {
                             .policy
                             .get_or_create(&ReasonLabels {
                                 reason: "hash".into(),
-                                attribute: label(&name),
+                                attribute: loc.label(),
                             })
                             .inc();
                     } else if let Some(v) = kv.value.as_mut() {
                         // Not a string (or no key): scan instead of passing it.
-                        self.value(v, &name, found);
+                        self.value(v, loc, found);
                     }
                     true
                 }
                 Action::Scan => {
                     if let Some(v) = kv.value.as_mut() {
-                        self.value(v, &name, found);
+                        self.value(v, loc, found);
                     }
                     true
                 }
@@ -235,10 +243,10 @@ impl Scrubber for RedactStage {
                     let mut found = Found::default();
                     found.merge(&shared);
                     if let Some(body) = log.body.as_mut() {
-                        self.value(body, "body", &mut found);
+                        self.value(body, Loc("", "body"), &mut found);
                     }
-                    self.string(&mut log.severity_text, "severity_text", &mut found);
-                    self.string(&mut log.event_name, "event_name", &mut found);
+                    self.string(&mut log.severity_text, Loc("", "severity_text"), &mut found);
+                    self.string(&mut log.event_name, Loc("", "event_name"), &mut found);
                     self.attributes(&mut log.attributes, "", &mut found);
                     self.tag(&mut log.attributes, &found);
                 }
@@ -300,13 +308,13 @@ impl Scrubber for RedactStage {
                 for span in &mut ss.spans {
                     let mut found = Found::default();
                     found.merge(&shared);
-                    self.string(&mut span.name, "span.name", &mut found);
+                    self.string(&mut span.name, Loc("", "span.name"), &mut found);
                     self.attributes(&mut span.attributes, "", &mut found);
                     if let Some(status) = span.status.as_mut() {
-                        self.string(&mut status.message, "status.message", &mut found);
+                        self.string(&mut status.message, Loc("", "status.message"), &mut found);
                     }
                     for ev in &mut span.events {
-                        self.string(&mut ev.name, "event.name", &mut found);
+                        self.string(&mut ev.name, Loc("", "event.name"), &mut found);
                         self.attributes(&mut ev.attributes, "event:", &mut found);
                     }
                     for link in &mut span.links {
