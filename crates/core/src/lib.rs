@@ -7,6 +7,8 @@
 //! answer decides what the client is told. Reading this crate alone should
 //! teach the shape of the system.
 
+pub mod chain;
+pub mod clock;
 pub mod event;
 pub mod identity;
 pub mod ingest;

@@ -6,6 +6,7 @@
 //! and only then acknowledges them. [`records_file::RecordsFile`] is the
 //! first output: one JSON line per record.
 
+pub mod correlate;
 pub mod output;
 pub mod records_file;
 pub mod redact;

@@ -2,7 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
-use cairn_core::signal::Signal;
+use cairn_core::{
+    record::{Batch, Origin},
+    signal::{Protocol, Signal},
+};
+use prost::Message as _;
 
 /// `../shared/fixtures/claude-code-2.1.330`, found from this crate's manifest dir.
 pub fn root() -> PathBuf {
@@ -102,6 +106,56 @@ pub fn scenario(name: &str) -> Vec<Payload> {
     payloads()
         .into_iter()
         .filter(|p| p.scenario == name)
+        .collect()
+}
+
+impl Payload {
+    /// The request typed into a [`Batch`], as a receiver would hand it on
+    /// (no redaction). `None` for captures without a protobuf twin
+    /// (`http-json*`).
+    pub fn batch(&self, tenant: Option<&str>) -> Option<Batch> {
+        let pb = self.protobuf()?;
+        let protocol = match self.protocol.as_str() {
+            "grpc" => Protocol::Grpc,
+            "http/json" => Protocol::HttpJson,
+            _ => Protocol::HttpProtobuf,
+        };
+        let origin = Origin {
+            signal: self.signal,
+            protocol,
+            tenant: tenant.map(Into::into),
+            received_unix_nano: 0,
+        };
+        use cairn_core::otlp::collector::{
+            logs::v1::ExportLogsServiceRequest, metrics::v1::ExportMetricsServiceRequest,
+            trace::v1::ExportTraceServiceRequest,
+        };
+        let (batch, _) = match self.signal {
+            Signal::Logs => Batch::from_logs(
+                origin,
+                ExportLogsServiceRequest::decode(pb.as_slice()).ok()?,
+            ),
+            Signal::Metrics => Batch::from_metrics(
+                origin,
+                ExportMetricsServiceRequest::decode(pb.as_slice()).ok()?,
+            ),
+            Signal::Traces => Batch::from_traces(
+                origin,
+                ExportTraceServiceRequest::decode(pb.as_slice()).ok()?,
+            ),
+        };
+        Some(batch)
+    }
+}
+
+/// The typed batches of one scenario (each request once: a gRPC capture's
+/// wire frame is skipped, its `.pb` twin is used), in capture order (logs, then metrics,
+/// then traces, as the manifest lists them).
+pub fn scenario_batches(name: &str) -> Vec<Batch> {
+    scenario(name)
+        .iter()
+        .filter(|p| !p.is_grpc_frame())
+        .filter_map(|p| p.batch(None))
         .collect()
 }
 
