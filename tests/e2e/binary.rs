@@ -41,7 +41,7 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    fn start(extra: &[&str]) -> Gateway {
+    pub fn start(extra: &[&str]) -> Gateway {
         Gateway::start_with_env(extra, &[])
     }
 

@@ -67,6 +67,43 @@ fn errors_name_file_line_and_key() {
     );
     assert!(e.contains("auth.tokens[0]"), "{e}");
     assert!(e.contains("exactly one"), "{e}");
+
+    let e = err(
+        "[chains]
+
+idle_timeout_secs = 0
+",
+        Overrides::default(),
+    );
+    assert!(
+        e.starts_with("test.toml:3: chains.idle_timeout_secs:"),
+        "{e}"
+    );
+    let e = err(
+        "[chains]
+max_open_bytes = 10
+",
+        Overrides::default(),
+    );
+    assert!(e.starts_with("test.toml:2: chains.max_open_bytes:"), "{e}");
+}
+
+#[test]
+fn chains_are_on_by_default_and_can_be_switched_off() {
+    let p = plan(&Source::embedded(), &Overrides::default()).unwrap();
+    let chains = p.chains.unwrap();
+    assert_eq!(chains.idle_timeout.as_secs(), 120);
+    assert!(p.queue.raw_chain_events);
+    let off = Source {
+        name: "t.toml".into(),
+        text: "[chains]\nenabled = false\nraw_events = false\n".into(),
+    };
+    let p = plan(&off, &Overrides::default()).unwrap();
+    assert!(p.chains.is_none());
+    assert!(
+        p.queue.raw_chain_events,
+        "with no chains, raw events are the only copy"
+    );
 }
 
 #[test]

@@ -5,6 +5,7 @@
 
 mod bad_input;
 mod binary;
+mod chains;
 mod config_examples;
 mod fixtures_replay;
 mod interop_python;

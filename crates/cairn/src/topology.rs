@@ -9,15 +9,17 @@ use std::{
 };
 
 use anyhow::Context as _;
+use cairn_core::clock::SystemClock;
 use cairn_otlp::{
     auth::Authenticator, grpc::OtlpGrpcService, receiver::Receiver, serve::serve,
     stats::ReceiverStats,
 };
 use cairn_pipeline::{
+    correlate::Correlator,
     output::{Discard, Output},
     records_file::RecordsFile,
     redact::{RedactStage, RedactionStats},
-    runner::Pipeline,
+    runner::{Pipeline, Stage},
 };
 use prometheus_client::registry::Registry;
 use tokio::{net::TcpListener, sync::watch, task::JoinSet};
@@ -102,10 +104,16 @@ pub async fn start(plan: &Plan) -> anyhow::Result<Running> {
         })?),
         None => Box::new(Discard),
     };
-    let pipeline = Pipeline::start(plan.queue, output)?;
+    let mut registry = Registry::default();
+    let mut stages: Vec<Box<dyn Stage>> = Vec::new();
+    if let Some(chains) = plan.chains {
+        let correlator = Correlator::new(chains, Arc::new(SystemClock));
+        correlator.stats().register(&mut registry);
+        stages.push(Box::new(correlator));
+    }
+    let pipeline = Pipeline::start_with(plan.queue, output, stages)?;
 
     let stats = ReceiverStats::default();
-    let mut registry = Registry::default();
     stats.register(&mut registry);
     let redaction_stats = RedactionStats::default();
     redaction_stats.register(&mut registry);

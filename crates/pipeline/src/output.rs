@@ -1,6 +1,6 @@
 //! The synchronous interface every output of the writer thread implements.
 
-use cairn_core::record::Batch;
+use cairn_core::{chain::PromptChain, record::Batch};
 
 /// A place batches are written to, on the writer thread.
 ///
@@ -9,6 +9,12 @@ use cairn_core::record::Batch;
 pub trait Output: Send + 'static {
     /// Writes (or buffers) a batch.
     fn write(&mut self, batch: &Batch) -> std::io::Result<()>;
+    /// Writes (or buffers) prompt-chain records. Outputs that only take raw
+    /// records ignore them.
+    fn write_chains(&mut self, chains: &[PromptChain]) -> std::io::Result<()> {
+        let _ = chains;
+        Ok(())
+    }
     /// Makes everything written so far safe.
     fn flush(&mut self) -> std::io::Result<()>;
 }
@@ -33,6 +39,9 @@ pub struct Fanout(pub Vec<Box<dyn Output>>);
 impl Output for Fanout {
     fn write(&mut self, batch: &Batch) -> std::io::Result<()> {
         self.0.iter_mut().try_for_each(|o| o.write(batch))
+    }
+    fn write_chains(&mut self, chains: &[PromptChain]) -> std::io::Result<()> {
+        self.0.iter_mut().try_for_each(|o| o.write_chains(chains))
     }
     fn flush(&mut self) -> std::io::Result<()> {
         self.0.iter_mut().try_for_each(|o| o.flush())

@@ -13,7 +13,10 @@ use std::{
     time::{SystemTime, UNIX_EPOCH},
 };
 
-use cairn_core::record::Batch;
+use cairn_core::{
+    chain::{CHAIN_EVENT_NAME, PromptChain},
+    record::Batch,
+};
 
 use crate::output::Output;
 
@@ -82,17 +85,42 @@ impl RecordsFile {
     }
 }
 
+impl RecordsFile {
+    /// Writes `self.line` (one JSON value, newline added), rolling first if
+    /// the file would pass its size.
+    fn put_line(&mut self) -> std::io::Result<()> {
+        self.line.push(b'\n');
+        if self.written > 0 && self.written + self.line.len() as u64 > self.max_file_bytes {
+            self.roll()?;
+        }
+        self.file.write_all(&self.line)?;
+        self.written += self.line.len() as u64;
+        Ok(())
+    }
+}
+
 impl Output for RecordsFile {
     fn write(&mut self, batch: &Batch) -> std::io::Result<()> {
         for record in &batch.records {
             self.line.clear();
             serde_json::to_writer(&mut self.line, &record.to_json(&batch.origin))?;
-            self.line.push(b'\n');
-            if self.written > 0 && self.written + self.line.len() as u64 > self.max_file_bytes {
-                self.roll()?;
-            }
-            self.file.write_all(&self.line)?;
-            self.written += self.line.len() as u64;
+            self.put_line()?;
+        }
+        Ok(())
+    }
+
+    /// One line per chain: `{"kind": "prompt_chain", "event":
+    /// "cairn.prompt_chain", "chain": <proto3 JSON>}`.
+    fn write_chains(&mut self, chains: &[PromptChain]) -> std::io::Result<()> {
+        for chain in chains {
+            self.line.clear();
+            let line = serde_json::json!({
+                "kind": "prompt_chain",
+                "event": CHAIN_EVENT_NAME,
+                "chain": chain,
+            });
+            serde_json::to_writer(&mut self.line, &line)?;
+            self.put_line()?;
         }
         Ok(())
     }

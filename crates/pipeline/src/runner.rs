@@ -6,23 +6,30 @@
 //! The writer thread takes everything queued, writes it, flushes once, and
 //! only then answers each submitter: group commit, so one flush covers many
 //! requests under load.
+//!
+//! After a group is acknowledged, each [`Stage`] (the correlator, the spend
+//! meter) sees its batches in order, and every `tick` the stages are asked
+//! to close what timed out; chain records they emit are written to the same
+//! outputs. On close, the stages flush what they still hold.
 
 use std::{
     sync::{
         Arc, Mutex,
         atomic::{AtomicBool, Ordering},
+        mpsc,
     },
     thread::JoinHandle,
     time::Duration,
 };
 
 use cairn_core::{
+    chain::PromptChain,
     ingest::{Ingest, SubmitError, SubmitFuture},
-    record::Batch,
+    record::{Batch, RecordBody},
 };
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
-use crate::output::Output;
+use crate::{correlate::Correlator, output::Output};
 
 type Reply = oneshot::Sender<Result<(), SubmitError>>;
 
@@ -35,6 +42,11 @@ pub struct PipelineConfig {
     pub retry_after: Duration,
     /// The most batches written before one flush.
     pub max_group: usize,
+    /// How often stages are asked to close what timed out.
+    pub tick: Duration,
+    /// Whether events that belong to a prompt chain are also written as raw
+    /// records (`false`: only their chain is).
+    pub raw_chain_events: bool,
 }
 
 impl Default for PipelineConfig {
@@ -43,13 +55,42 @@ impl Default for PipelineConfig {
             queue_batches: 1024,
             retry_after: Duration::from_secs(1),
             max_group: 256,
+            tick: Duration::from_secs(1),
+            raw_chain_events: true,
         }
+    }
+}
+
+/// A synchronous stage on the writer thread. It sees every batch after the
+/// batch was written and acknowledged, in order, and may emit chain records.
+pub trait Stage: Send + 'static {
+    /// Takes one batch.
+    fn process(&mut self, batch: &Batch, out: &mut Vec<PromptChain>);
+    /// Called every tick: close what timed out.
+    fn on_tick(&mut self, out: &mut Vec<PromptChain>) {
+        let _ = out;
+    }
+    /// Called once at shutdown: emit everything still held.
+    fn close(&mut self, out: &mut Vec<PromptChain>) {
+        let _ = out;
+    }
+}
+
+impl Stage for Correlator {
+    fn process(&mut self, batch: &Batch, out: &mut Vec<PromptChain>) {
+        Correlator::process(self, batch, out);
+    }
+    fn on_tick(&mut self, out: &mut Vec<PromptChain>) {
+        Correlator::on_tick(self, out);
+    }
+    fn close(&mut self, out: &mut Vec<PromptChain>) {
+        self.close_all(out);
     }
 }
 
 /// The ingest receivers submit to. Cloning shares the same queue.
 pub struct Pipeline {
-    tx: Mutex<Option<mpsc::Sender<(Batch, Reply)>>>,
+    tx: Mutex<Option<mpsc::SyncSender<(Batch, Reply)>>>,
     closed: AtomicBool,
     retry_after: Duration,
     writer: Mutex<Option<JoinHandle<()>>>,
@@ -64,16 +105,31 @@ impl std::fmt::Debug for Pipeline {
 }
 
 impl Pipeline {
-    /// Starts the writer thread over `output`.
+    /// Starts the writer thread over `output`, with no stages.
     pub fn start(
         config: PipelineConfig,
         output: Box<dyn Output>,
     ) -> std::io::Result<Arc<Pipeline>> {
-        let (tx, rx) = mpsc::channel(config.queue_batches.max(1));
-        let max_group = config.max_group.max(1);
+        Pipeline::start_with(config, output, Vec::new())
+    }
+
+    /// Starts the writer thread over `output` and `stages`.
+    pub fn start_with(
+        config: PipelineConfig,
+        output: Box<dyn Output>,
+        stages: Vec<Box<dyn Stage>>,
+    ) -> std::io::Result<Arc<Pipeline>> {
+        let (tx, rx) = mpsc::sync_channel(config.queue_batches.max(1));
+        let writer = Writer {
+            output,
+            stages,
+            max_group: config.max_group.max(1),
+            tick: config.tick.max(Duration::from_millis(1)),
+            raw_chain_events: config.raw_chain_events,
+        };
         let writer = std::thread::Builder::new()
             .name("cairn-writer".into())
-            .spawn(move || write_loop(rx, output, max_group))?;
+            .spawn(move || writer.run(rx))?;
         Ok(Arc::new(Pipeline {
             tx: Mutex::new(Some(tx)),
             closed: AtomicBool::new(false),
@@ -82,7 +138,7 @@ impl Pipeline {
         }))
     }
 
-    fn sender(&self) -> Option<mpsc::Sender<(Batch, Reply)>> {
+    fn sender(&self) -> Option<mpsc::SyncSender<(Batch, Reply)>> {
         self.tx.lock().ok().and_then(|g| g.clone())
     }
 
@@ -112,12 +168,14 @@ impl Ingest for Pipeline {
             let (reply, answer) = oneshot::channel();
             match tx.try_send((batch, reply)) {
                 Ok(()) => {}
-                Err(mpsc::error::TrySendError::Full(_)) => {
+                Err(mpsc::TrySendError::Full(_)) => {
                     return Err(SubmitError::Overloaded {
                         retry_after: self.retry_after,
                     });
                 }
-                Err(mpsc::error::TrySendError::Closed(_)) => return Err(SubmitError::ShuttingDown),
+                Err(mpsc::TrySendError::Disconnected(_)) => {
+                    return Err(SubmitError::ShuttingDown);
+                }
             }
             drop(tx);
             answer.await.unwrap_or(Err(SubmitError::ShuttingDown))
@@ -125,40 +183,115 @@ impl Ingest for Pipeline {
     }
 }
 
-fn write_loop(
-    mut rx: mpsc::Receiver<(Batch, Reply)>,
-    mut output: Box<dyn Output>,
+struct Writer {
+    output: Box<dyn Output>,
+    stages: Vec<Box<dyn Stage>>,
     max_group: usize,
-) {
-    let mut group: Vec<(Batch, Reply)> = Vec::with_capacity(max_group);
-    while let Some(first) = rx.blocking_recv() {
-        group.push(first);
-        while group.len() < max_group {
-            match rx.try_recv() {
-                Ok(item) => group.push(item),
-                Err(_) => break,
+    tick: Duration,
+    raw_chain_events: bool,
+}
+
+/// The batch without the events that belong to a prompt chain.
+fn without_chain_events(batch: &Batch) -> Batch {
+    Batch {
+        origin: batch.origin.clone(),
+        records: batch
+            .records
+            .iter()
+            .filter(|r| !matches!(&r.body, RecordBody::Event(e) if e.header.prompt_id.is_some()))
+            .cloned()
+            .collect(),
+    }
+}
+
+impl Writer {
+    fn run(mut self, rx: mpsc::Receiver<(Batch, Reply)>) {
+        let mut group: Vec<(Batch, Reply)> = Vec::with_capacity(self.max_group);
+        let mut chains: Vec<PromptChain> = Vec::new();
+        let mut next_tick = std::time::Instant::now() + self.tick;
+        loop {
+            let wait = next_tick.saturating_duration_since(std::time::Instant::now());
+            match rx.recv_timeout(wait) {
+                Ok(first) => group.push(first),
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+            while !group.is_empty() && group.len() < self.max_group {
+                match rx.try_recv() {
+                    Ok(item) => group.push(item),
+                    Err(_) => break,
+                }
+            }
+            if !group.is_empty() {
+                self.commit(&mut group, &mut chains);
+            }
+            if std::time::Instant::now() >= next_tick {
+                for stage in &mut self.stages {
+                    stage.on_tick(&mut chains);
+                }
+                self.write_chains(&mut chains);
+                next_tick = std::time::Instant::now() + self.tick;
             }
         }
+        for stage in &mut self.stages {
+            stage.close(&mut chains);
+        }
+        self.write_chains(&mut chains);
+        if let Err(e) = self.output.flush() {
+            tracing::error!(error = %e, "final flush failed");
+        }
+    }
+
+    /// Writes, flushes and acknowledges a group, then hands it to the stages.
+    fn commit(&mut self, group: &mut Vec<(Batch, Reply)>, chains: &mut Vec<PromptChain>) {
+        let output = &mut self.output;
+        let raw = self.raw_chain_events;
         let result = group
             .iter()
-            .try_for_each(|(batch, _)| output.write(batch))
+            .try_for_each(|(batch, _)| {
+                if raw {
+                    output.write(batch)
+                } else {
+                    output.write(&without_chain_events(batch))
+                }
+            })
             .and_then(|()| output.flush())
             .map_err(|e| {
                 tracing::error!(error = %e, "writing records failed; requests are refused, not acknowledged");
                 SubmitError::Storage(e.kind().to_string())
             });
-        for (_, reply) in group.drain(..) {
+        let ok = result.is_ok();
+        for (batch, reply) in group.drain(..) {
             let _ = reply.send(result.clone());
+            // Only what was acknowledged feeds the chains and counters: a
+            // refused request will be resent.
+            if ok {
+                for stage in &mut self.stages {
+                    stage.process(&batch, chains);
+                }
+            }
         }
+        self.write_chains(chains);
     }
-    if let Err(e) = output.flush() {
-        tracing::error!(error = %e, "final flush failed");
+
+    fn write_chains(&mut self, chains: &mut Vec<PromptChain>) {
+        if chains.is_empty() {
+            return;
+        }
+        if let Err(e) = self
+            .output
+            .write_chains(chains)
+            .and_then(|()| self.output.flush())
+        {
+            tracing::error!(error = %e, count = chains.len(), "writing prompt chains failed");
+        }
+        chains.clear();
     }
 }
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use std::sync::atomic::AtomicUsize;
 
     use cairn_core::{
@@ -220,6 +353,7 @@ mod tests {
                 queue_batches: 1,
                 retry_after: Duration::from_secs(3),
                 max_group: 1,
+                ..PipelineConfig::default()
             },
             Box::new(Gate {
                 open: Arc::clone(&open),
@@ -285,5 +419,121 @@ mod tests {
             Err(SubmitError::Storage(_))
         ));
         p.close();
+    }
+
+    /// Records what reaches it: raw records and chains.
+    #[derive(Clone, Default)]
+    struct Recorder {
+        records: Arc<Mutex<Vec<String>>>,
+        chains: Arc<Mutex<Vec<PromptChain>>>,
+    }
+    impl Output for Recorder {
+        fn write(&mut self, b: &Batch) -> std::io::Result<()> {
+            let mut r = self.records.lock().unwrap();
+            for rec in &b.records {
+                if let RecordBody::Event(e) = &rec.body {
+                    r.push(e.header.name.clone());
+                }
+            }
+            Ok(())
+        }
+        fn write_chains(&mut self, chains: &[PromptChain]) -> std::io::Result<()> {
+            self.chains.lock().unwrap().extend_from_slice(chains);
+            Ok(())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    async fn wait_for(what: &str, f: impl Fn() -> bool) {
+        for _ in 0..1000 {
+            if f() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        panic!("timed out waiting for {what}");
+    }
+
+    fn pipeline_with_chains(
+        raw: bool,
+    ) -> (Arc<Pipeline>, Recorder, Arc<cairn_core::clock::ManualClock>) {
+        let clock = Arc::new(cairn_core::clock::ManualClock::new(1));
+        let correlator = Correlator::new(
+            crate::correlate::CorrelatorConfig {
+                idle_timeout: Duration::from_secs(60),
+                ..Default::default()
+            },
+            clock.clone(),
+        );
+        let rec = Recorder::default();
+        let p = Pipeline::start_with(
+            PipelineConfig {
+                tick: Duration::from_millis(5),
+                raw_chain_events: raw,
+                ..PipelineConfig::default()
+            },
+            Box::new(rec.clone()),
+            vec![Box::new(correlator)],
+        )
+        .unwrap();
+        (p, rec, clock)
+    }
+
+    #[tokio::test]
+    async fn chains_close_on_the_writer_tick_and_at_shutdown() {
+        let (p, rec, clock) = pipeline_with_chains(true);
+        for b in cairn_testkit::fixtures::scenario_batches("http-protobuf") {
+            p.submit(b).await.unwrap();
+        }
+        assert_eq!(
+            rec.records.lock().unwrap().len(),
+            11,
+            "raw events still flow"
+        );
+        // Idle for the timeout on the injected clock: the tick closes it.
+        clock.advance(61_000_000_000);
+        wait_for("the idle chain", || rec.chains.lock().unwrap().len() == 1).await;
+        // A second session's chain is still open at shutdown: close emits it.
+        for b in cairn_testkit::fixtures::scenario_batches("grpc-multibatch") {
+            p.submit(b).await.unwrap();
+        }
+        p.close();
+        let chains = rec.chains.lock().unwrap();
+        assert_eq!(chains.len(), 2);
+        let closed: Vec<i32> = chains
+            .iter()
+            .map(|c| c.completeness.as_ref().unwrap().closed_by)
+            .collect();
+        use cairn_core::chain::v1::Closure;
+        assert_eq!(
+            closed,
+            [Closure::IdleTimeout as i32, Closure::Shutdown as i32]
+        );
+    }
+
+    #[tokio::test]
+    async fn chain_events_can_be_left_to_their_chain() {
+        let (p, rec, _) = pipeline_with_chains(false);
+        for b in cairn_testkit::fixtures::scenario_batches("http-protobuf") {
+            p.submit(b).await.unwrap();
+        }
+        p.close();
+        // Only the session-level events are written raw; the seven prompt
+        // events are in the chain.
+        let raw = rec.records.lock().unwrap().clone();
+        assert_eq!(
+            raw,
+            [
+                "managed_settings_resolved",
+                "plugin_loaded",
+                "plugin_loaded",
+                "plugin_loaded"
+            ]
+        );
+        let chains = rec.chains.lock().unwrap();
+        assert_eq!(chains.len(), 1);
+        assert_eq!(chains[0].totals.as_ref().unwrap().events, 7);
     }
 }

@@ -36,6 +36,52 @@ pub struct ConfigFile {
     /// Redaction of secrets and PII on the receive path (always on).
     #[serde(default)]
     pub redaction: RedactionSection,
+    /// Prompt-chain audit records.
+    #[serde(default)]
+    pub chains: ChainsSection,
+}
+
+/// `[chains]`: one audit record per prompt, rebuilt from its events.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainsSection {
+    /// Build chain records.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Also write and export the raw events a chain is built from.
+    #[serde(default = "yes")]
+    pub raw_events: bool,
+    /// Close a chain after this long without an event.
+    #[serde(default = "default_idle")]
+    pub idle_timeout_secs: Spanned<u64>,
+    /// The most chains open at once (the oldest is emitted as evicted).
+    #[serde(default = "default_max_open")]
+    pub max_open: Spanned<usize>,
+    /// The most bytes open chains may hold (the oldest is emitted as evicted).
+    #[serde(default = "default_max_open_bytes")]
+    pub max_open_bytes: Spanned<usize>,
+}
+
+fn default_idle() -> Spanned<u64> {
+    spanned(120)
+}
+fn default_max_open() -> Spanned<usize> {
+    spanned(10_000)
+}
+fn default_max_open_bytes() -> Spanned<usize> {
+    spanned(256 << 20)
+}
+
+impl Default for ChainsSection {
+    fn default() -> Self {
+        ChainsSection {
+            enabled: true,
+            raw_events: true,
+            idle_timeout_secs: default_idle(),
+            max_open: default_max_open(),
+            max_open_bytes: default_max_open_bytes(),
+        }
+    }
 }
 
 /// `[redaction]`: always on; this only tunes it.

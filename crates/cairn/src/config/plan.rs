@@ -8,7 +8,7 @@
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use cairn_otlp::{auth::TokenEntry, body::Limits, serve::ConnLimits, tls::TlsFiles};
-use cairn_pipeline::runner::PipelineConfig;
+use cairn_pipeline::{correlate::CorrelatorConfig, runner::PipelineConfig};
 use toml::Spanned;
 
 use super::{ConfigError, LogSection, Source, TokenSection};
@@ -97,6 +97,8 @@ pub struct Plan {
     pub log: LogSection,
     /// Redaction.
     pub redaction: RedactionPlan,
+    /// The correlator, when chains are on.
+    pub chains: Option<CorrelatorConfig>,
 }
 
 fn addr(
@@ -293,8 +295,10 @@ pub fn plan(source: &Source, overrides: &Overrides) -> Result<Plan, ConfigError>
             drain_timeout: Duration::from_secs(s.drain_timeout_secs),
             ..ConnLimits::default()
         },
+        chains: chains(source, &file.chains)?,
         queue: PipelineConfig {
             queue_batches: file.queue.batches,
+            raw_chain_events: file.chains.raw_events || !file.chains.enabled,
             ..PipelineConfig::default()
         },
         records_max_file_bytes: file.records.enabled.then_some(file.records.max_file_bytes),
@@ -438,4 +442,36 @@ fn write_private(path: &std::path::Path, data: &[u8]) -> std::io::Result<()> {
         .open(path)?;
     f.write_all(data)?;
     f.sync_all()
+}
+
+fn chains(
+    source: &Source,
+    c: &super::ChainsSection,
+) -> Result<Option<CorrelatorConfig>, ConfigError> {
+    if !c.enabled {
+        return Ok(None);
+    }
+    if *c.idle_timeout_secs.get_ref() == 0 {
+        return Err(source.error(
+            c.idle_timeout_secs.span(),
+            "chains.idle_timeout_secs",
+            "must be at least 1",
+        ));
+    }
+    if *c.max_open.get_ref() == 0 {
+        return Err(source.error(c.max_open.span(), "chains.max_open", "must be at least 1"));
+    }
+    if *c.max_open_bytes.get_ref() < 64 * 1024 {
+        return Err(source.error(
+            c.max_open_bytes.span(),
+            "chains.max_open_bytes",
+            "must be at least 65536",
+        ));
+    }
+    Ok(Some(CorrelatorConfig {
+        idle_timeout: std::time::Duration::from_secs(*c.idle_timeout_secs.get_ref()),
+        max_open_chains: *c.max_open.get_ref(),
+        max_open_bytes: *c.max_open_bytes.get_ref(),
+        ..CorrelatorConfig::default()
+    }))
 }
