@@ -12,16 +12,13 @@
 use cairn_core::{
     chain::parse_rfc3339,
     event::ClaudeEvent,
-    otlp::{
-        common::v1::{AnyValue, KeyValue, any_value::Value},
-        logs::v1::LogRecord,
-        trace::v1::Span,
-    },
+    otlp::trace::v1::Span,
     record::EventRecord,
     span::{ClaudeSpan, SpanKind},
     value::Attrs,
 };
-use xxhash_rust::xxh3::Xxh3;
+
+use super::ids::{Digest, Id};
 
 /// One event of a chain.
 #[derive(Clone, Debug)]
@@ -32,7 +29,7 @@ pub(crate) struct Entry {
     /// times).
     pub time: u64,
     /// Hash of the whole log record.
-    pub hash: u128,
+    pub hash: Id,
     /// `agent_id`, on subagent work.
     pub agent_id: Option<String>,
     /// The typed event.
@@ -65,7 +62,7 @@ fn content_of(a: Attrs<'_>, key: &str) -> Option<String> {
 
 impl Entry {
     /// Builds the entry of an event record.
-    pub fn of(e: &EventRecord) -> Entry {
+    pub fn of(e: &EventRecord, digest: &mut Digest) -> Entry {
         let a = Attrs(&e.log.attributes);
         let content = match &e.event {
             ClaudeEvent::UserPrompt(_) => Content {
@@ -98,7 +95,7 @@ impl Entry {
         Entry {
             sequence: e.header.sequence.unwrap_or(u64::MAX),
             time,
-            hash: log_hash(&e.log),
+            hash: digest.log(&e.log),
             agent_id: e.header.agent_id.clone(),
             event: e.event.clone(),
             content,
@@ -140,19 +137,12 @@ pub(crate) struct SpanEntry {
     /// `tool_name` of tool spans.
     pub tool_name: Option<String>,
     /// Hash of the span.
-    pub hash: u128,
+    pub hash: Id,
 }
 
 impl SpanEntry {
     /// Builds the entry of a span; `None` for malformed ids.
-    pub fn of(span: &Span, typed: &ClaudeSpan) -> Option<SpanEntry> {
-        let mut h = Xxh3::new();
-        h.update(&span.trace_id);
-        h.update(&span.span_id);
-        h.update(&span.start_time_unix_nano.to_le_bytes());
-        h.update(&span.end_time_unix_nano.to_le_bytes());
-        h.update(span.name.as_bytes());
-        hash_attrs(&mut h, &span.attributes);
+    pub fn of(span: &Span, typed: &ClaudeSpan, digest: &mut Digest) -> Option<SpanEntry> {
         Some(SpanEntry {
             kind: typed.kind.clone(),
             trace_id: span.trace_id.as_slice().try_into().ok()?,
@@ -163,83 +153,12 @@ impl SpanEntry {
             request_id: typed.request_id.clone(),
             agent_id: typed.agent_id.clone(),
             tool_name: typed.tool_name.clone(),
-            hash: h.digest128(),
+            hash: digest.span(span),
         })
     }
 
     /// An estimate of the bytes this span entry holds.
     pub fn size(&self) -> usize {
         std::mem::size_of::<SpanEntry>() + 96
-    }
-}
-
-/// The content hash of a log record: times, severity, body, attributes,
-/// ids. 128 bits, so two different records colliding is not a concern.
-pub(crate) fn log_hash(log: &LogRecord) -> u128 {
-    let mut h = Xxh3::new();
-    h.update(&log.time_unix_nano.to_le_bytes());
-    h.update(&log.observed_time_unix_nano.to_le_bytes());
-    h.update(&log.severity_number.to_le_bytes());
-    h.update(log.severity_text.as_bytes());
-    h.update(&[0xff]);
-    if let Some(body) = &log.body {
-        hash_any(&mut h, body);
-    }
-    hash_attrs(&mut h, &log.attributes);
-    h.update(&log.trace_id);
-    h.update(&log.span_id);
-    h.update(log.event_name.as_bytes());
-    h.digest128()
-}
-
-fn hash_attrs(h: &mut Xxh3, kvs: &[KeyValue]) {
-    h.update(&(kvs.len() as u64).to_le_bytes());
-    for kv in kvs {
-        h.update(&(kv.key.len() as u64).to_le_bytes());
-        h.update(kv.key.as_bytes());
-        match &kv.value {
-            Some(v) => hash_any(h, v),
-            None => h.update(&[0]),
-        }
-    }
-}
-
-fn hash_any(h: &mut Xxh3, v: &AnyValue) {
-    match &v.value {
-        None => h.update(&[0]),
-        Some(Value::StringValue(s)) => {
-            h.update(&[1]);
-            h.update(&(s.len() as u64).to_le_bytes());
-            h.update(s.as_bytes());
-        }
-        Some(Value::BoolValue(b)) => h.update(&[2, u8::from(*b)]),
-        Some(Value::IntValue(i)) => {
-            h.update(&[3]);
-            h.update(&i.to_le_bytes());
-        }
-        Some(Value::DoubleValue(d)) => {
-            h.update(&[4]);
-            h.update(&d.to_bits().to_le_bytes());
-        }
-        Some(Value::BytesValue(b)) => {
-            h.update(&[5]);
-            h.update(&(b.len() as u64).to_le_bytes());
-            h.update(b);
-        }
-        Some(Value::ArrayValue(a)) => {
-            h.update(&[6]);
-            h.update(&(a.values.len() as u64).to_le_bytes());
-            for x in &a.values {
-                hash_any(h, x);
-            }
-        }
-        Some(Value::KvlistValue(kv)) => {
-            h.update(&[7]);
-            hash_attrs(h, &kv.values);
-        }
-        Some(Value::StringValueStrindex(i)) => {
-            h.update(&[8]);
-            h.update(&i.to_le_bytes());
-        }
     }
 }

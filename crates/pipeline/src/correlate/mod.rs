@@ -22,16 +22,20 @@
 //!   event of the chain carried, or by a trace id already linked to it.
 //!   Spans that link nowhere within `idle_timeout` are counted as unlinked
 //!   (the raw spans still flow to every output).
+//!
+//! Maps are keyed by 128-bit ids ([`ids`]), so the per-event path allocates
+//! only what the chain keeps.
 
 mod entry;
 mod fold;
+mod ids;
 mod state;
 mod stats;
 #[cfg(test)]
 mod tests;
 
 use std::{
-    collections::{BTreeMap, HashMap, VecDeque},
+    collections::{BTreeMap, BTreeSet, VecDeque},
     sync::Arc,
     time::Duration,
 };
@@ -49,7 +53,8 @@ use cairn_core::{
 
 use entry::{Entry, SpanEntry};
 use fold::{FoldInput, fold};
-use state::{Attribution, ChainKey, ClosedChain, Late, OpenChain, Session, SessionKey};
+use ids::{Digest, Id, IdMap};
+use state::{Attribution, ChainKey, ClosedChain, Late, OpenChain, Session};
 pub use stats::CorrelatorStats;
 
 /// Limits and timeouts.
@@ -77,15 +82,23 @@ impl Default for CorrelatorConfig {
     }
 }
 
+// Tags that keep the id spaces apart.
+const SESSION: u8 = 1;
+const CHAIN: u8 = 2;
+const REQUEST: u8 = 3;
+const TOOL_USE: u8 = 4;
+const TRACE: u8 = 5;
+
 /// The correlator. See the module docs.
 pub struct Correlator {
     config: CorrelatorConfig,
     clock: Arc<dyn Clock>,
-    open: HashMap<ChainKey, OpenChain>,
-    order: BTreeMap<u64, ChainKey>,
-    closed: HashMap<ChainKey, ClosedChain>,
-    closed_order: VecDeque<ChainKey>,
-    sessions: HashMap<SessionKey, Session>,
+    digest: Digest,
+    open: IdMap<OpenChain>,
+    order: BTreeMap<u64, Id>,
+    closed: IdMap<ClosedChain>,
+    closed_order: VecDeque<Id>,
+    sessions: IdMap<Session>,
     bytes: usize,
     serial: u64,
     stats: CorrelatorStats,
@@ -142,35 +155,18 @@ fn attribution(record: &Record, log_attrs: Attrs<'_>, tenant: &str, sequence: u6
     }
 }
 
-/// Ids an event contributes for joining spans: request and tool use ids,
-/// and the trace id when the log record carries one.
-fn link_ids(e: &EventRecord) -> Vec<String> {
-    let (request, tool) = match &e.event {
-        ClaudeEvent::ToolDecision(d) => (d.request_id.as_ref(), d.tool_use_id.as_ref()),
-        ClaudeEvent::ToolResult(r) => (r.request_id.as_ref(), r.tool_use_id.as_ref()),
-        ClaudeEvent::ApiRequest(r) => (r.request_id.as_ref(), None),
-        ClaudeEvent::ApiError(r) => (r.request_id.as_ref(), None),
-        ClaudeEvent::AssistantResponse(r) => (r.request_id.as_ref(), None),
-        _ => (None, None),
-    };
-    let mut ids: Vec<String> = request.into_iter().chain(tool).cloned().collect();
-    if e.log.trace_id.len() == 16 {
-        ids.push(hex::encode(&e.log.trace_id));
-    }
-    ids
-}
-
 impl Correlator {
     /// A correlator reading time from `clock`.
     pub fn new(config: CorrelatorConfig, clock: Arc<dyn Clock>) -> Correlator {
         Correlator {
             config,
             clock,
-            open: HashMap::new(),
+            digest: Digest::default(),
+            open: IdMap::default(),
             order: BTreeMap::new(),
-            closed: HashMap::new(),
+            closed: IdMap::default(),
             closed_order: VecDeque::new(),
-            sessions: HashMap::new(),
+            sessions: IdMap::default(),
             bytes: 0,
             serial: 0,
             stats: CorrelatorStats::default(),
@@ -192,42 +188,54 @@ impl Correlator {
         self.bytes
     }
 
+    fn session(&mut self, tenant: &str, session: &str) -> Id {
+        let sid = self.digest.key(SESSION, &[tenant, session]);
+        self.sessions.entry(sid).or_insert_with(|| Session {
+            tenant: tenant.to_owned(),
+            session: session.to_owned(),
+            ..Session::default()
+        });
+        sid
+    }
+
     /// Feeds a batch; finished chains and amendments are appended to `out`.
     pub fn process(&mut self, batch: &Batch, out: &mut Vec<PromptChain>) {
         let now = self.clock.now_unix_nano();
         let tenant = batch.origin.tenant.as_deref().unwrap_or("");
-        let mut late: BTreeMap<ChainKey, Late> = BTreeMap::new();
-        let mut touched: Vec<SessionKey> = Vec::new();
+        let mut late: BTreeMap<Id, Late> = BTreeMap::new();
+        let mut touched: Vec<Id> = Vec::new();
         for record in &batch.records {
             match &record.body {
                 RecordBody::Event(e) => {
-                    self.add_event(record, e, tenant, now, &mut late, &mut touched)
+                    self.add_event(record, e, tenant, now, &mut late, &mut touched);
                 }
                 RecordBody::Span(s) => {
+                    let conversation = Attrs(&s.span.attributes).str("gen_ai.conversation.id");
                     let session = record
                         .identity
                         .session_id
-                        .clone()
-                        .or_else(|| Attrs(&s.span.attributes).string("gen_ai.conversation.id"))
-                        .unwrap_or_default();
-                    if let Some(entry) = SpanEntry::of(&s.span, &s.typed) {
-                        let sk = (tenant.to_owned(), session);
-                        let sess = self.sessions.entry(sk.clone()).or_default();
-                        sess.pending.push((now, entry));
-                        touch(&mut touched, sk);
+                        .as_deref()
+                        .or(conversation)
+                        .unwrap_or("");
+                    if let Some(entry) = SpanEntry::of(&s.span, &s.typed, &mut self.digest) {
+                        let sid = self.session(tenant, session);
+                        if let Some(sess) = self.sessions.get_mut(&sid) {
+                            sess.pending.push((now, entry));
+                        }
+                        touch(&mut touched, sid);
                     }
                 }
                 RecordBody::Metric(_) => {}
             }
         }
-        for sk in &touched {
-            self.link_pending(sk, &mut late);
+        for sid in &touched {
+            self.link_pending(*sid, &mut late);
         }
-        for sk in &touched {
-            self.close_superseded(sk, out);
+        for sid in &touched {
+            self.close_superseded(*sid, out);
         }
-        for (key, l) in late {
-            self.amend(key, l, out);
+        for (cid, l) in late {
+            self.amend(cid, l, out);
         }
         self.enforce_caps(out);
         self.stats.set_open(self.open.len(), self.bytes);
@@ -239,46 +247,44 @@ impl Correlator {
         e: &EventRecord,
         tenant: &str,
         now: u64,
-        late: &mut BTreeMap<ChainKey, Late>,
-        touched: &mut Vec<SessionKey>,
+        late: &mut BTreeMap<Id, Late>,
+        touched: &mut Vec<Id>,
     ) {
-        let session = non_empty(&record.identity.session_id);
-        let sk = (tenant.to_owned(), session.clone());
-        if let Some(seq) = e.header.sequence {
-            self.sessions
-                .entry(sk.clone())
-                .or_default()
-                .seen
-                .insert(seq);
+        let session = record.identity.session_id.as_deref().unwrap_or("");
+        let sid = self.session(tenant, session);
+        if let (Some(seq), Some(sess)) = (e.header.sequence, self.sessions.get_mut(&sid)) {
+            sess.seen.insert(seq);
         }
-        let Some(prompt) = e.header.prompt_id.clone() else {
+        let Some(prompt) = e.header.prompt_id.as_deref() else {
             return;
         };
-        touch(touched, sk.clone());
-        let key = ChainKey {
-            tenant: tenant.to_owned(),
-            session,
-            prompt: prompt.clone(),
-        };
-        let entry = Entry::of(e);
-        if let Some(closed) = self.closed.get_mut(&key) {
+        touch(touched, sid);
+        let cid = self.digest.key(CHAIN, &[tenant, session, prompt]);
+        let entry = Entry::of(e, &mut self.digest);
+        if let Some(closed) = self.closed.get_mut(&cid) {
             if closed.hashes.insert(entry.hash) {
-                late.entry(key).or_default().entries.push(entry);
+                late.entry(cid).or_default().entries.push(entry);
             } else {
                 self.stats.duplicate();
             }
             return;
         }
-        let serial = self.serial;
-        let chain = self
-            .open
-            .entry(key.clone())
-            .or_insert_with(|| OpenChain::new(serial, now));
-        if chain.serial == serial {
-            self.serial += 1;
-            self.order.insert(serial, key.clone());
-            self.bytes += chain.bytes;
-        }
+        let links = self.link_ids(e);
+        let chain = match self.open.entry(cid) {
+            std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::hash_map::Entry::Vacant(v) => {
+                let key = ChainKey {
+                    tenant: tenant.to_owned(),
+                    session: session.to_owned(),
+                    prompt: prompt.to_owned(),
+                };
+                let chain = OpenChain::new(key, sid, self.serial, now);
+                self.order.insert(self.serial, cid);
+                self.serial += 1;
+                self.bytes += chain.bytes;
+                v.insert(chain)
+            }
+        };
         if !chain.hashes.insert(entry.hash) {
             self.stats.duplicate();
             return;
@@ -288,73 +294,99 @@ impl Correlator {
             || attribution(record, Attrs(&e.log.attributes), tenant, seq),
             seq,
         );
-        if matches!(e.event, ClaudeEvent::UserPrompt(_)) {
+        let is_prompt = matches!(e.event, ClaudeEvent::UserPrompt(_));
+        if is_prompt {
             chain.prompt_sequence = Some(chain.prompt_sequence.map_or(seq, |s| s.min(seq)));
         }
+        chain.min_sequence = Some(chain.min_sequence.map_or(seq, |s| s.min(seq)));
         chain.last_seen = now;
-        let size = entry.size();
-        chain.bytes += size;
-        self.bytes += size;
+        let before = chain.bytes;
+        chain.bytes += entry.size();
         chain.entries.push(entry);
-        let ids = link_ids(e);
-        for id in &ids {
-            if !chain.links.contains(id) {
-                chain.links.push(id.clone());
-            }
+        for &l in &links {
+            chain.link(l);
         }
-        let sess = self.sessions.entry(key.session_key()).or_default();
-        sess.open.insert(prompt.clone());
-        if matches!(e.event, ClaudeEvent::UserPrompt(_))
-            && sess.latest_prompt.as_ref().is_none_or(|(s, _)| seq > *s)
-        {
-            sess.latest_prompt = Some((seq, prompt.clone()));
+        self.bytes += chain.bytes - before;
+        let Some(sess) = self.sessions.get_mut(&sid) else {
+            return;
+        };
+        sess.open.insert(cid);
+        if is_prompt && sess.latest_prompt.is_none_or(|(s, _)| seq > s) {
+            sess.latest_prompt = Some((seq, cid));
         }
-        for id in ids {
-            sess.links.insert(id, prompt.clone());
+        for l in links {
+            sess.links.insert(l, cid);
         }
     }
 
+    /// Join ids an event contributes: request and tool use ids, and the
+    /// trace id when the log record carries one.
+    fn link_ids(&mut self, e: &EventRecord) -> Vec<Id> {
+        let (request, tool) = match &e.event {
+            ClaudeEvent::ToolDecision(d) => (d.request_id.as_ref(), d.tool_use_id.as_ref()),
+            ClaudeEvent::ToolResult(r) => (r.request_id.as_ref(), r.tool_use_id.as_ref()),
+            ClaudeEvent::ApiRequest(r) => (r.request_id.as_ref(), None),
+            ClaudeEvent::ApiError(r) => (r.request_id.as_ref(), None),
+            ClaudeEvent::AssistantResponse(r) => (r.request_id.as_ref(), None),
+            _ => (None, None),
+        };
+        let mut ids = Vec::new();
+        if let Some(r) = request {
+            ids.push(self.digest.link(REQUEST, r.as_bytes()));
+        }
+        if let Some(t) = tool {
+            ids.push(self.digest.link(TOOL_USE, t.as_bytes()));
+        }
+        if e.log.trace_id.len() == 16 {
+            ids.push(self.digest.link(TRACE, &e.log.trace_id));
+        }
+        ids
+    }
+
     /// Delivers pending spans of a session whose prompt is now known.
-    fn link_pending(&mut self, sk: &SessionKey, late: &mut BTreeMap<ChainKey, Late>) {
+    fn link_pending(&mut self, sid: Id, late: &mut BTreeMap<Id, Late>) {
         loop {
-            let Some(sess) = self.sessions.get_mut(sk) else {
+            let Some(sess) = self.sessions.get_mut(&sid) else {
                 return;
             };
+            if sess.pending.is_empty() {
+                return;
+            }
             let mut progress = false;
             let mut still = Vec::with_capacity(sess.pending.len());
             let mut found = Vec::new();
+            let tenant = sess.tenant.clone();
+            let session = sess.session.clone();
             for (t, span) in std::mem::take(&mut sess.pending) {
-                let trace = hex::encode(span.trace_id);
-                let prompt = span
+                let d = &mut self.digest;
+                let trace = d.link(TRACE, &span.trace_id);
+                let by_prompt = span
                     .prompt_id
-                    .clone()
-                    .or_else(|| {
-                        span.request_id
-                            .as_ref()
-                            .and_then(|r| sess.links.get(r).cloned())
-                    })
-                    .or_else(|| {
-                        span.tool_use_id
-                            .as_ref()
-                            .and_then(|r| sess.links.get(r).cloned())
-                    })
-                    .or_else(|| sess.links.get(&trace).cloned());
-                match prompt {
-                    Some(p) => {
-                        progress |= sess.links.insert(trace, p.clone()).is_none();
-                        found.push((p, span));
+                    .as_deref()
+                    .map(|p| d.key(CHAIN, &[&tenant, &session, p]));
+                let by_request = span
+                    .request_id
+                    .as_ref()
+                    .and_then(|r| sess.links.get(&d.link(REQUEST, r.as_bytes())).copied());
+                let by_tool = span
+                    .tool_use_id
+                    .as_ref()
+                    .and_then(|r| sess.links.get(&d.link(TOOL_USE, r.as_bytes())).copied());
+                match by_prompt
+                    .or(by_request)
+                    .or(by_tool)
+                    .or_else(|| sess.links.get(&trace).copied())
+                {
+                    Some(cid) => {
+                        progress |= sess.links.insert(trace, cid).is_none();
+                        found.push((cid, trace, span));
                     }
                     None => still.push((t, span)),
                 }
             }
             sess.pending = still;
-            for (prompt, span) in found {
-                let key = ChainKey {
-                    tenant: sk.0.clone(),
-                    session: sk.1.clone(),
-                    prompt,
-                };
-                self.add_span(key, span, late);
+            for (cid, trace, span) in found {
+                self.add_span(sid, cid, trace, span, late);
             }
             if !progress {
                 return;
@@ -362,80 +394,76 @@ impl Correlator {
         }
     }
 
-    fn add_span(&mut self, key: ChainKey, span: SpanEntry, late: &mut BTreeMap<ChainKey, Late>) {
-        let trace = hex::encode(span.trace_id);
-        if let Some(chain) = self.open.get_mut(&key) {
-            if !chain.links.contains(&trace) {
-                chain.links.push(trace);
-            }
+    fn add_span(
+        &mut self,
+        sid: Id,
+        cid: Id,
+        trace: Id,
+        span: SpanEntry,
+        late: &mut BTreeMap<Id, Late>,
+    ) {
+        if let Some(chain) = self.open.get_mut(&cid) {
+            let before = chain.bytes;
+            chain.link(trace);
             if chain.hashes.insert(span.hash) {
-                let size = span.size();
-                chain.bytes += size;
-                self.bytes += size;
+                chain.bytes += span.size();
                 chain.spans.push(span);
             } else {
                 self.stats.duplicate();
             }
-        } else if let Some(closed) = self.closed.get_mut(&key) {
+            self.bytes += chain.bytes - before;
+        } else if let Some(closed) = self.closed.get_mut(&cid) {
             if !closed.links.contains(&trace) {
                 closed.links.push(trace);
             }
             if closed.hashes.insert(span.hash) {
-                late.entry(key).or_default().spans.push(span);
+                late.entry(cid).or_default().spans.push(span);
             } else {
                 self.stats.duplicate();
             }
-        } else {
+        } else if let Some(prompt) = span.prompt_id.clone()
+            && let Some(sess) = self.sessions.get_mut(&sid)
+        {
             // A span naming a prompt that has no events yet opens the chain.
-            let now = self.clock.now_unix_nano();
-            let serial = self.serial;
-            self.serial += 1;
-            let mut chain = OpenChain::new(serial, now);
-            chain.links.push(trace);
+            let key = ChainKey {
+                tenant: sess.tenant.clone(),
+                session: sess.session.clone(),
+                prompt,
+            };
+            let mut chain = OpenChain::new(key, sid, self.serial, self.clock.now_unix_nano());
+            chain.link(trace);
             chain.hashes.insert(span.hash);
             chain.bytes += span.size();
-            self.bytes += chain.bytes;
             chain.spans.push(span);
-            self.order.insert(serial, key.clone());
-            self.sessions
-                .entry(key.session_key())
-                .or_default()
-                .open
-                .insert(key.prompt.clone());
-            self.open.insert(key, chain);
+            sess.open.insert(cid);
+            self.order.insert(self.serial, cid);
+            self.serial += 1;
+            self.bytes += chain.bytes;
+            self.open.insert(cid, chain);
         }
     }
 
     /// Closes the session's chains that a later prompt superseded.
-    fn close_superseded(&mut self, sk: &SessionKey, out: &mut Vec<PromptChain>) {
-        let Some(sess) = self.sessions.get(sk) else {
+    fn close_superseded(&mut self, sid: Id, out: &mut Vec<PromptChain>) {
+        let Some(sess) = self.sessions.get(&sid) else {
             return;
         };
-        let Some((latest, latest_prompt)) = sess.latest_prompt.clone() else {
+        let Some((latest, latest_cid)) = sess.latest_prompt else {
             return;
         };
-        let mut done: Vec<ChainKey> = Vec::new();
-        for prompt in &sess.open {
-            if *prompt == latest_prompt {
-                continue;
-            }
-            let key = ChainKey {
-                tenant: sk.0.clone(),
-                session: sk.1.clone(),
-                prompt: prompt.clone(),
-            };
-            if let Some(chain) = self.open.get(&key) {
-                let first = chain
-                    .prompt_sequence
-                    .or_else(|| chain.entries.iter().map(|e| e.sequence).min());
-                if first.is_some_and(|s| s < latest) {
-                    done.push(key);
-                }
-            }
-        }
-        done.sort();
-        for key in done {
-            self.close(&key, Closure::NextPrompt, out);
+        let mut done: Vec<(u64, Id)> = sess
+            .open
+            .iter()
+            .filter(|&&cid| cid != latest_cid)
+            .filter_map(|cid| {
+                let c = self.open.get(cid)?;
+                let first = c.prompt_sequence.or(c.min_sequence)?;
+                (first < latest).then_some((c.serial, *cid))
+            })
+            .collect();
+        done.sort_unstable();
+        for (_, cid) in done {
+            self.close(cid, Closure::NextPrompt, out);
         }
     }
 
@@ -443,15 +471,15 @@ impl Correlator {
     pub fn on_tick(&mut self, out: &mut Vec<PromptChain>) {
         let now = self.clock.now_unix_nano();
         let timeout = u64::try_from(self.config.idle_timeout.as_nanos()).unwrap_or(u64::MAX);
-        let mut idle: Vec<(u64, ChainKey)> = self
+        let mut idle: Vec<(u64, Id)> = self
             .open
             .iter()
             .filter(|(_, c)| now.saturating_sub(c.last_seen) >= timeout)
-            .map(|(k, c)| (c.serial, k.clone()))
+            .map(|(cid, c)| (c.serial, *cid))
             .collect();
-        idle.sort();
-        for (_, key) in idle {
-            self.close(&key, Closure::IdleTimeout, out);
+        idle.sort_unstable();
+        for (_, cid) in idle {
+            self.close(cid, Closure::IdleTimeout, out);
         }
         let mut unlinked = 0u64;
         self.sessions.retain(|_, s| {
@@ -466,9 +494,9 @@ impl Correlator {
 
     /// Closes every open chain (shutdown).
     pub fn close_all(&mut self, out: &mut Vec<PromptChain>) {
-        let keys: Vec<ChainKey> = self.order.values().cloned().collect();
-        for key in keys {
-            self.close(&key, Closure::Shutdown, out);
+        let ids: Vec<Id> = self.order.values().copied().collect();
+        for cid in ids {
+            self.close(cid, Closure::Shutdown, out);
         }
         self.stats.set_open(self.open.len(), self.bytes);
     }
@@ -477,26 +505,28 @@ impl Correlator {
         while self.open.len() > self.config.max_open_chains.max(1)
             || (self.bytes > self.config.max_open_bytes && !self.open.is_empty())
         {
-            let Some((_, key)) = self.order.first_key_value().map(|(s, k)| (*s, k.clone())) else {
+            let Some(cid) = self.order.first_key_value().map(|(_, c)| *c) else {
                 return;
             };
-            self.close(&key, Closure::Evicted, out);
+            self.close(cid, Closure::Evicted, out);
         }
     }
 
-    fn close(&mut self, key: &ChainKey, closure: Closure, out: &mut Vec<PromptChain>) {
-        let Some(mut chain) = self.open.remove(key) else {
+    fn close(&mut self, cid: Id, closure: Closure, out: &mut Vec<PromptChain>) {
+        let Some(mut chain) = self.open.remove(&cid) else {
             return;
         };
         self.order.remove(&chain.serial);
         self.bytes = self.bytes.saturating_sub(chain.bytes);
-        let sk = key.session_key();
-        let empty = std::collections::BTreeSet::new();
-        let seen = self.sessions.get(&sk).map_or(&empty, |s| &s.seen);
+        let empty = BTreeSet::new();
+        let seen = self
+            .sessions
+            .get(&chain.session)
+            .map_or(&empty, |s| &s.seen);
         let attribution = chain.attribution.take();
         let record = fold(
             &FoldInput {
-                key,
+                key: &chain.key,
                 who: attribution.as_ref().map(|a| &a.who),
                 cost_center: attribution.as_ref().and_then(|a| a.cost_center.as_ref()),
                 closure,
@@ -514,62 +544,53 @@ impl Correlator {
             .max();
         out.push(record);
         self.stats.emitted(closure);
+        let sid = chain.session;
         self.remember(
-            key.clone(),
+            cid,
             ClosedChain {
+                key: chain.key,
+                session: sid,
                 hashes: chain.hashes,
                 amendments: 0,
                 attribution,
                 links: chain.links,
             },
         );
-        self.prune_session(&sk, &key.prompt, max_seq);
+        self.prune_session(sid, cid, max_seq);
     }
 
-    fn prune_session(&mut self, sk: &SessionKey, prompt: &str, max_seq: Option<u64>) {
-        let open_min: Option<u64> = self.sessions.get(sk).and_then(|s| {
-            s.open
-                .iter()
-                .filter(|p| p.as_str() != prompt)
-                .filter_map(|p| {
-                    let key = ChainKey {
-                        tenant: sk.0.clone(),
-                        session: sk.1.clone(),
-                        prompt: p.clone(),
-                    };
-                    self.open
-                        .get(&key)?
-                        .entries
-                        .iter()
-                        .map(|e| e.sequence)
-                        .min()
-                })
-                .min()
-        });
-        if let Some(sess) = self.sessions.get_mut(sk) {
-            sess.open.remove(prompt);
-            let floor = match (open_min, max_seq) {
-                (Some(a), Some(b)) => a.min(b.saturating_add(1)),
-                (Some(a), None) => a,
-                (None, Some(b)) => b.saturating_add(1),
-                (None, None) => 0,
-            };
-            sess.seen = sess.seen.split_off(&floor);
-        }
+    /// Forgets sequence numbers no open chain of the session can need.
+    fn prune_session(&mut self, sid: Id, cid: Id, max_seq: Option<u64>) {
+        let Some(sess) = self.sessions.get_mut(&sid) else {
+            return;
+        };
+        sess.open.remove(&cid);
+        let open_min = sess
+            .open
+            .iter()
+            .filter_map(|c| self.open.get(c)?.min_sequence)
+            .min();
+        let floor = match (open_min, max_seq) {
+            (Some(a), Some(b)) => a.min(b.saturating_add(1)),
+            (Some(a), None) => a,
+            (None, Some(b)) => b.saturating_add(1),
+            (None, None) => 0,
+        };
+        sess.seen = sess.seen.split_off(&floor);
     }
 
-    fn remember(&mut self, key: ChainKey, closed: ClosedChain) {
-        self.closed.insert(key.clone(), closed);
-        self.closed_order.push_back(key);
+    fn remember(&mut self, cid: Id, closed: ClosedChain) {
+        self.closed.insert(cid, closed);
+        self.closed_order.push_back(cid);
         while self.closed_order.len() > self.config.closed_memory {
             let Some(old) = self.closed_order.pop_front() else {
                 break;
             };
             if let Some(c) = self.closed.remove(&old)
-                && let Some(sess) = self.sessions.get_mut(&old.session_key())
+                && let Some(sess) = self.sessions.get_mut(&c.session)
             {
                 for id in c.links {
-                    if sess.links.get(&id) == Some(&old.prompt) {
+                    if sess.links.get(&id) == Some(&old) {
                         sess.links.remove(&id);
                     }
                 }
@@ -577,15 +598,15 @@ impl Correlator {
         }
     }
 
-    fn amend(&mut self, key: ChainKey, mut late: Late, out: &mut Vec<PromptChain>) {
-        let Some(closed) = self.closed.get_mut(&key) else {
+    fn amend(&mut self, cid: Id, mut late: Late, out: &mut Vec<PromptChain>) {
+        let Some(closed) = self.closed.get_mut(&cid) else {
             return;
         };
         closed.amendments += 1;
         let a = closed.attribution.as_ref();
         let record = fold(
             &FoldInput {
-                key: &key,
+                key: &closed.key,
                 who: a.map(|a| &a.who),
                 cost_center: a.and_then(|a| a.cost_center.as_ref()),
                 closure: Closure::Unspecified,
@@ -600,8 +621,8 @@ impl Correlator {
     }
 }
 
-fn touch(touched: &mut Vec<SessionKey>, sk: SessionKey) {
-    if !touched.contains(&sk) {
-        touched.push(sk);
+fn touch(touched: &mut Vec<Id>, id: Id) {
+    if !touched.contains(&id) {
+        touched.push(id);
     }
 }

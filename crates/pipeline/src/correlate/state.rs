@@ -1,12 +1,16 @@
 //! The correlator's state: open chains, recently closed chains (for
 //! amendments and late duplicates), and per-session indices (sequence numbers
-//! seen, the ids that join spans to prompts).
+//! seen, the ids that join spans to prompts). Maps are keyed by [`Id`]s; the
+//! strings behind a key are kept once, in the chain.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
 
 use cairn_core::chain::v1::{CostCenter, Who};
 
-use super::entry::{Entry, SpanEntry};
+use super::{
+    entry::{Entry, SpanEntry},
+    ids::{Id, IdMap, IdSet},
+};
 
 /// A chain's key: `(tenant, session.id, prompt.id)`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -14,15 +18,6 @@ pub(crate) struct ChainKey {
     pub tenant: String,
     pub session: String,
     pub prompt: String,
-}
-
-/// A session's key: `(tenant, session.id)`.
-pub(crate) type SessionKey = (String, String);
-
-impl ChainKey {
-    pub fn session_key(&self) -> SessionKey {
-        (self.tenant.clone(), self.session.clone())
-    }
 }
 
 /// Who ran the chain, taken from its lowest-sequence event.
@@ -36,9 +31,11 @@ pub(crate) struct Attribution {
 /// An open chain.
 #[derive(Debug)]
 pub(crate) struct OpenChain {
+    pub key: ChainKey,
+    pub session: Id,
     pub entries: Vec<Entry>,
     pub spans: Vec<SpanEntry>,
-    pub hashes: HashSet<u128>,
+    pub hashes: IdSet,
     pub attribution: Option<Attribution>,
     /// Bytes held (estimate).
     pub bytes: usize,
@@ -48,21 +45,31 @@ pub(crate) struct OpenChain {
     pub serial: u64,
     /// The `event.sequence` of its `user_prompt`, once seen.
     pub prompt_sequence: Option<u64>,
-    /// Ids that link spans to it (request ids, tool use ids, trace ids).
-    pub links: Vec<String>,
+    /// The lowest `event.sequence` among its entries.
+    pub min_sequence: Option<u64>,
+    /// Join ids that point at it (request, tool use and trace ids).
+    pub links: Vec<Id>,
 }
 
 impl OpenChain {
-    pub fn new(serial: u64, now: u64) -> OpenChain {
+    pub fn new(key: ChainKey, session: Id, serial: u64, now: u64) -> OpenChain {
+        let bytes = std::mem::size_of::<OpenChain>()
+            + 64
+            + key.tenant.len()
+            + key.session.len()
+            + key.prompt.len();
         OpenChain {
+            key,
+            session,
             entries: Vec::new(),
             spans: Vec::new(),
-            hashes: HashSet::new(),
+            hashes: IdSet::default(),
             attribution: None,
-            bytes: std::mem::size_of::<OpenChain>() + 64,
+            bytes,
             last_seen: now,
             serial,
             prompt_sequence: None,
+            min_sequence: None,
             links: Vec::new(),
         }
     }
@@ -77,17 +84,28 @@ impl OpenChain {
             self.attribution = Some(a());
         }
     }
+
+    /// Links `id` to this chain (once).
+    pub fn link(&mut self, id: Id) -> bool {
+        if self.links.contains(&id) {
+            return false;
+        }
+        self.links.push(id);
+        self.bytes += 48;
+        true
+    }
 }
 
 /// What is kept of a closed chain so late events amend it and resent ones
 /// are recognised.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct ClosedChain {
-    pub hashes: HashSet<u128>,
+    pub key: ChainKey,
+    pub session: Id,
+    pub hashes: IdSet,
     pub amendments: u32,
     pub attribution: Option<Attribution>,
-    /// Ids that link spans to it (request ids, tool use ids, trace ids).
-    pub links: Vec<String>,
+    pub links: Vec<Id>,
 }
 
 /// Events that arrived for a closed chain during one `process` call.
@@ -100,14 +118,17 @@ pub(crate) struct Late {
 /// Per-session indices.
 #[derive(Debug, Default)]
 pub(crate) struct Session {
+    /// `(tenant, session.id)`.
+    pub tenant: String,
+    pub session: String,
     /// Every `event.sequence` seen (pruned below the oldest open chain).
     pub seen: BTreeSet<u64>,
-    /// Open chains of the session, by prompt id.
-    pub open: HashSet<String>,
-    /// id (request id, tool use id, hex trace id) -> prompt id.
-    pub links: HashMap<String, String>,
-    /// Spans not yet linked to a prompt.
+    /// Open chains of the session.
+    pub open: IdSet,
+    /// Join id -> chain id.
+    pub links: IdMap<Id>,
+    /// Spans not yet linked to a prompt, with the clock time they arrived.
     pub pending: Vec<(u64, SpanEntry)>,
-    /// The latest `user_prompt` sequence and its prompt id.
-    pub latest_prompt: Option<(u64, String)>,
+    /// The latest `user_prompt` sequence and its chain.
+    pub latest_prompt: Option<(u64, Id)>,
 }

@@ -1,0 +1,211 @@
+//! 128-bit ids for the correlator's maps, so lookups on the hot path need no
+//! allocation: chain keys, session keys and join ids (request ids, tool use
+//! ids, trace ids) are hashed once with a per-process seed, and content
+//! hashes of whole records are computed the same way.
+//!
+//! xxh3-128 over a reused scratch buffer (one call per value, not one per
+//! field). The seed is random per correlator, so ids cannot be aimed at a
+//! hash-table bucket from outside; with 128 bits, two different keys sharing
+//! an id is not a practical concern.
+
+use std::{
+    collections::{HashMap, HashSet},
+    hash::{BuildHasher, BuildHasherDefault, Hasher},
+};
+
+use cairn_core::otlp::{
+    common::v1::{AnyValue, KeyValue, any_value::Value},
+    logs::v1::LogRecord,
+    trace::v1::Span,
+};
+use xxhash_rust::xxh3::xxh3_128_with_seed;
+
+/// A 128-bit id.
+pub(crate) type Id = u128;
+
+/// A pass-through hasher: ids are already uniformly distributed.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Only ids are hashed with this hasher; any other input still gets
+        // a total (if slow) answer.
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    fn write_u128(&mut self, n: u128) {
+        self.0 = (n as u64) ^ ((n >> 64) as u64);
+    }
+}
+
+/// A map keyed by id.
+pub(crate) type IdMap<V> = HashMap<Id, V, BuildHasherDefault<IdHasher>>;
+/// A set of ids.
+pub(crate) type IdSet = HashSet<Id, BuildHasherDefault<IdHasher>>;
+
+/// Computes ids with a per-correlator seed and a reused buffer.
+#[derive(Debug)]
+pub(crate) struct Digest {
+    seed: u64,
+    buf: Vec<u8>,
+}
+
+impl Default for Digest {
+    fn default() -> Self {
+        Digest {
+            seed: std::collections::hash_map::RandomState::new().hash_one(0x6361_6972_6e00_u64),
+            buf: Vec::with_capacity(4096),
+        }
+    }
+}
+
+impl Digest {
+    fn finish(&mut self) -> Id {
+        let id = xxh3_128_with_seed(&self.buf, self.seed);
+        self.buf.clear();
+        id
+    }
+
+    fn put(&mut self, b: &[u8]) {
+        self.buf.extend_from_slice(&(b.len() as u64).to_le_bytes());
+        self.buf.extend_from_slice(b);
+    }
+
+    /// The id of a tuple of strings (length-prefixed, so parts never run
+    /// into each other), tagged by what it names.
+    pub fn key(&mut self, tag: u8, parts: &[&str]) -> Id {
+        self.buf.push(tag);
+        for p in parts {
+            self.put(p.as_bytes());
+        }
+        self.finish()
+    }
+
+    /// The id of a join value (request id, tool use id, trace id bytes).
+    pub fn link(&mut self, tag: u8, value: &[u8]) -> Id {
+        self.buf.push(tag);
+        self.put(value);
+        self.finish()
+    }
+
+    /// The content hash of a whole log record.
+    pub fn log(&mut self, log: &LogRecord) -> Id {
+        self.buf.push(b'L');
+        self.buf
+            .extend_from_slice(&log.time_unix_nano.to_le_bytes());
+        self.buf
+            .extend_from_slice(&log.observed_time_unix_nano.to_le_bytes());
+        self.buf
+            .extend_from_slice(&log.severity_number.to_le_bytes());
+        self.put(log.severity_text.as_bytes());
+        match &log.body {
+            Some(b) => self.any(b),
+            None => self.buf.push(0),
+        }
+        self.attrs(&log.attributes);
+        self.put(&log.trace_id);
+        self.put(&log.span_id);
+        self.put(log.event_name.as_bytes());
+        self.finish()
+    }
+
+    /// The content hash of a whole span.
+    pub fn span(&mut self, span: &Span) -> Id {
+        self.buf.push(b'S');
+        self.put(&span.trace_id);
+        self.put(&span.span_id);
+        self.put(&span.parent_span_id);
+        self.buf
+            .extend_from_slice(&span.start_time_unix_nano.to_le_bytes());
+        self.buf
+            .extend_from_slice(&span.end_time_unix_nano.to_le_bytes());
+        self.put(span.name.as_bytes());
+        self.attrs(&span.attributes);
+        self.finish()
+    }
+
+    fn attrs(&mut self, kvs: &[KeyValue]) {
+        self.buf
+            .extend_from_slice(&(kvs.len() as u64).to_le_bytes());
+        for kv in kvs {
+            self.put(kv.key.as_bytes());
+            match &kv.value {
+                Some(v) => self.any(v),
+                None => self.buf.push(0),
+            }
+        }
+    }
+
+    fn any(&mut self, v: &AnyValue) {
+        match &v.value {
+            None => self.buf.push(0),
+            Some(Value::StringValue(s)) => {
+                self.buf.push(1);
+                self.put(s.as_bytes());
+            }
+            Some(Value::BoolValue(b)) => self.buf.extend_from_slice(&[2, u8::from(*b)]),
+            Some(Value::IntValue(i)) => {
+                self.buf.push(3);
+                self.buf.extend_from_slice(&i.to_le_bytes());
+            }
+            Some(Value::DoubleValue(d)) => {
+                self.buf.push(4);
+                self.buf.extend_from_slice(&d.to_bits().to_le_bytes());
+            }
+            Some(Value::BytesValue(b)) => {
+                self.buf.push(5);
+                self.put(b);
+            }
+            Some(Value::ArrayValue(a)) => {
+                self.buf.push(6);
+                self.buf
+                    .extend_from_slice(&(a.values.len() as u64).to_le_bytes());
+                for x in &a.values {
+                    self.any(x);
+                }
+            }
+            Some(Value::KvlistValue(kv)) => {
+                self.buf.push(7);
+                self.attrs(&kv.values);
+            }
+            Some(Value::StringValueStrindex(i)) => {
+                self.buf.push(8);
+                self.buf.extend_from_slice(&i.to_le_bytes());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_never_run_into_each_other() {
+        let mut d = Digest::default();
+        assert_ne!(d.key(1, &["ab", "c"]), d.key(1, &["a", "bc"]));
+        assert_ne!(d.key(1, &["a"]), d.key(2, &["a"]));
+        assert_eq!(d.key(1, &["a", "b"]), d.key(1, &["a", "b"]));
+    }
+
+    #[test]
+    fn record_hashes_see_every_field() {
+        let mut d = Digest::default();
+        let a = LogRecord {
+            attributes: vec![cairn_core::value::kv_str("k", "v")],
+            ..Default::default()
+        };
+        let mut b = a.clone();
+        assert_eq!(d.log(&a), d.log(&b));
+        b.attributes[0] = cairn_core::value::kv_str("k", "w");
+        assert_ne!(d.log(&a), d.log(&b));
+        let mut c = a.clone();
+        c.observed_time_unix_nano = 1;
+        assert_ne!(d.log(&a), d.log(&c));
+    }
+}
