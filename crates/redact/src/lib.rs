@@ -26,6 +26,7 @@ mod pseudo;
 mod replace;
 mod rules;
 mod scan;
+mod swar;
 mod text;
 mod validate;
 

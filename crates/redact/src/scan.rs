@@ -22,7 +22,7 @@ use crate::replace::{self, Region};
 use crate::rules::custom::CustomRules;
 use crate::rules::url::SlackWebhook;
 use crate::rules::vendor::{self, Vendor, VendorRule};
-use crate::rules::{Raw, Sink, bare, bearer, email, keyword, pem, pii};
+use crate::rules::{Raw, Sink, bare, bearer, digits, email, keyword, pem};
 
 /// What an anchor hit triggers.
 #[derive(Clone, Copy, Debug)]
@@ -421,7 +421,7 @@ impl Redactor {
         sink.index_for_lookup();
         email::scan_at_signs(&mut sink);
         sink.index_for_lookup();
-        pii::scan_digits(&mut sink);
+        digits::scan_digits(&mut sink);
         sink.index_for_lookup();
         // Formats whose fixed prefix is too short for the anchor pass are recognised by the
         // long-token scan and confirmed by their vendor rule.

@@ -108,6 +108,19 @@ pub(crate) fn class_bits(b: u8) -> u8 {
     CLASSES[usize::from(b)] & (DIGIT | UPPER | LOWER)
 }
 
+/// Every class bit of `b`; with [`is_symbol_class`] a run's accumulated bits tell whether it
+/// holds a symbol (`=`, `!`, `#`, …) that would split it into tokens.
+#[inline]
+pub(crate) fn class_all(b: u8) -> u8 {
+    CLASSES[usize::from(b)]
+}
+
+/// True when accumulated [`class_all`] bits include a symbol of hand-made secrets.
+#[inline]
+pub(crate) fn is_symbol_class(bits: u8) -> bool {
+    bits & SYMBOL != 0
+}
+
 /// True when a token may start at `pos`: the byte before is not `word(b)`, or it is the last
 /// byte of a JSON escape (`\n`, `\"`, `\u00e9`), which in the decoded text is not a word byte.
 #[inline]

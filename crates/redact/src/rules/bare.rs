@@ -15,7 +15,8 @@ use crate::json;
 use crate::kind::Kind;
 use crate::rules::Sink;
 use crate::rules::{keyword, password};
-use crate::text::{class_bits, is_name, is_token, is_token_or_symbol};
+use crate::swar::{HI, LO, eq_mask};
+use crate::text::{class_all, is_name, is_symbol_class, is_token, is_token_or_symbol};
 use crate::validate::{self, shape};
 
 /// Shortest run the sampling finds; shorter passwords are found from their digits
@@ -56,15 +57,15 @@ pub(crate) fn scan(sink: &mut Sink<'_>, prefixed: Prefixed<'_>) {
             }
         }
         // Widen to the whole run, collecting which character classes it holds.
-        let mut classes = class_bits(hay[i]);
+        let mut classes = class_all(hay[i]);
         let mut s = i;
         while s > floor && is_token_or_symbol(hay[s - 1]) {
             s -= 1;
-            classes |= class_bits(hay[s]);
+            classes |= class_all(hay[s]);
         }
         let mut e = i + 1;
         while e < n && is_token_or_symbol(hay[e]) {
-            classes |= class_bits(hay[e]);
+            classes |= class_all(hay[e]);
             e += 1;
         }
         if e - s >= MIN_RUN {
@@ -73,7 +74,7 @@ pub(crate) fn scan(sink: &mut Sink<'_>, prefixed: Prefixed<'_>) {
             } else if e - s >= 32 {
                 // No mix of upper and lower case (uuids, timestamps, snake_case code): only a
                 // pure hex string can still be a secret.
-                hex_only(sink, s, e);
+                hex_only(sink, s, e, is_symbol_class(classes));
             }
         }
         floor = e + 1;
@@ -86,18 +87,16 @@ pub(crate) fn scan(sink: &mut Sink<'_>, prefixed: Prefixed<'_>) {
 /// non-run bytes are left to the exact byte loop.
 #[inline]
 fn separator_mask(b: &[u8]) -> u64 {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
     let mut w = [0u8; 8];
     w.copy_from_slice(b);
     let x = u64::from_le_bytes(w);
     // (x & 0x7f) + (0x80 - 0x21) sets the high bit iff the byte is >= 0x21; no carries cross.
     let printable = (x & !HI).wrapping_add(LO * (0x80 - 0x21));
-    let eq = |c: u8| {
-        let t = x ^ (LO * u64::from(c));
-        !(((t & !HI).wrapping_add(!HI)) | t) & HI
-    };
-    (!printable | x) & HI | eq(b'"') | eq(b',') | eq(b':') | eq(b'\\')
+    (!printable | x) & HI
+        | eq_mask(x, b'"')
+        | eq_mask(x, b',')
+        | eq_mask(x, b':')
+        | eq_mask(x, b'\\')
 }
 
 fn examine_run(sink: &mut Sink<'_>, mut s: usize, e: usize, prefixed: Prefixed<'_>) {
@@ -174,9 +173,17 @@ fn examine_segment(sink: &mut Sink<'_>, s: usize, e: usize, prefixed: Prefixed<'
     }
 }
 
-/// The fast path of [`examine_run`]: T-runs of exactly 32, 40 or 64 bytes.
-fn hex_only(sink: &mut Sink<'_>, s: usize, e: usize) {
+/// The fast path of [`examine_run`]: T-runs of exactly 32, 40 or 64 bytes. A run without a
+/// symbol (`=`, `!`, …) is one token: uuids and timestamps cost a trim and a length test.
+fn hex_only(sink: &mut Sink<'_>, s: usize, e: usize, symbols: bool) {
     let hay = sink.hay;
+    if !symbols {
+        let (ta, tb) = trim(hay, s, e);
+        if matches!(tb - ta, 32 | 40 | 64) && is_case_hex(hay.get(ta..tb).unwrap_or_default()) {
+            examine_token(sink, ta, tb, None);
+        }
+        return;
+    }
     let mut a = s;
     while a < e {
         let mut b = a;
@@ -184,17 +191,17 @@ fn hex_only(sink: &mut Sink<'_>, s: usize, e: usize) {
             b += 1;
         }
         let (ta, tb) = trim(hay, a, b);
-        let hex = matches!(tb - ta, 32 | 40 | 64)
-            && hay.get(ta..tb).is_some_and(|t| {
-                t.iter().all(u8::is_ascii_hexdigit)
-                    && (t.iter().all(|c| !c.is_ascii_uppercase())
-                        || t.iter().all(|c| !c.is_ascii_lowercase()))
-            });
-        if hex {
+        if matches!(tb - ta, 32 | 40 | 64) && is_case_hex(hay.get(ta..tb).unwrap_or_default()) {
             examine_token(sink, ta, tb, None);
         }
         a = b + 1;
     }
+}
+
+/// All hex digits, in one letter case.
+fn is_case_hex(t: &[u8]) -> bool {
+    t.iter().all(u8::is_ascii_hexdigit)
+        && (t.iter().all(|c| !c.is_ascii_uppercase()) || t.iter().all(|c| !c.is_ascii_lowercase()))
 }
 
 pub(crate) fn trim(hay: &[u8], mut a: usize, mut b: usize) -> (usize, usize) {

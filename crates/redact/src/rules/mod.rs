@@ -8,6 +8,7 @@
 //! * [`bearer`]: `Bearer` tokens and `-p` password flags
 //! * [`bare`]: high-entropy tokens with no name around them
 //! * [`password`]: stand-alone passwords
+//! * [`digits`]: the digit-run scan feeding [`pii`] and short passwords
 //! * [`pii`]: card numbers, SSNs, phone numbers and IPv4 from digit runs; [`iban`]: IBANs
 //! * [`email`]: everything around an `@` (e-mail addresses, URL passwords)
 //! * [`custom`]: user-supplied regex rules
@@ -15,6 +16,7 @@
 pub(crate) mod bare;
 pub(crate) mod bearer;
 pub(crate) mod custom;
+pub(crate) mod digits;
 pub(crate) mod email;
 pub(crate) mod iban;
 pub(crate) mod keyword;
@@ -136,6 +138,16 @@ impl<'h> Sink<'h> {
             Some(&(_, e)) if k < e => b' ',
             _ => b,
         }
+    }
+
+    /// True when no indexed finding overlaps `[from, to)`, i.e. [`Sink::byte_seen`] is the raw
+    /// byte everywhere in it. `cursor` is a position in the index that only moves forward:
+    /// successive calls with the same cursor must not decrease `from`.
+    pub(crate) fn clear_of_findings(&self, from: usize, to: usize, cursor: &mut usize) -> bool {
+        while self.covered.get(*cursor).is_some_and(|c| c.1 <= from) {
+            *cursor += 1;
+        }
+        self.covered.get(*cursor).is_none_or(|c| c.0 >= to)
     }
 
     /// The latest end, in `(lo, hi]`, of an indexed finding that starts before `hi`.

@@ -1,65 +1,13 @@
 //! Numbers found from a byte scan instead of anchors: digit runs (located eight bytes at a
-//! time) are grown into clusters of digit groups and matched against card, SSN, NANP phone and
+//! time by [`crate::rules::digits`]) are grown into clusters of digit groups and matched against card, SSN, NANP phone and
 //! IPv4 shapes, then validated (Luhn + issuer, SSA ranges, NANP rules, octets). IBANs start at
 //! two capitals before a digit run ([`crate::rules::iban`]).
 
 use crate::json;
 use crate::kind::Kind;
-use crate::rules::iban::iban;
-use crate::rules::{Sink, password};
-use crate::text::{contains_ci, is_alnum, is_digit, is_name, left_boundary};
+use crate::rules::Sink;
+use crate::text::{contains_ci, is_alnum, is_digit, is_name};
 use crate::validate;
-
-const LO: u64 = 0x0101_0101_0101_0101;
-const HI: u64 = 0x8080_8080_8080_8080;
-
-/// High bit of each byte of `x` that lies in `lo..=hi` (ASCII only). The high bits are cleared
-/// before adding, so no carry crosses into the next byte.
-#[inline]
-fn range_mask(x: u64, lo: u8, hi: u8) -> u64 {
-    let y = x & !HI;
-    let ge = y.wrapping_add(LO * u64::from(0x80 - lo));
-    let gt = y.wrapping_add(LO * u64::from(0x7F - hi));
-    ge & !gt & !x & HI
-}
-
-#[inline]
-fn digit_mask(x: u64) -> u64 {
-    range_mask(x, b'0', b'9')
-}
-
-#[inline]
-fn upper_mask(x: u64) -> u64 {
-    range_mask(x, b'A', b'Z')
-}
-
-#[cfg(test)]
-fn alnum_mask(x: u64) -> u64 {
-    digit_mask(x) | upper_mask(x) | range_mask(x, b'a', b'z')
-}
-
-/// High bit of each byte of `x` equal to `b` (exact: no borrow crosses bytes).
-#[inline]
-fn eq_mask(x: u64, b: u8) -> u64 {
-    let t = x ^ (LO * u64::from(b));
-    !(((t & !HI).wrapping_add(!HI)) | t) & HI
-}
-
-/// Offset of the next ASCII digit at or after `i`, testing eight bytes per step.
-#[cfg(test)]
-fn next_digit(hay: &[u8], mut i: usize) -> Option<usize> {
-    while let Some(chunk) = hay.get(i..i + 8) {
-        let m = digit_mask(u64::from_le_bytes(<[u8; 8]>::try_from(chunk).ok()?));
-        if m != 0 {
-            return Some(i + (m.trailing_zeros() / 8) as usize);
-        }
-        i += 8;
-    }
-    hay.get(i..)?
-        .iter()
-        .position(|&b| is_digit(b))
-        .map(|k| i + k)
-}
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Sep {
@@ -127,179 +75,6 @@ fn cluster(hay: &[u8], d: usize, e: usize) -> Cluster {
     c
 }
 
-/// Scans all digit runs, eight bytes at a time: only the first digit of each run is visited,
-/// found as "digit whose previous byte is not a digit" in the chunk's masks.
-///
-/// Every run also seeds the short-password check of [`password::short_secret_around`]: a
-/// generated password always holds a digit, so this pass finds the 12–19 byte ones that the
-/// sampled long-token scan steps over.
-pub(crate) fn scan_digits(sink: &mut Sink<'_>) {
-    let hay = sink.hay;
-    let mut st = DigitScan {
-        short_done: 0,
-        skip_to: 0,
-    };
-    let mut chunks = hay.chunks_exact(8);
-    let mut i = 0usize;
-    for chunk in chunks.by_ref() {
-        let mut bytes = [0u8; 8];
-        bytes.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(bytes);
-        let d = digit_mask(x);
-        if d == 0 {
-            i += 8;
-            continue;
-        }
-        let b1 = i.checked_sub(1).map_or(0, |k| hay[k]);
-        let b2 = i.checked_sub(2).map_or(0, |k| hay[k]);
-        let bit = |c: bool| u64::from(c) << 7;
-        let starts = d & !((d << 8) | bit(is_digit(b1)));
-        if starts == 0 {
-            // Only the tail of a run that started in an earlier chunk.
-            i += 8;
-            continue;
-        }
-        let upper = upper_mask(x);
-        let lower = range_mask(x, b'a', b'z');
-        let alnum = d | upper | lower;
-        // Per position: is the byte before alphanumeric / are both bytes before upper-case /
-        // is the byte two before a backslash (`\n4111`: a JSON escape, not a word).
-        let prev_alnum = (alnum << 8) | bit(is_alnum(b1));
-        // This chunk or the one before holds both letter cases: the cheap precondition for a
-        // short password. (It depends on where chunks fall; the engine's fixed-point re-scan
-        // keeps redaction idempotent regardless.)
-        let mixed_case = starts != 0
-            && ((upper != 0 && lower != 0) || {
-                let prev = if i >= 8 { word_at(hay, i - 8) } else { 0 };
-                (upper | upper_mask(prev)) != 0 && (lower | range_mask(prev, b'a', b'z')) != 0
-            });
-        let upper1 = (upper << 8) | bit(b1.is_ascii_uppercase());
-        let upper2 = (upper << 16)
-            | (upper1 << 8 & !0xFFFF)
-            | bit(b2.is_ascii_uppercase())
-            | bit(b1.is_ascii_uppercase()) << 8;
-        let bs2 = (eq_mask(x, b'\\') << 16) | bit(b2 == b'\\') | bit(b1 == b'\\') << 8;
-        // A run glued to a word (`INV0012`, hex) is only visited when it may start an IBAN
-        // (`DE89…`) or follows a JSON escape.
-        let mut visit = starts & (!prev_alnum | (upper1 & upper2) | bs2);
-        // Every run with both letter cases nearby is looked at once for a short password
-        // (walks are not repeated inside a run).
-        let mut short = if mixed_case { starts } else { 0 };
-        while (visit | short) != 0 {
-            let low = (visit | short) & (visit | short).wrapping_neg();
-            let pos = i + (low.trailing_zeros() / 8) as usize;
-            if short & low != 0 {
-                st.short(sink, pos);
-            }
-            if visit & low != 0 && worth_visiting(sink, pos) {
-                st.visit(sink, pos);
-            }
-            visit &= !low;
-            short &= !low;
-        }
-        i += 8;
-    }
-    debug_assert_eq!(i + chunks.remainder().len(), hay.len());
-    while i < hay.len() {
-        if is_digit(hay[i]) && (i == 0 || !is_digit(hay[i - 1])) {
-            st.short(sink, i);
-            st.visit(sink, i);
-        }
-        i += 1;
-    }
-}
-
-/// The eight bytes at `k` as a little-endian word (zero-padded past the end).
-#[inline]
-fn word_at(hay: &[u8], k: usize) -> u64 {
-    // A fixed-size copy is one load; the variable-length one below is a `memcpy` call.
-    if let Some(src) = hay.get(k..k.saturating_add(8))
-        && let Ok(w) = <[u8; 8]>::try_from(src)
-    {
-        return u64::from_le_bytes(w);
-    }
-    let mut w = [0u8; 8];
-    if let Some(src) = hay.get(k..(k + 8).min(hay.len())) {
-        w[..src.len()].copy_from_slice(src);
-    }
-    u64::from_le_bytes(w)
-}
-
-/// Cheap pre-test for a digit run at `d`: a run glued to a word (`INV0012`, hex,
-/// `f3626358-466f`) is only worth a visit when it may start an IBAN (`DE89…`) or follows a
-/// JSON escape (`\n4111…`).
-#[inline]
-fn worth_visiting(sink: &Sink<'_>, d: usize) -> bool {
-    // `byte_seen` only turns bytes into spaces; a raw byte before the run that is neither
-    // alphanumeric nor `-`/`.` decides "visit" whatever it is seen as, without a lookup.
-    let raw = d.checked_sub(1).map_or(b' ', |k| sink.hay[k]);
-    if !is_alnum(raw) && raw != b'-' && raw != b'.' {
-        return true;
-    }
-    let p1 = d.checked_sub(1).map_or(b' ', |k| sink.byte_seen(k));
-    let p2 = d.checked_sub(2).map_or(b' ', |k| sink.byte_seen(k));
-    if is_alnum(p1) {
-        (p1.is_ascii_uppercase() && p2.is_ascii_uppercase()) || p2 == b'\\'
-    } else if p1 == b'-' || p1 == b'.' {
-        !is_alnum(p2)
-    } else {
-        true
-    }
-}
-
-struct DigitScan {
-    /// End of the last run examined for a short password.
-    short_done: usize,
-    /// End of the last cluster or IBAN handled: digit runs before it are part of it.
-    skip_to: usize,
-}
-
-impl DigitScan {
-    /// Looks for a short password around the digit run starting at `d`.
-    fn short(&mut self, sink: &mut Sink<'_>, d: usize) {
-        if d >= self.short_done {
-            self.short_done = password::short_secret_around(sink, d);
-        }
-    }
-
-    /// Handles the digit run starting at `d`.
-    fn visit(&mut self, sink: &mut Sink<'_>, d: usize) {
-        let hay = sink.hay;
-        if d < self.skip_to {
-            return;
-        }
-        // `byte_seen` only turns bytes into spaces: a byte that is not alphanumeric needs no lookup.
-        let glued = d > 0
-            && is_alnum(hay[d - 1])
-            && is_alnum(sink.byte_seen(d - 1))
-            && json::escape_ending_at(hay, d).is_none();
-        if glued {
-            // Inside a word (`INV0012`, hex, uuids): only an IBAN starts like that.
-            if d >= 2
-                && hay[d - 2].is_ascii_uppercase()
-                && hay[d - 1].is_ascii_uppercase()
-                && left_boundary(hay, d - 2, is_alnum)
-                && let Some(end) = iban(hay, d - 2)
-            {
-                sink.push(d - 2, end, Kind::IBAN);
-                self.skip_to = end;
-            }
-            return;
-        }
-        let mut e = d;
-        while e < hay.len() && is_digit(hay[e]) {
-            e += 1;
-        }
-        // Most numbers (`388`, `:11`, `dur=1234ms`) are short and go nowhere: decide that
-        // before anything else.
-        if e - d < 9 && !matches!(hay.get(e), Some(b' ' | b'-' | b'.' | b')' | b'(')) {
-            self.skip_to = e;
-            return;
-        }
-        self.skip_to = handle_run(sink, d, e).max(e);
-    }
-}
-
 /// End, group count and digit count of the cluster starting with the run `[d, e)`, without
 /// recording it: most clusters (dates, versions) are rejected on these numbers alone.
 fn cluster_size(hay: &[u8], d: usize, e: usize) -> (usize, usize, usize) {
@@ -324,7 +99,9 @@ fn cluster_size(hay: &[u8], d: usize, e: usize) -> (usize, usize, usize) {
     (pos, groups, digits)
 }
 
-fn handle_run(sink: &mut Sink<'_>, d: usize, e: usize) -> usize {
+/// Handles the digit run `[d, e)` (not glued to a word): grows it into a cluster and reports
+/// the card, SSN, phone and IPv4 shapes in it. Returns the end of what it looked at.
+pub(crate) fn handle_run(sink: &mut Sink<'_>, d: usize, e: usize) -> usize {
     let hay = sink.hay;
     // Where the cluster really starts: an opening parenthesis or a `+` of `+1`.
     let lead = match d.checked_sub(1).and_then(|k| hay.get(k)) {
@@ -513,36 +290,12 @@ mod tests {
 
     fn pii(t: &str) -> Vec<(String, Kind)> {
         let mut s = Sink::new(t.as_bytes(), KindSet::new());
-        scan_digits(&mut s);
+        crate::rules::digits::scan_digits(&mut s);
         crate::rules::email::scan_at_signs(&mut s);
         s.findings()
             .iter()
             .map(|f| (t[f.start..f.end].to_string(), f.kind))
             .collect()
-    }
-
-    #[test]
-    fn swar_masks() {
-        let x = u64::from_le_bytes(*b"a0Z9 z\xc3/");
-        assert_eq!(digit_mask(x), 0x80 << 8 | 0x80 << 24);
-        assert_eq!(eq_mask(x, b'/'), 0x80 << 56);
-        assert_eq!(
-            eq_mask(u64::from_le_bytes(*b"--\x00-a-\xad-"), b'-'),
-            0x80 | 0x80 << 8 | 0x80 << 24 | 0x80 << 40 | 0x80 << 56
-        );
-        assert_eq!(
-            alnum_mask(x),
-            0x80 | 0x80 << 8 | 0x80 << 16 | 0x80 << 24 | 0x80 << 40
-        );
-        let t = b"abcdefghijklmnop\xe3\x81\x82xyz7";
-        assert_eq!(next_digit(t, 0), Some(t.len() - 1));
-        assert_eq!(next_digit(b"abcdefgh", 0), None);
-        assert_eq!(next_digit(b"/:09", 0), Some(2));
-        for i in 0..20 {
-            let mut v = vec![b'x'; 20];
-            v[i] = b'5';
-            assert_eq!(next_digit(&v, 0), Some(i));
-        }
     }
 
     #[test]
