@@ -7,6 +7,7 @@
 //! first output: one JSON line per record.
 
 pub mod correlate;
+pub mod enrich;
 pub mod output;
 pub mod records_file;
 pub mod redact;
