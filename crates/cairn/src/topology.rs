@@ -9,13 +9,14 @@ use std::{
 };
 
 use anyhow::Context as _;
-use cairn_core::clock::SystemClock;
+use cairn_core::{clock::SystemClock, ingest::Ingest};
 use cairn_otlp::{
     auth::Authenticator, grpc::OtlpGrpcService, receiver::Receiver, serve::serve,
     stats::ReceiverStats,
 };
 use cairn_pipeline::{
     correlate::Correlator,
+    enrich::{Enricher, Enriching, SpendMeter},
     output::{Discard, Output},
     records_file::RecordsFile,
     redact::{RedactStage, RedactionStats},
@@ -47,6 +48,7 @@ pub struct Running {
     admin: JoinSet<()>,
     pipeline: Arc<Pipeline>,
     admin_state: Arc<AdminState>,
+    enricher: Arc<Enricher>,
 }
 
 impl std::fmt::Debug for Running {
@@ -86,6 +88,19 @@ pub async fn start(plan: &Plan) -> anyhow::Result<Running> {
         ),
     };
 
+    // Redaction's key also pseudonymizes the directory's keys, so a hashed
+    // `user.email` still finds its entry. The directory is loaded (and
+    // checked) before any socket opens.
+    let hash_key = plan.resolve_hash_key()?;
+    let pseudonymizer = hash_key
+        .as_deref()
+        .map(cairn_redact::Pseudonymizer::new)
+        .transpose()?;
+    let enricher = Arc::new(
+        Enricher::new(plan.enrichment.clone(), pseudonymizer)
+            .context("loading the enrichment directory")?,
+    );
+
     let grpc_listener = bind(plan.grpc_addr, "OTLP/gRPC").await?;
     let http_listener = bind(plan.http_addr, "OTLP/HTTP").await?;
     let admin_listener = bind(plan.admin_addr, "admin").await?;
@@ -105,7 +120,10 @@ pub async fn start(plan: &Plan) -> anyhow::Result<Running> {
         None => Box::new(Discard),
     };
     let mut registry = Registry::default();
-    let mut stages: Vec<Box<dyn Stage>> = Vec::new();
+    enricher.stats().register(&mut registry);
+    let spend = SpendMeter::new(plan.spend_per_user);
+    spend.register(&mut registry);
+    let mut stages: Vec<Box<dyn Stage>> = vec![Box::new(spend)];
     if let Some(chains) = plan.chains {
         let correlator = Correlator::new(chains, Arc::new(SystemClock));
         correlator.stats().register(&mut registry);
@@ -118,16 +136,18 @@ pub async fn start(plan: &Plan) -> anyhow::Result<Running> {
     let redaction_stats = RedactionStats::default();
     redaction_stats.register(&mut registry);
     let redactor = Arc::new(plan.redaction.engine.build()?);
-    let hash_key = plan.resolve_hash_key()?;
     let stage = RedactStage::new(
         redactor,
         plan.redaction.policy.clone(),
         hash_key.as_deref(),
         redaction_stats,
     )?;
-    let receiver = Arc::new(
-        Receiver::new(pipeline.clone(), auth, plan.limits, stats).with_scrubber(Arc::new(stage)),
-    );
+    let ingest: Arc<dyn Ingest> = Arc::new(Enriching::new(pipeline.clone(), enricher.clone()));
+    let receiver =
+        Arc::new(Receiver::new(ingest, auth, plan.limits, stats).with_scrubber(Arc::new(stage)));
+    enricher
+        .spawn_watcher()
+        .context("starting the directory watcher")?;
 
     let (stop, stop_rx) = watch::channel(false);
     let mut receivers = JoinSet::new();
@@ -172,6 +192,7 @@ pub async fn start(plan: &Plan) -> anyhow::Result<Running> {
         admin,
         pipeline,
         admin_state,
+        enricher,
     })
 }
 
@@ -188,6 +209,9 @@ impl Running {
             .is_err()
         {
             tracing::error!("closing the pipeline failed");
+        }
+        if let Some(handle) = self.enricher.handle() {
+            handle.stop();
         }
         let _ = self.stop_admin.send(true);
         while self.admin.join_next().await.is_some() {}

@@ -29,7 +29,7 @@ use cairn_core::{
 };
 use tokio::sync::oneshot;
 
-use crate::{correlate::Correlator, output::Output};
+use crate::{correlate::Correlator, enrich::SpendMeter, output::Output};
 
 type Reply = oneshot::Sender<Result<(), SubmitError>>;
 
@@ -73,6 +73,13 @@ pub trait Stage: Send + 'static {
     /// Called once at shutdown: emit everything still held.
     fn close(&mut self, out: &mut Vec<PromptChain>) {
         let _ = out;
+    }
+}
+
+/// Spend counters count only acknowledged usage points.
+impl Stage for SpendMeter {
+    fn process(&mut self, batch: &Batch, _out: &mut Vec<PromptChain>) {
+        self.observe(batch);
     }
 }
 

@@ -39,6 +39,20 @@ pub struct ConfigFile {
     /// Prompt-chain audit records.
     #[serde(default)]
     pub chains: ChainsSection,
+    /// Cost-center enrichment (resource attributes, a directory file).
+    pub enrichment: Option<Spanned<cairn_pipeline::enrich::EnrichConfig>>,
+    /// Spend counters on `/metrics`.
+    #[serde(default)]
+    pub spend: SpendSection,
+}
+
+/// `[spend]`: the `/metrics` spend counters by cost center and model.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpendSection {
+    /// Add a `user` label (`user.id`). Off by default: one series per user.
+    #[serde(default)]
+    pub per_user: bool,
 }
 
 /// `[chains]`: one audit record per prompt, rebuilt from its events.

@@ -8,7 +8,12 @@
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use cairn_otlp::{auth::TokenEntry, body::Limits, serve::ConnLimits, tls::TlsFiles};
-use cairn_pipeline::{correlate::CorrelatorConfig, runner::PipelineConfig};
+use cairn_pipeline::{
+    correlate::CorrelatorConfig,
+    enrich::EnrichConfig,
+    redact::{Action, Policy},
+    runner::PipelineConfig,
+};
 use toml::Spanned;
 
 use super::{ConfigError, LogSection, Source, TokenSection};
@@ -99,6 +104,10 @@ pub struct Plan {
     pub redaction: RedactionPlan,
     /// The correlator, when chains are on.
     pub chains: Option<CorrelatorConfig>,
+    /// Cost-center enrichment.
+    pub enrichment: EnrichConfig,
+    /// Spend counters carry a `user` label.
+    pub spend_per_user: bool,
 }
 
 fn addr(
@@ -274,6 +283,7 @@ pub fn plan(source: &Source, overrides: &Overrides) -> Result<Plan, ConfigError>
     });
 
     let redaction = redaction(source, &file.redaction)?;
+    let enrichment = enrichment(source, file.enrichment.as_ref(), &redaction.policy)?;
 
     Ok(Plan {
         redaction,
@@ -296,6 +306,8 @@ pub fn plan(source: &Source, overrides: &Overrides) -> Result<Plan, ConfigError>
             ..ConnLimits::default()
         },
         chains: chains(source, &file.chains)?,
+        enrichment,
+        spend_per_user: file.spend.per_user,
         queue: PipelineConfig {
             queue_batches: file.queue.batches,
             raw_chain_events: file.chains.raw_events || !file.chains.enabled,
@@ -474,4 +486,35 @@ fn chains(
         max_open_bytes: *c.max_open_bytes.get_ref(),
         ..CorrelatorConfig::default()
     }))
+}
+
+/// Checks the directory can be read and can match what redaction leaves of
+/// its key attribute.
+fn enrichment(
+    source: &Source,
+    e: Option<&Spanned<EnrichConfig>>,
+    policy: &Policy,
+) -> Result<EnrichConfig, ConfigError> {
+    let Some(e) = e else {
+        return Ok(EnrichConfig::default());
+    };
+    let config = e.get_ref();
+    if let Some(path) = &config.directory {
+        if !path.is_file() {
+            return Err(source.error(
+                e.span(),
+                "enrichment.directory",
+                format!("{} is not a readable file", path.display()),
+            ));
+        }
+        let key = config.directory_key.attribute();
+        if policy.action(key) == Action::Drop {
+            return Err(source.error(
+                e.span(),
+                "enrichment.directory_key",
+                format!("{key} is dropped by [redaction.attributes], so no record can match"),
+            ));
+        }
+    }
+    Ok(config.clone())
 }

@@ -26,6 +26,7 @@
 mod config;
 mod directory;
 mod handle;
+mod ingest;
 mod spend;
 mod stats;
 #[cfg(test)]
@@ -51,6 +52,7 @@ pub use directory::{
     Directory, DirectoryError, DirectoryKey, Entry, email_pseudonym, normalise_email,
 };
 pub use handle::DirectoryHandle;
+pub use ingest::Enriching;
 pub use spend::{DEFAULT_MAX_ENTRIES, SpendLabels, SpendMeter};
 pub use stats::{EnrichStats, SourceLabels};
 

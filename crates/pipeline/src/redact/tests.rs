@@ -149,6 +149,13 @@ fn drop_keep_and_hash_follow_the_policy() {
     let mut other = logs(vec![kv("user.email", s("bob@example.com"))], vec![]);
     st.logs(&mut other);
     assert_ne!(Attrs(record_attrs(&other)).str("user.email"), Some(pseudo));
+    // E-mail case and padding do not split one person into two pseudonyms.
+    let mut shouted = logs(vec![kv("user.email", s(" Alice@Example.COM"))], vec![]);
+    st.logs(&mut shouted);
+    assert_eq!(
+        Attrs(record_attrs(&shouted)).str("user.email"),
+        Some(pseudo)
+    );
 }
 
 #[test]

@@ -162,7 +162,13 @@ impl RedactStage {
                         }),
                     ) = (&self.pseudonymizer, kv.value.as_mut())
                     {
-                        *s = p.pseudonymize(s);
+                        // E-mail addresses are normalised first, the way the
+                        // directory indexes them, so the pseudonym still joins.
+                        *s = if kv.key == "user.email" {
+                            crate::enrich::email_pseudonym(p, s)
+                        } else {
+                            p.pseudonymize(s)
+                        };
                         self.stats
                             .policy
                             .get_or_create(&ReasonLabels {
