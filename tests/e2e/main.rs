@@ -7,6 +7,7 @@ mod bad_input;
 mod binary;
 mod chains;
 mod config_examples;
+mod enrichment;
 mod fixtures_replay;
 mod interop_python;
 mod redaction;

@@ -1,13 +1,14 @@
 //! What the correlator keeps of each record: a compact [`Entry`] per event
 //! and a [`SpanEntry`] per span, each with a content hash for deduplication.
 //!
-//! An entry holds the typed event (identifiers, numbers, small vocabularies)
-//! plus the few content strings the chain record shows (prompt text, tool
-//! parameters and input, error text), all already redacted on the receive
-//! path. The content hash covers the whole log record as received (time,
-//! body, every attribute), so an exporter's retry of the same record is a
-//! duplicate, while a resumed session's `event.sequence = 0` with different
-//! content is not.
+//! An entry holds only what the fold reads of the typed event (identifiers,
+//! numbers, small vocabularies) plus the few content strings the chain record
+//! shows (prompt text, tool parameters and input, error text), all already
+//! redacted on the receive path. Its strings share one buffer ([`Text`]), so
+//! an entry costs one allocation. The content hash covers the whole log
+//! record as received (time, body, every attribute), so an exporter's retry
+//! of the same record is a duplicate, while a resumed session's
+//! `event.sequence = 0` with different content is not.
 
 use cairn_core::{
     chain::parse_rfc3339,
@@ -20,6 +21,160 @@ use cairn_core::{
 
 use super::ids::{Digest, Id};
 
+/// Where a string sits in its owner's text buffer; `None` when absent.
+pub(crate) type Str = Option<Piece>;
+
+/// A byte range of a text buffer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Piece {
+    start: u32,
+    end: u32,
+}
+
+/// The strings of one entry, in one allocation.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Text(String);
+
+impl Text {
+    /// Packs `parts` into one buffer; a part too far into it for a `u32`
+    /// offset (a record of gigabytes, which the receivers never accept) is
+    /// dropped rather than misplaced.
+    pub fn pack<const N: usize>(parts: [Option<&str>; N]) -> (Text, [Str; N]) {
+        let total = parts.iter().flatten().map(|s| s.len()).sum();
+        let mut buf = String::with_capacity(total);
+        let pieces = parts.map(|p| {
+            let p = p?;
+            let start = u32::try_from(buf.len()).ok()?;
+            let end = u32::try_from(buf.len() + p.len()).ok()?;
+            buf.push_str(p);
+            Some(Piece { start, end })
+        });
+        (Text(buf), pieces)
+    }
+
+    /// The string at `s`.
+    pub fn get(&self, s: Str) -> Option<&str> {
+        let p = s?;
+        self.0.get(p.start as usize..p.end as usize)
+    }
+
+    /// Bytes held.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+/// What the fold reads of an event, by kind. String fields are [`Str`]s
+/// into the entry's [`Text`].
+#[derive(Clone, Debug)]
+pub(crate) enum Ev {
+    UserPrompt {
+        length: Option<u64>,
+        /// `prompt` / `prompt_text`, when sent.
+        prompt: Str,
+        command_name: Str,
+        command_source: Str,
+        message_uuid: Str,
+    },
+    ToolDecision {
+        tool_use_id: Str,
+        tool_name: Str,
+        decision: Str,
+        source: Str,
+        tool_source: Str,
+        request_id: Str,
+        /// `tool_parameters`.
+        parameters: Str,
+    },
+    ToolResult {
+        tool_use_id: Str,
+        tool_name: Str,
+        request_id: Str,
+        error_type: Str,
+        decision_source: Str,
+        /// `tool_parameters`.
+        parameters: Str,
+        /// `tool_input`.
+        input: Str,
+        success: Option<bool>,
+        duration_ms: Option<f64>,
+        input_size_bytes: Option<u64>,
+        result_size_bytes: Option<u64>,
+    },
+    ApiRequest {
+        request_id: Str,
+        model: Str,
+        query_source: Str,
+        speed: Str,
+        effort: Str,
+        cost_usd: f64,
+        duration_ms: Option<f64>,
+        ttft_ms: Option<f64>,
+        /// Input, output, cache read, cache creation.
+        tokens: [Option<u64>; 4],
+    },
+    ApiError {
+        request_id: Str,
+        model: Str,
+        query_source: Str,
+        /// `error`.
+        error: Str,
+        status_code: Option<u16>,
+        attempt: Option<u64>,
+        duration_ms: Option<f64>,
+    },
+    ApiRetriesExhausted {
+        request_id: Str,
+        model: Str,
+        total_attempts: Option<u64>,
+    },
+    AssistantResponse {
+        request_id: Str,
+        model: Str,
+        query_source: Str,
+        response_length: Option<u64>,
+    },
+    HookStart {
+        hook_event: Str,
+        hook_name: Str,
+        num_hooks: Option<u64>,
+    },
+    HookComplete {
+        hook_event: Str,
+        hook_name: Str,
+        num_hooks: Option<u64>,
+        num_success: Option<u64>,
+        num_blocking: Option<u64>,
+        num_non_blocking_error: Option<u64>,
+        num_cancelled: Option<u64>,
+        duration_ms: Option<f64>,
+    },
+    Compaction {
+        trigger: Str,
+        success: Option<bool>,
+        duration_ms: Option<f64>,
+        pre_tokens: Option<u64>,
+        post_tokens: Option<u64>,
+    },
+    SubagentCompleted {
+        agent_type: Str,
+        model: Str,
+        total_tokens: Option<u64>,
+        total_tool_uses: Option<u64>,
+        duration_ms: Option<f64>,
+    },
+    /// Any other event, by name.
+    Other { name: Str },
+}
+
+/// Bytes an entry costs beyond itself: its slot in the chain's hash set,
+/// its `event.sequence` in the session's index, a share of the session's
+/// join ids. With the entry counted twice (a vector grows by doubling), the
+/// estimate is calibrated against the heap measured by
+/// `benches/benches/chain_memory.rs` so that it does not under-count: the
+/// byte cap bounds real memory.
+pub(crate) const INDEX_BYTES: usize = 96;
+
 /// One event of a chain.
 #[derive(Clone, Debug)]
 pub(crate) struct Entry {
@@ -31,60 +186,253 @@ pub(crate) struct Entry {
     /// Hash of the whole log record.
     pub hash: Id,
     /// `agent_id`, on subagent work.
-    pub agent_id: Option<String>,
-    /// The typed event.
-    pub event: ClaudeEvent,
-    /// Redacted content the chain shows.
-    pub content: Content,
-}
-
-/// The content strings a chain record carries (already redacted).
-#[derive(Clone, Debug, Default)]
-pub(crate) struct Content {
-    /// `prompt` / `prompt_text` of a `user_prompt`, when sent.
-    pub prompt: Option<String>,
-    /// `tool_parameters` of a tool event.
-    pub parameters: Option<String>,
-    /// `tool_input` of a `tool_result`.
-    pub input: Option<String>,
-    /// `error` of an API error or tool result.
-    pub error: Option<String>,
+    pub agent_id: Str,
+    /// What the fold reads of the event.
+    pub event: Ev,
+    /// The strings `agent_id` and `event` point into.
+    pub text: Text,
 }
 
 /// Claude Code's placeholder for content it was told not to send.
 const NOT_SENT: &str = "<REDACTED>";
 
-fn content_of(a: Attrs<'_>, key: &str) -> Option<String> {
+fn content_of<'a>(a: Attrs<'a>, key: &str) -> Option<&'a str> {
     a.str(key)
         .filter(|s| !s.trim().is_empty() && s.trim() != NOT_SENT)
-        .map(str::to_owned)
+}
+
+/// The event's fields the fold reads, packed with `agent_id`.
+fn compact(e: &EventRecord) -> (Text, Str, Ev) {
+    let a = Attrs(&e.log.attributes);
+    let agent = e.header.agent_id.as_deref();
+    match &e.event {
+        ClaudeEvent::UserPrompt(p) => {
+            let prompt = content_of(a, "prompt").or_else(|| content_of(a, "prompt_text"));
+            let (text, [agent, prompt, command_name, command_source, message_uuid]) = Text::pack([
+                agent,
+                prompt,
+                p.command_name.as_deref(),
+                p.command_source.as_ref().map(|c| c.as_str()),
+                p.message_uuid.as_deref(),
+            ]);
+            let ev = Ev::UserPrompt {
+                length: p.prompt_length,
+                prompt,
+                command_name,
+                command_source,
+                message_uuid,
+            };
+            (text, agent, ev)
+        }
+        ClaudeEvent::ToolDecision(d) => {
+            let (
+                text,
+                [
+                    agent,
+                    tool_use_id,
+                    tool_name,
+                    decision,
+                    source,
+                    tool_source,
+                    request_id,
+                    parameters,
+                ],
+            ) = Text::pack([
+                agent,
+                d.tool_use_id.as_deref(),
+                d.tool_name.as_deref(),
+                d.decision.as_ref().map(|x| x.as_str()),
+                d.source.as_ref().map(|x| x.as_str()),
+                d.tool_source.as_ref().map(|x| x.as_str()),
+                d.request_id.as_deref(),
+                content_of(a, "tool_parameters"),
+            ]);
+            let ev = Ev::ToolDecision {
+                tool_use_id,
+                tool_name,
+                decision,
+                source,
+                tool_source,
+                request_id,
+                parameters,
+            };
+            (text, agent, ev)
+        }
+        ClaudeEvent::ToolResult(r) => {
+            let (
+                text,
+                [
+                    agent,
+                    tool_use_id,
+                    tool_name,
+                    request_id,
+                    error_type,
+                    decision_source,
+                    parameters,
+                    input,
+                ],
+            ) = Text::pack([
+                agent,
+                r.tool_use_id.as_deref(),
+                r.tool_name.as_deref(),
+                r.request_id.as_deref(),
+                r.error_type.as_deref(),
+                r.decision_source.as_ref().map(|x| x.as_str()),
+                content_of(a, "tool_parameters"),
+                content_of(a, "tool_input"),
+            ]);
+            let ev = Ev::ToolResult {
+                tool_use_id,
+                tool_name,
+                request_id,
+                error_type,
+                decision_source,
+                parameters,
+                input,
+                success: r.success,
+                duration_ms: r.duration_ms,
+                input_size_bytes: r.tool_input_size_bytes,
+                result_size_bytes: r.tool_result_size_bytes,
+            };
+            (text, agent, ev)
+        }
+        ClaudeEvent::ApiRequest(r) => {
+            let (text, [agent, request_id, model, query_source, speed, effort]) = Text::pack([
+                agent,
+                r.request_id.as_deref(),
+                r.model.as_deref(),
+                r.query_source.as_deref(),
+                r.speed.as_ref().map(|x| x.as_str()),
+                r.effort.as_ref().map(|x| x.as_str()),
+            ]);
+            let ev = Ev::ApiRequest {
+                request_id,
+                model,
+                query_source,
+                speed,
+                effort,
+                cost_usd: r
+                    .cost_usd
+                    .or(r.cost_usd_micros.map(|m| m as f64 / 1e6))
+                    .unwrap_or(0.0),
+                duration_ms: r.duration_ms,
+                ttft_ms: r.ttft_ms,
+                tokens: [
+                    r.input_tokens,
+                    r.output_tokens,
+                    r.cache_read_tokens,
+                    r.cache_creation_tokens,
+                ],
+            };
+            (text, agent, ev)
+        }
+        ClaudeEvent::ApiError(r) => {
+            let (text, [agent, request_id, model, query_source, error]) = Text::pack([
+                agent,
+                r.request_id.as_deref(),
+                r.model.as_deref(),
+                r.query_source.as_deref(),
+                content_of(a, "error"),
+            ]);
+            let ev = Ev::ApiError {
+                request_id,
+                model,
+                query_source,
+                error,
+                status_code: r.status_code,
+                attempt: r.attempt,
+                duration_ms: r.duration_ms,
+            };
+            (text, agent, ev)
+        }
+        ClaudeEvent::ApiRetriesExhausted(r) => {
+            let (text, [agent, request_id, model]) =
+                Text::pack([agent, r.request_id.as_deref(), r.model.as_deref()]);
+            let ev = Ev::ApiRetriesExhausted {
+                request_id,
+                model,
+                total_attempts: r.total_attempts,
+            };
+            (text, agent, ev)
+        }
+        ClaudeEvent::AssistantResponse(r) => {
+            let (text, [agent, request_id, model, query_source]) = Text::pack([
+                agent,
+                r.request_id.as_deref(),
+                r.model.as_deref(),
+                r.query_source.as_deref(),
+            ]);
+            let ev = Ev::AssistantResponse {
+                request_id,
+                model,
+                query_source,
+                response_length: r.response_length,
+            };
+            (text, agent, ev)
+        }
+        ClaudeEvent::HookExecutionStart(h) => {
+            let (text, [agent, hook_event, hook_name]) =
+                Text::pack([agent, h.hook_event.as_deref(), h.hook_name.as_deref()]);
+            let ev = Ev::HookStart {
+                hook_event,
+                hook_name,
+                num_hooks: h.num_hooks,
+            };
+            (text, agent, ev)
+        }
+        ClaudeEvent::HookExecutionComplete(h) => {
+            let x = &h.execution;
+            let (text, [agent, hook_event, hook_name]) =
+                Text::pack([agent, x.hook_event.as_deref(), x.hook_name.as_deref()]);
+            let ev = Ev::HookComplete {
+                hook_event,
+                hook_name,
+                num_hooks: x.num_hooks,
+                num_success: h.num_success,
+                num_blocking: h.num_blocking,
+                num_non_blocking_error: h.num_non_blocking_error,
+                num_cancelled: h.num_cancelled,
+                duration_ms: h.total_duration_ms,
+            };
+            (text, agent, ev)
+        }
+        ClaudeEvent::Compaction(c) => {
+            let (text, [agent, trigger]) = Text::pack([agent, c.trigger.as_deref()]);
+            let ev = Ev::Compaction {
+                trigger,
+                success: c.success,
+                duration_ms: c.duration_ms,
+                pre_tokens: c.pre_tokens,
+                post_tokens: c.post_tokens,
+            };
+            (text, agent, ev)
+        }
+        ClaudeEvent::SubagentCompleted(s) => {
+            let (text, [agent, agent_type, model]) =
+                Text::pack([agent, s.agent_type.as_deref(), s.model.as_deref()]);
+            let ev = Ev::SubagentCompleted {
+                agent_type,
+                model,
+                total_tokens: s.total_tokens,
+                total_tool_uses: s.total_tool_uses,
+                duration_ms: s.duration_ms,
+            };
+            (text, agent, ev)
+        }
+        other => {
+            let name = match other {
+                ClaudeEvent::Unknown { name } => name.as_str(),
+                known => known.name(),
+            };
+            let (text, [agent, name]) = Text::pack([agent, Some(name)]);
+            (text, agent, Ev::Other { name })
+        }
+    }
 }
 
 impl Entry {
     /// Builds the entry of an event record.
     pub fn of(e: &EventRecord, digest: &mut Digest) -> Entry {
-        let a = Attrs(&e.log.attributes);
-        let content = match &e.event {
-            ClaudeEvent::UserPrompt(_) => Content {
-                prompt: content_of(a, "prompt").or_else(|| content_of(a, "prompt_text")),
-                ..Content::default()
-            },
-            ClaudeEvent::ToolDecision(_) => Content {
-                parameters: content_of(a, "tool_parameters"),
-                ..Content::default()
-            },
-            ClaudeEvent::ToolResult(_) => Content {
-                parameters: content_of(a, "tool_parameters"),
-                input: content_of(a, "tool_input"),
-                error: content_of(a, "error"),
-                ..Content::default()
-            },
-            ClaudeEvent::ApiError(_) | ClaudeEvent::ApiRetriesExhausted(_) => Content {
-                error: content_of(a, "error"),
-                ..Content::default()
-            },
-            _ => Content::default(),
-        };
         let time = e
             .header
             .timestamp
@@ -92,26 +440,26 @@ impl Entry {
             .and_then(parse_rfc3339)
             .or((e.log.time_unix_nano != 0).then_some(e.log.time_unix_nano))
             .unwrap_or(e.log.observed_time_unix_nano);
+        let (text, agent_id, event) = compact(e);
         Entry {
             sequence: e.header.sequence.unwrap_or(u64::MAX),
             time,
             hash: digest.log(&e.log),
-            agent_id: e.header.agent_id.clone(),
-            event: e.event.clone(),
-            content,
+            agent_id,
+            event,
+            text,
         }
     }
 
-    /// An estimate of the heap and inline bytes this entry holds.
+    /// The string at `s`.
+    pub fn str(&self, s: Str) -> Option<&str> {
+        self.text.get(s)
+    }
+
+    /// An estimate of the heap and inline bytes this entry holds, with
+    /// what it costs around it (see [`INDEX_BYTES`]).
     pub fn size(&self) -> usize {
-        let c = &self.content;
-        let text = [&c.prompt, &c.parameters, &c.input, &c.error, &self.agent_id]
-            .iter()
-            .map(|s| s.as_ref().map_or(0, String::len))
-            .sum::<usize>();
-        // The typed event's strings are identifiers (ids, names, models):
-        // counted as a flat allowance rather than walked.
-        std::mem::size_of::<Entry>() + text + 160
+        2 * std::mem::size_of::<Entry>() + self.text.len() + INDEX_BYTES
     }
 }
 
@@ -127,38 +475,55 @@ pub(crate) struct SpanEntry {
     /// Start time, for ordering.
     pub start: u64,
     /// Join keys.
-    pub prompt_id: Option<String>,
+    pub prompt_id: Str,
     /// `tool_use_id` of tool spans.
-    pub tool_use_id: Option<String>,
+    pub tool_use_id: Str,
     /// `request_id` of llm_request spans.
-    pub request_id: Option<String>,
+    pub request_id: Str,
     /// `agent_id`: set on subagent work.
-    pub agent_id: Option<String>,
+    pub agent_id: Str,
     /// `tool_name` of tool spans.
-    pub tool_name: Option<String>,
+    pub tool_name: Str,
     /// Hash of the span.
     pub hash: Id,
+    /// The strings the fields above point into.
+    pub text: Text,
 }
 
 impl SpanEntry {
     /// Builds the entry of a span; `None` for malformed ids.
     pub fn of(span: &Span, typed: &ClaudeSpan, digest: &mut Digest) -> Option<SpanEntry> {
+        let trace_id = span.trace_id.as_slice().try_into().ok()?;
+        let span_id = span.span_id.as_slice().try_into().ok()?;
+        let (text, [prompt_id, tool_use_id, request_id, agent_id, tool_name]) = Text::pack([
+            typed.prompt_id.as_deref(),
+            typed.tool_use_id.as_deref(),
+            typed.request_id.as_deref(),
+            typed.agent_id.as_deref(),
+            typed.tool_name.as_deref(),
+        ]);
         Some(SpanEntry {
             kind: typed.kind.clone(),
-            trace_id: span.trace_id.as_slice().try_into().ok()?,
-            span_id: span.span_id.as_slice().try_into().ok()?,
+            trace_id,
+            span_id,
             start: span.start_time_unix_nano,
-            prompt_id: typed.prompt_id.clone(),
-            tool_use_id: typed.tool_use_id.clone(),
-            request_id: typed.request_id.clone(),
-            agent_id: typed.agent_id.clone(),
-            tool_name: typed.tool_name.clone(),
+            prompt_id,
+            tool_use_id,
+            request_id,
+            agent_id,
+            tool_name,
             hash: digest.span(span),
+            text,
         })
     }
 
-    /// An estimate of the bytes this span entry holds.
+    /// The string at `s`.
+    pub fn str(&self, s: Str) -> Option<&str> {
+        self.text.get(s)
+    }
+
+    /// An estimate of the bytes this span entry holds (as [`Entry::size`]).
     pub fn size(&self) -> usize {
-        std::mem::size_of::<SpanEntry>() + 96
+        2 * std::mem::size_of::<SpanEntry>() + self.text.len() + INDEX_BYTES
     }
 }

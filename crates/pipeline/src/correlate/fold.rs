@@ -11,18 +11,17 @@ use std::collections::{BTreeSet, HashMap};
 
 use cairn_core::{
     chain::{
-        chain_id, rfc3339_millis,
+        chain_id, push_hex, rfc3339_millis,
         v1::{
             ApiCall, ApiErrorInfo, Closure, Completeness, CostCenter, Hook, OtherEvent, Prompt,
             PromptChain, Step, TokenCounts, ToolCall, ToolOutcome, Totals, When, Who, step::Kind,
         },
     },
-    event::{ClaudeEvent, Decision},
     span::SpanKind,
 };
 
 use super::{
-    entry::{Entry, SpanEntry},
+    entry::{Entry, Ev, SpanEntry},
     state::ChainKey,
 };
 
@@ -32,8 +31,8 @@ const MAX_LISTED_GAPS: usize = 32;
 /// Everything a fold needs besides the entries.
 pub(crate) struct FoldInput<'a> {
     pub key: &'a ChainKey,
-    pub who: Option<&'a Who>,
-    pub cost_center: Option<&'a CostCenter>,
+    pub who: Option<Who>,
+    pub cost_center: Option<CostCenter>,
     pub closure: Closure,
     pub amendment: u32,
     /// Every `event.sequence` seen in the session (for gap detection); `None`
@@ -49,46 +48,81 @@ struct Slot<T> {
 }
 
 impl<T> Slot<T> {
-    fn claim(&mut self, sequence: u64, agent: &Option<String>) {
+    fn claim(&mut self, sequence: u64, agent: Option<&str>) {
         self.sequence = self.sequence.min(sequence);
         if self.agent_id.is_empty()
             && let Some(a) = agent
         {
-            self.agent_id = a.clone();
+            self.agent_id = a.to_owned();
+        }
+    }
+}
+
+/// Join id -> slot index: a short list, a map once it grows.
+#[derive(Default)]
+struct Index<'a> {
+    list: Vec<(&'a str, usize)>,
+    map: HashMap<&'a str, usize>,
+}
+
+/// Past this many ids the index is a hash map.
+const LIST_MAX: usize = 16;
+
+impl<'a> Index<'a> {
+    fn get(&self, id: &str) -> Option<usize> {
+        if self.list.len() < LIST_MAX {
+            self.list.iter().find(|(k, _)| *k == id).map(|&(_, i)| i)
+        } else {
+            self.map.get(id).copied()
+        }
+    }
+
+    fn insert(&mut self, id: &'a str, i: usize) {
+        if self.list.len() < LIST_MAX {
+            if let Some(slot) = self.list.iter_mut().find(|(k, _)| *k == id) {
+                slot.1 = i;
+            } else {
+                self.list.push((id, i));
+            }
+            if self.list.len() == LIST_MAX {
+                self.map.extend(self.list.iter().copied());
+            }
+        } else {
+            self.map.insert(id, i);
         }
     }
 }
 
 #[derive(Default)]
-struct Builder {
+struct Builder<'a> {
     tools: Vec<Slot<ToolCall>>,
     apis: Vec<Slot<ApiCall>>,
-    tool_ids: HashMap<String, usize>,
-    api_ids: HashMap<String, usize>,
+    tool_ids: Index<'a>,
+    api_ids: Index<'a>,
     others: Vec<Step>,
     prompt: Option<Prompt>,
 }
 
 /// Finds the slot joined by `id`, or opens one (events without the id get
 /// a slot of their own).
-fn slot<'a, T: Default>(
-    slots: &'a mut Vec<Slot<T>>,
-    ids: &mut HashMap<String, usize>,
-    id: &Option<String>,
+fn slot<'a, 'b, T: Default>(
+    slots: &'b mut Vec<Slot<T>>,
+    ids: &mut Index<'a>,
+    id: Option<&'a str>,
     sequence: u64,
-    agent: &Option<String>,
+    agent: Option<&str>,
     init: impl FnOnce(String) -> T,
-) -> &'a mut T {
-    let idx = match id.as_ref().and_then(|id| ids.get(id)) {
-        Some(&i) => i,
+) -> &'b mut T {
+    let idx = match id.and_then(|id| ids.get(id)) {
+        Some(i) => i,
         None => {
             slots.push(Slot {
                 sequence,
                 agent_id: String::new(),
-                item: init(id.clone().unwrap_or_default()),
+                item: init(id.unwrap_or_default().to_owned()),
             });
             if let Some(id) = id {
-                ids.insert(id.clone(), slots.len() - 1);
+                ids.insert(id, slots.len() - 1);
             }
             slots.len() - 1
         }
@@ -101,21 +135,16 @@ fn slot<'a, T: Default>(
     &mut s.item
 }
 
-impl Builder {
-    fn step(&mut self, sequence: u64, agent_id: &Option<String>, kind: Kind) {
+impl<'a> Builder<'a> {
+    fn step(&mut self, sequence: u64, agent_id: Option<&str>, kind: Kind) {
         self.others.push(Step {
             sequence,
-            agent_id: agent_id.clone().unwrap_or_default(),
+            agent_id: agent_id.unwrap_or_default().to_owned(),
             kind: Some(kind),
         });
     }
 
-    fn tool(
-        &mut self,
-        id: &Option<String>,
-        sequence: u64,
-        agent: &Option<String>,
-    ) -> &mut ToolCall {
+    fn tool(&mut self, id: Option<&'a str>, sequence: u64, agent: Option<&str>) -> &mut ToolCall {
         slot(
             &mut self.tools,
             &mut self.tool_ids,
@@ -129,7 +158,7 @@ impl Builder {
         )
     }
 
-    fn api(&mut self, id: &Option<String>, sequence: u64, agent: &Option<String>) -> &mut ApiCall {
+    fn api(&mut self, id: Option<&'a str>, sequence: u64, agent: Option<&str>) -> &mut ApiCall {
         slot(
             &mut self.apis,
             &mut self.api_ids,
@@ -146,6 +175,7 @@ impl Builder {
     /// All steps, ordered by the sequence of their first event.
     fn into_steps(self) -> (Option<Prompt>, Vec<Step>) {
         let mut steps = self.others;
+        steps.reserve(self.tools.len() + self.apis.len());
         steps.extend(self.tools.into_iter().map(|s| Step {
             sequence: s.sequence,
             agent_id: s.agent_id,
@@ -169,172 +199,243 @@ fn set_if_empty(slot: &mut String, v: Option<&str>) {
     }
 }
 
-fn add(e: &Entry, b: &mut Builder) {
+fn owned(v: Option<&str>) -> String {
+    v.unwrap_or_default().to_owned()
+}
+
+fn add<'a>(e: &'a Entry, b: &mut Builder<'a>) {
     let seq = e.sequence;
-    let agent = &e.agent_id;
+    let s = |x| e.str(x);
+    let agent = s(e.agent_id);
     match &e.event {
-        ClaudeEvent::UserPrompt(p) => {
+        Ev::UserPrompt {
+            length,
+            prompt,
+            command_name,
+            command_source,
+            message_uuid,
+        } => {
             if b.prompt.is_none() {
                 b.prompt = Some(Prompt {
-                    length: p.prompt_length.unwrap_or(0),
-                    content_sent: e.content.prompt.is_some(),
-                    text: e.content.prompt.clone().unwrap_or_default(),
-                    command_name: p.command_name.clone().unwrap_or_default(),
-                    command_source: p
-                        .command_source
-                        .as_ref()
-                        .map(|c| c.as_str().to_owned())
-                        .unwrap_or_default(),
-                    message_uuid: p.message_uuid.clone().unwrap_or_default(),
+                    length: length.unwrap_or(0),
+                    content_sent: s(*prompt).is_some(),
+                    text: owned(s(*prompt)),
+                    command_name: owned(s(*command_name)),
+                    command_source: owned(s(*command_source)),
+                    message_uuid: owned(s(*message_uuid)),
                 });
             }
         }
-        ClaudeEvent::ToolDecision(d) => {
-            let t = b.tool(&d.tool_use_id, seq, agent);
+        Ev::ToolDecision {
+            tool_use_id,
+            tool_name,
+            decision,
+            source,
+            tool_source,
+            request_id,
+            parameters,
+        } => {
+            let t = b.tool(s(*tool_use_id), seq, agent);
             t.decision_seen = true;
-            set_if_empty(&mut t.tool_name, d.tool_name.as_deref());
-            set_if_empty(&mut t.decision, d.decision.as_ref().map(Decision::as_str));
-            set_if_empty(
-                &mut t.decision_source,
-                d.source.as_ref().map(|s| s.as_str()),
-            );
-            set_if_empty(
-                &mut t.tool_source,
-                d.tool_source.as_ref().map(|s| s.as_str()),
-            );
-            set_if_empty(&mut t.request_id, d.request_id.as_deref());
-            set_if_empty(&mut t.parameters, e.content.parameters.as_deref());
+            set_if_empty(&mut t.tool_name, s(*tool_name));
+            set_if_empty(&mut t.decision, s(*decision));
+            set_if_empty(&mut t.decision_source, s(*source));
+            set_if_empty(&mut t.tool_source, s(*tool_source));
+            set_if_empty(&mut t.request_id, s(*request_id));
+            set_if_empty(&mut t.parameters, s(*parameters));
         }
-        ClaudeEvent::ToolResult(r) => {
-            let t = b.tool(&r.tool_use_id, seq, agent);
+        Ev::ToolResult {
+            tool_use_id,
+            tool_name,
+            request_id,
+            error_type,
+            decision_source,
+            parameters,
+            input,
+            success,
+            duration_ms,
+            input_size_bytes,
+            result_size_bytes,
+        } => {
+            let t = b.tool(s(*tool_use_id), seq, agent);
             t.result_seen = true;
-            set_if_empty(&mut t.tool_name, r.tool_name.as_deref());
-            set_if_empty(&mut t.request_id, r.request_id.as_deref());
-            set_if_empty(&mut t.error_type, r.error_type.as_deref());
-            set_if_empty(&mut t.parameters, e.content.parameters.as_deref());
-            set_if_empty(&mut t.input, e.content.input.as_deref());
-            set_if_empty(
-                &mut t.decision_source,
-                r.decision_source.as_ref().map(|s| s.as_str()),
-            );
-            t.duration_ms = r.duration_ms.unwrap_or(t.duration_ms);
-            t.input_size_bytes = r.tool_input_size_bytes.unwrap_or(t.input_size_bytes);
-            t.result_size_bytes = r.tool_result_size_bytes.unwrap_or(t.result_size_bytes);
-            t.outcome = match r.success {
+            set_if_empty(&mut t.tool_name, s(*tool_name));
+            set_if_empty(&mut t.request_id, s(*request_id));
+            set_if_empty(&mut t.error_type, s(*error_type));
+            set_if_empty(&mut t.parameters, s(*parameters));
+            set_if_empty(&mut t.input, s(*input));
+            set_if_empty(&mut t.decision_source, s(*decision_source));
+            t.duration_ms = duration_ms.unwrap_or(t.duration_ms);
+            t.input_size_bytes = input_size_bytes.unwrap_or(t.input_size_bytes);
+            t.result_size_bytes = result_size_bytes.unwrap_or(t.result_size_bytes);
+            t.outcome = match success {
                 Some(false) => ToolOutcome::Failed,
                 _ => ToolOutcome::Succeeded,
             } as i32;
         }
-        ClaudeEvent::ApiRequest(r) => {
-            let a = b.api(&r.request_id, seq, agent);
+        Ev::ApiRequest {
+            request_id,
+            model,
+            query_source,
+            speed,
+            effort,
+            cost_usd,
+            duration_ms,
+            ttft_ms,
+            tokens,
+        } => {
+            let a = b.api(s(*request_id), seq, agent);
             a.succeeded = true;
-            set_if_empty(&mut a.model, r.model.as_deref());
-            set_if_empty(&mut a.query_source, r.query_source.as_deref());
-            set_if_empty(&mut a.speed, r.speed.as_ref().map(|s| s.as_str()));
-            set_if_empty(&mut a.effort, r.effort.as_ref().map(|s| s.as_str()));
-            a.cost_usd = r
-                .cost_usd
-                .or(r.cost_usd_micros.map(|m| m as f64 / 1e6))
-                .unwrap_or(0.0);
-            a.duration_ms = r.duration_ms.unwrap_or(0.0);
-            a.ttft_ms = r.ttft_ms.unwrap_or(0.0);
+            set_if_empty(&mut a.model, s(*model));
+            set_if_empty(&mut a.query_source, s(*query_source));
+            set_if_empty(&mut a.speed, s(*speed));
+            set_if_empty(&mut a.effort, s(*effort));
+            a.cost_usd = *cost_usd;
+            a.duration_ms = duration_ms.unwrap_or(0.0);
+            a.ttft_ms = ttft_ms.unwrap_or(0.0);
+            let [input, output, cache_read, cache_creation] = tokens.map(|t| t.unwrap_or(0));
             a.tokens = Some(TokenCounts {
-                input: r.input_tokens.unwrap_or(0),
-                output: r.output_tokens.unwrap_or(0),
-                cache_read: r.cache_read_tokens.unwrap_or(0),
-                cache_creation: r.cache_creation_tokens.unwrap_or(0),
+                input,
+                output,
+                cache_read,
+                cache_creation,
             });
         }
-        ClaudeEvent::ApiError(r) => {
-            let a = b.api(&r.request_id, seq, agent);
-            set_if_empty(&mut a.model, r.model.as_deref());
-            set_if_empty(&mut a.query_source, r.query_source.as_deref());
-            a.attempts = a.attempts.max(r.attempt.unwrap_or(0));
+        Ev::ApiError {
+            request_id,
+            model,
+            query_source,
+            error,
+            status_code,
+            attempt,
+            duration_ms,
+        } => {
+            let a = b.api(s(*request_id), seq, agent);
+            set_if_empty(&mut a.model, s(*model));
+            set_if_empty(&mut a.query_source, s(*query_source));
+            a.attempts = a.attempts.max(attempt.unwrap_or(0));
             a.errors.push(ApiErrorInfo {
-                status_code: r.status_code.map(u32::from).unwrap_or(0),
-                error: e.content.error.clone().unwrap_or_default(),
-                attempt: r.attempt.unwrap_or(0),
-                duration_ms: r.duration_ms.unwrap_or(0.0),
+                status_code: status_code.map(u32::from).unwrap_or(0),
+                error: owned(s(*error)),
+                attempt: attempt.unwrap_or(0),
+                duration_ms: duration_ms.unwrap_or(0.0),
             });
         }
-        ClaudeEvent::ApiRetriesExhausted(r) => {
-            let a = b.api(&r.request_id, seq, agent);
-            set_if_empty(&mut a.model, r.model.as_deref());
+        Ev::ApiRetriesExhausted {
+            request_id,
+            model,
+            total_attempts,
+        } => {
+            let a = b.api(s(*request_id), seq, agent);
+            set_if_empty(&mut a.model, s(*model));
             a.retries_exhausted = true;
-            a.attempts = a.attempts.max(r.total_attempts.unwrap_or(0));
+            a.attempts = a.attempts.max(total_attempts.unwrap_or(0));
         }
-        ClaudeEvent::AssistantResponse(r) => {
-            let a = b.api(&r.request_id, seq, agent);
+        Ev::AssistantResponse {
+            request_id,
+            model,
+            query_source,
+            response_length,
+        } => {
+            let a = b.api(s(*request_id), seq, agent);
             a.response_seen = true;
-            a.response_length = r.response_length.unwrap_or(0);
-            set_if_empty(&mut a.model, r.model.as_deref());
-            set_if_empty(&mut a.query_source, r.query_source.as_deref());
+            a.response_length = response_length.unwrap_or(0);
+            set_if_empty(&mut a.model, s(*model));
+            set_if_empty(&mut a.query_source, s(*query_source));
         }
-        ClaudeEvent::HookExecutionStart(h) => {
+        Ev::HookStart {
+            hook_event,
+            hook_name,
+            num_hooks,
+        } => {
             let hook = Hook {
                 phase: "start".into(),
-                hook_event: h.hook_event.clone().unwrap_or_default(),
-                hook_name: h.hook_name.clone().unwrap_or_default(),
-                num_hooks: h.num_hooks.unwrap_or(0),
+                hook_event: owned(s(*hook_event)),
+                hook_name: owned(s(*hook_name)),
+                num_hooks: num_hooks.unwrap_or(0),
                 ..Hook::default()
             };
             b.step(seq, agent, Kind::Hook(hook));
         }
-        ClaudeEvent::HookExecutionComplete(h) => {
+        Ev::HookComplete {
+            hook_event,
+            hook_name,
+            num_hooks,
+            num_success,
+            num_blocking,
+            num_non_blocking_error,
+            num_cancelled,
+            duration_ms,
+        } => {
             let hook = Hook {
                 phase: "complete".into(),
-                hook_event: h.execution.hook_event.clone().unwrap_or_default(),
-                hook_name: h.execution.hook_name.clone().unwrap_or_default(),
-                num_hooks: h.execution.num_hooks.unwrap_or(0),
-                num_success: h.num_success.unwrap_or(0),
-                num_blocking: h.num_blocking.unwrap_or(0),
-                num_non_blocking_error: h.num_non_blocking_error.unwrap_or(0),
-                num_cancelled: h.num_cancelled.unwrap_or(0),
-                duration_ms: h.total_duration_ms.unwrap_or(0.0),
+                hook_event: owned(s(*hook_event)),
+                hook_name: owned(s(*hook_name)),
+                num_hooks: num_hooks.unwrap_or(0),
+                num_success: num_success.unwrap_or(0),
+                num_blocking: num_blocking.unwrap_or(0),
+                num_non_blocking_error: num_non_blocking_error.unwrap_or(0),
+                num_cancelled: num_cancelled.unwrap_or(0),
+                duration_ms: duration_ms.unwrap_or(0.0),
             };
             b.step(seq, agent, Kind::Hook(hook));
         }
-        ClaudeEvent::Compaction(c) => {
+        Ev::Compaction {
+            trigger,
+            success,
+            duration_ms,
+            pre_tokens,
+            post_tokens,
+        } => {
             let c = cairn_core::chain::v1::Compaction {
-                trigger: c.trigger.clone().unwrap_or_default(),
-                success: c.success.unwrap_or(false),
-                duration_ms: c.duration_ms.unwrap_or(0.0),
-                pre_tokens: c.pre_tokens.unwrap_or(0),
-                post_tokens: c.post_tokens.unwrap_or(0),
+                trigger: owned(s(*trigger)),
+                success: success.unwrap_or(false),
+                duration_ms: duration_ms.unwrap_or(0.0),
+                pre_tokens: pre_tokens.unwrap_or(0),
+                post_tokens: post_tokens.unwrap_or(0),
             };
             b.step(seq, agent, Kind::Compaction(c));
         }
-        ClaudeEvent::SubagentCompleted(s) => {
-            let s = cairn_core::chain::v1::Subagent {
-                agent_type: s.agent_type.clone().unwrap_or_default(),
-                total_tokens: s.total_tokens.unwrap_or(0),
-                total_tool_uses: s.total_tool_uses.unwrap_or(0),
-                duration_ms: s.duration_ms.unwrap_or(0.0),
-                model: s.model.clone().unwrap_or_default(),
+        Ev::SubagentCompleted {
+            agent_type,
+            model,
+            total_tokens,
+            total_tool_uses,
+            duration_ms,
+        } => {
+            let x = cairn_core::chain::v1::Subagent {
+                agent_type: owned(s(*agent_type)),
+                total_tokens: total_tokens.unwrap_or(0),
+                total_tool_uses: total_tool_uses.unwrap_or(0),
+                duration_ms: duration_ms.unwrap_or(0.0),
+                model: owned(s(*model)),
             };
-            b.step(seq, agent, Kind::Subagent(s));
+            b.step(seq, agent, Kind::Subagent(x));
         }
-        other => {
-            let name = match other {
-                ClaudeEvent::Unknown { name } => name.clone(),
-                known => known.name().to_owned(),
-            };
+        Ev::Other { name } => {
+            let name = owned(s(*name));
             b.step(seq, agent, Kind::Other(OtherEvent { name }));
         }
     }
 }
 
-fn add_span(s: &SpanEntry, b: &mut Builder) {
-    let span_id = hex::encode(s.span_id);
-    match s.kind {
-        SpanKind::Tool if s.tool_use_id.is_some() => {
-            let t = b.tool(&s.tool_use_id, u64::MAX, &s.agent_id);
-            set_if_empty(&mut t.tool_name, s.tool_name.as_deref());
-            t.span_id = span_id;
+fn hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    push_hex(&mut out, bytes);
+    out
+}
+
+fn add_span<'a>(sp: &'a SpanEntry, b: &mut Builder<'a>) {
+    let s = |x| sp.str(x);
+    match sp.kind {
+        SpanKind::Tool if sp.tool_use_id.is_some() => {
+            let t = b.tool(s(sp.tool_use_id), u64::MAX, s(sp.agent_id));
+            set_if_empty(&mut t.tool_name, s(sp.tool_name));
+            t.span_id = hex(&sp.span_id);
         }
-        SpanKind::LlmRequest if s.request_id.is_some() => {
-            let a = b.api(&s.request_id, u64::MAX, &s.agent_id);
-            a.span_id = span_id;
+        SpanKind::LlmRequest if sp.request_id.is_some() => {
+            let a = b.api(s(sp.request_id), u64::MAX, s(sp.agent_id));
+            a.span_id = hex(&sp.span_id);
         }
         _ => {}
     }
@@ -342,7 +443,7 @@ fn add_span(s: &SpanEntry, b: &mut Builder) {
 
 /// Builds the record from entries and spans (sorted here).
 pub(crate) fn fold(
-    input: &FoldInput<'_>,
+    input: FoldInput<'_>,
     entries: &mut [Entry],
     spans: &mut [SpanEntry],
 ) -> PromptChain {
@@ -371,8 +472,8 @@ pub(crate) fn fold(
     let (prompt, steps) = b.into_steps();
     let totals = totals(&steps, entries.len());
     let when = when(entries);
-    let completeness = completeness(input, entries, prompt.is_some(), &steps);
-    let mut trace_ids: Vec<String> = spans.iter().map(|s| hex::encode(s.trace_id)).collect();
+    let completeness = completeness(&input, entries, prompt.is_some(), &steps);
+    let mut trace_ids: Vec<String> = spans.iter().map(|s| hex(&s.trace_id)).collect();
     trace_ids.dedup();
     trace_ids.sort();
     trace_ids.dedup();
@@ -381,13 +482,13 @@ pub(crate) fn fold(
         session_id: input.key.session.clone(),
         prompt_id: input.key.prompt.clone(),
         amendment: input.amendment,
-        who: input.who.cloned(),
+        who: input.who,
         when: Some(when),
         prompt,
         steps,
         totals: Some(totals),
         completeness: Some(completeness),
-        cost_center: input.cost_center.cloned(),
+        cost_center: input.cost_center,
         trace_ids,
     }
 }

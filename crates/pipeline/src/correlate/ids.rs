@@ -4,7 +4,10 @@
 //! hashes of whole records are computed the same way.
 //!
 //! xxh3-128 over a reused scratch buffer (one call per value, not one per
-//! field). The seed is random per correlator, so ids cannot be aimed at a
+//! field). The attributes cairn's enricher writes (`cost_center`,
+//! `department`, `team`, `manager`, `cairn.cost_center.source`) are left out
+//! of content hashes: an exporter's retry that arrives after a directory
+//! reload carries a different assignment but is the same event. The seed is random per correlator, so ids cannot be aimed at a
 //! hash-table bucket from outside; with 128 bits, two different keys sharing
 //! an id is not a practical concern.
 
@@ -19,6 +22,15 @@ use cairn_core::otlp::{
     trace::v1::Span,
 };
 use xxhash_rust::xxh3::xxh3_128_with_seed;
+
+/// Attributes the enricher writes; not part of an event's content.
+const ENRICHED: [&str; 5] = [
+    "cost_center",
+    "department",
+    "team",
+    "manager",
+    "cairn.cost_center.source",
+];
 
 /// A 128-bit id.
 pub(crate) type Id = u128;
@@ -130,9 +142,10 @@ impl Digest {
     }
 
     fn attrs(&mut self, kvs: &[KeyValue]) {
-        self.buf
-            .extend_from_slice(&(kvs.len() as u64).to_le_bytes());
-        for kv in kvs {
+        let content = |kv: &&KeyValue| !ENRICHED.contains(&kv.key.as_str());
+        let n = kvs.iter().filter(content).count();
+        self.buf.extend_from_slice(&(n as u64).to_le_bytes());
+        for kv in kvs.iter().filter(content) {
             self.put(kv.key.as_bytes());
             match &kv.value {
                 Some(v) => self.any(v),
@@ -194,6 +207,49 @@ mod tests {
     }
 
     #[test]
+    fn distinct_values_get_distinct_ids() {
+        let mut d = Digest::default();
+        let mut seen = std::collections::HashSet::new();
+        let mut values: Vec<Vec<u8>> = Vec::new();
+        // Every string of up to 3 bytes over a small alphabet, with zeros.
+        let alphabet = [0u8, 1, b'a', 0xff];
+        for len in 0..=3u32 {
+            for n in 0..alphabet.len().pow(len) {
+                let mut v = Vec::new();
+                let mut n = n;
+                for _ in 0..len {
+                    v.push(alphabet[n % alphabet.len()]);
+                    n /= alphabet.len();
+                }
+                values.push(v);
+            }
+        }
+        // Zero runs of every length to 40, and one-byte changes of a
+        // longer string at every position.
+        for len in 4..=40 {
+            values.push(vec![0; len]);
+        }
+        let base: Vec<u8> = (0..40u8).collect();
+        for i in 0..base.len() {
+            let mut v = base.clone();
+            v[i] ^= 1;
+            values.push(v);
+            values.push(base[..i].to_vec());
+        }
+        values.push(base);
+        values.sort();
+        values.dedup();
+        for v in &values {
+            assert!(seen.insert(d.link(1, v)), "{v:?}");
+        }
+        // A key's parts may split the same bytes differently.
+        for cut in 0..=10 {
+            let s = "abcdefghij";
+            assert!(seen.insert(d.key(1, &[&s[..cut], &s[cut..]])), "{cut}");
+        }
+    }
+
+    #[test]
     fn record_hashes_see_every_field() {
         let mut d = Digest::default();
         let a = LogRecord {
@@ -207,5 +263,13 @@ mod tests {
         let mut c = a.clone();
         c.observed_time_unix_nano = 1;
         assert_ne!(d.log(&a), d.log(&c));
+        // A different cost-center assignment is the same event.
+        let mut e = a.clone();
+        e.attributes
+            .push(cairn_core::value::kv_str("cost_center", "cc-1"));
+        let mut f = a.clone();
+        f.attributes
+            .push(cairn_core::value::kv_str("cost_center", "cc-2"));
+        assert_eq!(d.log(&e), d.log(&f));
     }
 }

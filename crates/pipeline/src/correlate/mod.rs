@@ -41,10 +41,7 @@ use std::{
 };
 
 use cairn_core::{
-    chain::{
-        PromptChain,
-        v1::{Closure, CostCenter, Who},
-    },
+    chain::{PromptChain, v1::Closure},
     clock::Clock,
     event::ClaudeEvent,
     record::{Batch, EventRecord, Record, RecordBody},
@@ -56,6 +53,7 @@ use fold::{FoldInput, fold};
 use ids::{Digest, Id, IdMap};
 use state::{Attribution, ChainKey, ClosedChain, Late, OpenChain, Session};
 pub use stats::CorrelatorStats;
+use stats::EmittedCounters;
 
 /// Limits and timeouts.
 #[derive(Clone, Copy, Debug)]
@@ -102,6 +100,7 @@ pub struct Correlator {
     bytes: usize,
     serial: u64,
     stats: CorrelatorStats,
+    emitted: EmittedCounters,
 }
 
 impl std::fmt::Debug for Correlator {
@@ -113,46 +112,42 @@ impl std::fmt::Debug for Correlator {
     }
 }
 
-fn non_empty(s: &Option<String>) -> String {
-    s.clone().unwrap_or_default()
-}
-
 fn attribution(record: &Record, log_attrs: Attrs<'_>, tenant: &str, sequence: u64) -> Attribution {
     let id = &record.identity;
-    let who = Who {
-        user_id: non_empty(&id.user_id),
-        account_uuid: non_empty(&id.account_uuid),
-        account_id: non_empty(&id.account_id),
-        email: non_empty(&id.email),
-        organization_id: non_empty(&id.organization_id),
-        tenant: tenant.to_owned(),
-        source_product: record.source.as_str().to_owned(),
-        source_version: non_empty(&id.app_version),
-        entrypoint: non_empty(&id.app_entrypoint),
-        terminal_type: non_empty(&id.terminal_type),
-        host_name: non_empty(&id.host_name),
-        host_arch: non_empty(&id.host_arch),
-        os_type: non_empty(&id.os_type),
-        os_version: non_empty(&id.os_version),
-    };
+    let who = [
+        id.user_id.as_deref(),
+        id.account_uuid.as_deref(),
+        id.account_id.as_deref(),
+        id.email.as_deref(),
+        id.organization_id.as_deref(),
+        Some(tenant),
+        Some(record.source.as_str()),
+        id.app_version.as_deref(),
+        id.app_entrypoint.as_deref(),
+        id.terminal_type.as_deref(),
+        id.host_name.as_deref(),
+        id.host_arch.as_deref(),
+        id.os_type.as_deref(),
+        id.os_version.as_deref(),
+    ];
     // Set by the enricher on the receive path; read from the record (Claude
     // Code copies resource attributes onto it) when enrichment is off.
     let res = record.resource.attrs();
-    let get = |k: &str| log_attrs.string(k).or_else(|| res.string(k));
-    let cost_center = get("cost_center").map(|cc| CostCenter {
-        cost_center: cc,
-        department: get("department").unwrap_or_default(),
-        team: get("team").or_else(|| get("team.id")).unwrap_or_default(),
-        manager: get("manager").unwrap_or_default(),
-        source: log_attrs
-            .string("cairn.cost_center.source")
-            .unwrap_or_else(|| "resource".to_owned()),
+    let get = |k: &str| log_attrs.str(k).or_else(|| res.str(k));
+    let cost_center = get("cost_center").map(|cc| {
+        [
+            Some(cc),
+            get("department"),
+            get("team").or_else(|| get("team.id")),
+            get("manager"),
+            Some(
+                log_attrs
+                    .str("cairn.cost_center.source")
+                    .unwrap_or("resource"),
+            ),
+        ]
     });
-    Attribution {
-        sequence,
-        who,
-        cost_center,
-    }
+    Attribution::new(sequence, who, cost_center)
 }
 
 impl Correlator {
@@ -170,6 +165,7 @@ impl Correlator {
             bytes: 0,
             serial: 0,
             stats: CorrelatorStats::default(),
+            emitted: EmittedCounters::default(),
         }
     }
 
@@ -210,12 +206,11 @@ impl Correlator {
                     self.add_event(record, e, tenant, now, &mut late, &mut touched);
                 }
                 RecordBody::Span(s) => {
-                    let conversation = Attrs(&s.span.attributes).str("gen_ai.conversation.id");
                     let session = record
                         .identity
                         .session_id
                         .as_deref()
-                        .or(conversation)
+                        .or_else(|| Attrs(&s.span.attributes).str("gen_ai.conversation.id"))
                         .unwrap_or("");
                     if let Some(entry) = SpanEntry::of(&s.span, &s.typed, &mut self.digest) {
                         let sid = self.session(tenant, session);
@@ -303,7 +298,7 @@ impl Correlator {
         let before = chain.bytes;
         chain.bytes += entry.size();
         chain.entries.push(entry);
-        for &l in &links {
+        for &l in links.as_slice() {
             chain.link(l);
         }
         self.bytes += chain.bytes - before;
@@ -314,14 +309,14 @@ impl Correlator {
         if is_prompt && sess.latest_prompt.is_none_or(|(s, _)| seq > s) {
             sess.latest_prompt = Some((seq, cid));
         }
-        for l in links {
+        for &l in links.as_slice() {
             sess.links.insert(l, cid);
         }
     }
 
     /// Join ids an event contributes: request and tool use ids, and the
     /// trace id when the log record carries one.
-    fn link_ids(&mut self, e: &EventRecord) -> Vec<Id> {
+    fn link_ids(&mut self, e: &EventRecord) -> Links {
         let (request, tool) = match &e.event {
             ClaudeEvent::ToolDecision(d) => (d.request_id.as_ref(), d.tool_use_id.as_ref()),
             ClaudeEvent::ToolResult(r) => (r.request_id.as_ref(), r.tool_use_id.as_ref()),
@@ -330,7 +325,7 @@ impl Correlator {
             ClaudeEvent::AssistantResponse(r) => (r.request_id.as_ref(), None),
             _ => (None, None),
         };
-        let mut ids = Vec::new();
+        let mut ids = Links::default();
         if let Some(r) = request {
             ids.push(self.digest.link(REQUEST, r.as_bytes()));
         }
@@ -353,24 +348,20 @@ impl Correlator {
                 return;
             }
             let mut progress = false;
-            let mut still = Vec::with_capacity(sess.pending.len());
-            let mut found = Vec::new();
-            let tenant = sess.tenant.clone();
-            let session = sess.session.clone();
-            for (t, span) in std::mem::take(&mut sess.pending) {
+            let pending = std::mem::take(&mut sess.pending);
+            let mut still = Vec::new();
+            let mut found = Vec::with_capacity(pending.len());
+            for (t, span) in pending {
                 let d = &mut self.digest;
                 let trace = d.link(TRACE, &span.trace_id);
                 let by_prompt = span
-                    .prompt_id
-                    .as_deref()
-                    .map(|p| d.key(CHAIN, &[&tenant, &session, p]));
+                    .str(span.prompt_id)
+                    .map(|p| d.key(CHAIN, &[&sess.tenant, &sess.session, p]));
                 let by_request = span
-                    .request_id
-                    .as_ref()
+                    .str(span.request_id)
                     .and_then(|r| sess.links.get(&d.link(REQUEST, r.as_bytes())).copied());
                 let by_tool = span
-                    .tool_use_id
-                    .as_ref()
+                    .str(span.tool_use_id)
                     .and_then(|r| sess.links.get(&d.link(TOOL_USE, r.as_bytes())).copied());
                 match by_prompt
                     .or(by_request)
@@ -421,7 +412,7 @@ impl Correlator {
             } else {
                 self.stats.duplicate();
             }
-        } else if let Some(prompt) = span.prompt_id.clone()
+        } else if let Some(prompt) = span.str(span.prompt_id).map(str::to_owned)
             && let Some(sess) = self.sessions.get_mut(&sid)
         {
             // A span naming a prompt that has no events yet opens the chain.
@@ -525,10 +516,10 @@ impl Correlator {
             .map_or(&empty, |s| &s.seen);
         let attribution = chain.attribution.take();
         let record = fold(
-            &FoldInput {
+            FoldInput {
                 key: &chain.key,
-                who: attribution.as_ref().map(|a| &a.who),
-                cost_center: attribution.as_ref().and_then(|a| a.cost_center.as_ref()),
+                who: attribution.as_ref().map(Attribution::who),
+                cost_center: attribution.as_ref().and_then(Attribution::cost_center),
                 closure,
                 amendment: 0,
                 seen: Some(seen),
@@ -543,7 +534,7 @@ impl Correlator {
             .filter(|&s| s != u64::MAX)
             .max();
         out.push(record);
-        self.stats.emitted(closure);
+        self.emitted.inc(&self.stats, closure);
         let sid = chain.session;
         self.remember(
             cid,
@@ -605,10 +596,10 @@ impl Correlator {
         closed.amendments += 1;
         let a = closed.attribution.as_ref();
         let record = fold(
-            &FoldInput {
+            FoldInput {
                 key: &closed.key,
-                who: a.map(|a| &a.who),
-                cost_center: a.and_then(|a| a.cost_center.as_ref()),
+                who: a.map(Attribution::who),
+                cost_center: a.and_then(Attribution::cost_center),
                 closure: Closure::Unspecified,
                 amendment: closed.amendments,
                 seen: None,
@@ -618,6 +609,26 @@ impl Correlator {
         );
         out.push(record);
         self.stats.amended();
+    }
+}
+
+/// Up to three join ids (request, tool use, trace) without an allocation.
+#[derive(Clone, Copy, Debug, Default)]
+struct Links {
+    ids: [Id; 3],
+    len: usize,
+}
+
+impl Links {
+    fn push(&mut self, id: Id) {
+        if let Some(slot) = self.ids.get_mut(self.len) {
+            *slot = id;
+            self.len += 1;
+        }
+    }
+
+    fn as_slice(&self) -> &[Id] {
+        self.ids.get(..self.len).unwrap_or(&[])
     }
 }
 

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use cairn_core::chain::v1::{CostCenter, Who};
 
 use super::{
-    entry::{Entry, SpanEntry},
+    entry::{Entry, SpanEntry, Str, Text},
     ids::{Id, IdMap, IdSet},
 };
 
@@ -20,12 +20,103 @@ pub(crate) struct ChainKey {
     pub prompt: String,
 }
 
-/// Who ran the chain, taken from its lowest-sequence event.
+/// Who ran the chain, taken from its lowest-sequence event: the strings of
+/// its [`Who`] and [`CostCenter`], packed in one buffer until a record is
+/// built from them.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Attribution {
     pub sequence: u64,
-    pub who: Who,
-    pub cost_center: Option<CostCenter>,
+    text: Text,
+    who: [Str; 14],
+    /// Cost center, department, team, manager, source; `None` without a
+    /// cost center.
+    cost_center: Option<[Str; 5]>,
+}
+
+impl Attribution {
+    /// `who` in [`Who`] field order; `cost_center` in [`CostCenter`] field
+    /// order.
+    pub fn new(
+        sequence: u64,
+        who: [Option<&str>; 14],
+        cost_center: Option<[Option<&str>; 5]>,
+    ) -> Attribution {
+        let mut parts = [None; 19];
+        for (slot, part) in parts.iter_mut().zip(who) {
+            *slot = part;
+        }
+        if let Some(cc) = cost_center {
+            for (slot, part) in parts.iter_mut().skip(14).zip(cc) {
+                *slot = part;
+            }
+        }
+        let (text, pieces) = Text::pack(parts);
+        let mut who = [None; 14];
+        who.copy_from_slice(pieces.get(..14).unwrap_or(&[None; 14]));
+        let cost_center = cost_center.map(|_| {
+            let mut cc = [None; 5];
+            cc.copy_from_slice(pieces.get(14..).unwrap_or(&[None; 5]));
+            cc
+        });
+        Attribution {
+            sequence,
+            text,
+            who,
+            cost_center,
+        }
+    }
+
+    /// The [`Who`] of a record.
+    pub fn who(&self) -> Who {
+        let [
+            user_id,
+            account_uuid,
+            account_id,
+            email,
+            organization_id,
+            tenant,
+            source_product,
+            source_version,
+            entrypoint,
+            terminal_type,
+            host_name,
+            host_arch,
+            os_type,
+            os_version,
+        ] = self
+            .who
+            .map(|s| self.text.get(s).unwrap_or_default().to_owned());
+        Who {
+            user_id,
+            account_uuid,
+            account_id,
+            email,
+            organization_id,
+            tenant,
+            source_product,
+            source_version,
+            entrypoint,
+            terminal_type,
+            host_name,
+            host_arch,
+            os_type,
+            os_version,
+        }
+    }
+
+    /// The [`CostCenter`] of a record, when one was set.
+    pub fn cost_center(&self) -> Option<CostCenter> {
+        let [cost_center, department, team, manager, source] = self
+            .cost_center?
+            .map(|s| self.text.get(s).unwrap_or_default().to_owned());
+        Some(CostCenter {
+            cost_center,
+            department,
+            team,
+            manager,
+            source,
+        })
+    }
 }
 
 /// An open chain.
@@ -61,9 +152,9 @@ impl OpenChain {
         OpenChain {
             key,
             session,
-            entries: Vec::new(),
-            spans: Vec::new(),
-            hashes: IdSet::default(),
+            entries: Vec::with_capacity(8),
+            spans: Vec::with_capacity(8),
+            hashes: IdSet::with_capacity_and_hasher(8, Default::default()),
             attribution: None,
             bytes,
             last_seen: now,

@@ -73,12 +73,12 @@ impl CorrelatorStats {
         );
     }
 
-    pub(crate) fn emitted(&self, c: Closure) {
+    fn emitted_counter(&self, c: Closure) -> Counter {
         self.emitted
             .get_or_create(&ClosureLabels {
                 closed_by: closure_name(c).to_owned(),
             })
-            .inc();
+            .clone()
     }
     pub(crate) fn amended(&self) {
         self.amendments.inc();
@@ -93,5 +93,26 @@ impl CorrelatorStats {
         self.open.set(i64::try_from(chains).unwrap_or(i64::MAX));
         self.open_bytes
             .set(i64::try_from(bytes).unwrap_or(i64::MAX));
+    }
+}
+
+/// The `emitted` counter of each closure, looked up in the family once: the
+/// handles share their value with the family's.
+#[derive(Debug, Default)]
+pub(crate) struct EmittedCounters([Option<Counter>; 5]);
+
+impl EmittedCounters {
+    /// Counts one chain closed by `c`.
+    pub(crate) fn inc(&mut self, stats: &CorrelatorStats, c: Closure) {
+        let i = match c {
+            Closure::Unspecified => 0,
+            Closure::NextPrompt => 1,
+            Closure::IdleTimeout => 2,
+            Closure::Evicted => 3,
+            Closure::Shutdown => 4,
+        };
+        if let Some(slot) = self.0.get_mut(i) {
+            slot.get_or_insert_with(|| stats.emitted_counter(c)).inc();
+        }
     }
 }
