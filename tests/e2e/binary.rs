@@ -359,7 +359,15 @@ async fn sigterm_drains_a_request_in_flight() {
     assert_eq!(resp.status(), 200, "the in-flight request completes");
     let (status, _log) = gw.wait_exit();
     assert!(status.success());
-    assert_eq!(gw.records().len(), 11, "and its records were written");
+    let records = gw.records();
+    let events = records.iter().filter(|r| r["kind"] == "event").count();
+    assert_eq!(events, 11, "and its records were written");
+    // …and the prompt it carried was closed into its chain on the way out.
+    let chains = records
+        .iter()
+        .filter(|r| r["kind"] == "prompt_chain")
+        .count();
+    assert_eq!(chains, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
