@@ -11,67 +11,12 @@
 
 use std::sync::Arc;
 
-use cairn_core::{
-    clock::ManualClock,
-    otlp::{
-        collector::{logs::v1::ExportLogsServiceRequest, trace::v1::ExportTraceServiceRequest},
-        common::v1::{AnyValue, KeyValue, any_value::Value},
-    },
-    record::{Batch, Origin},
-    signal::{Protocol, Signal},
-};
+use cairn_benches::fixture_sessions;
+use cairn_core::{clock::ManualClock, record::Batch};
 use cairn_pipeline::correlate::{Correlator, CorrelatorConfig};
-use cairn_testkit::fixtures;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use prost::Message;
 
 const SESSIONS: usize = 1000;
-
-fn origin(signal: Signal) -> Origin {
-    Origin {
-        signal,
-        protocol: Protocol::HttpProtobuf,
-        tenant: None,
-        received_unix_nano: 1,
-    }
-}
-
-fn rename(attrs: &mut [KeyValue], n: usize) {
-    for kv in attrs {
-        if let Some(AnyValue {
-            value: Some(Value::StringValue(s)),
-        }) = &mut kv.value
-            && matches!(
-                kv.key.as_str(),
-                "session.id" | "prompt.id" | "gen_ai.conversation.id"
-            )
-        {
-            s.push_str(&format!("-{n}"));
-        }
-    }
-}
-
-/// One logs batch and one traces batch per session.
-fn sessions() -> Vec<Batch> {
-    let read = |p: &str| std::fs::read(fixtures::root().join(p)).unwrap();
-    let logs = ExportLogsServiceRequest::decode(&read("http-protobuf/logs-001.pb")[..]).unwrap();
-    let traces =
-        ExportTraceServiceRequest::decode(&read("http-protobuf/traces-001.pb")[..]).unwrap();
-    let mut out = Vec::new();
-    for n in 0..SESSIONS {
-        let mut l = logs.clone();
-        for r in &mut l.resource_logs[0].scope_logs[0].log_records {
-            rename(&mut r.attributes, n);
-        }
-        let mut t = traces.clone();
-        for s in &mut t.resource_spans[0].scope_spans[0].spans {
-            rename(&mut s.attributes, n);
-        }
-        out.push(Batch::from_logs(origin(Signal::Logs), l).0);
-        out.push(Batch::from_traces(origin(Signal::Traces), t).0);
-    }
-    out
-}
 
 fn run(batches: &[Batch]) -> (usize, Correlator) {
     let mut c = Correlator::new(CorrelatorConfig::default(), Arc::new(ManualClock::new(1)));
@@ -86,7 +31,7 @@ fn run(batches: &[Batch]) -> (usize, Correlator) {
 }
 
 fn bench(c: &mut Criterion) {
-    let batches = sessions();
+    let batches = fixture_sessions(SESSIONS).unwrap();
     let records: usize = batches.iter().map(|b| b.records.len()).sum();
     {
         let mut probe = Correlator::new(CorrelatorConfig::default(), Arc::new(ManualClock::new(1)));

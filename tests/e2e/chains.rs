@@ -4,26 +4,12 @@
 
 use std::time::{Duration, Instant};
 
-use cairn_testkit::fixtures;
+use cairn_core::signal::Signal;
 
-use crate::{binary::Gateway, util::http_client};
+use crate::{binary::Gateway, util::send_capture};
 
 async fn send_scenario(gw: &Gateway, scenario: &str) {
-    for p in fixtures::scenario(scenario) {
-        let path = match p.signal {
-            cairn_core::signal::Signal::Logs => "/v1/logs",
-            cairn_core::signal::Signal::Metrics => "/v1/metrics",
-            cairn_core::signal::Signal::Traces => "/v1/traces",
-        };
-        let r = http_client()
-            .post(format!("http://{}{path}", gw.addr("http")))
-            .header("content-type", "application/x-protobuf")
-            .body(p.protobuf().unwrap())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200, "{}", p.path);
-    }
+    send_capture(gw.addr("http"), scenario, &Signal::ALL).await;
 }
 
 fn chains(gw: &Gateway) -> Vec<serde_json::Value> {

@@ -6,32 +6,17 @@
 use std::time::{Duration, Instant};
 
 use cairn_core::signal::Signal;
-use cairn_testkit::fixtures;
 
-use crate::{binary::Gateway, util::http_client};
+use crate::{
+    binary::Gateway,
+    util::{http_client, send_capture},
+};
 
 const USER_1: &str = "c10db4eecc570e1f1ace4dd996249ee17c3d585a683231ad96ee5692a7908d88";
 const USER_2: &str = "4ba09e7a4c16c02835265aaa8329ca92f9340edcf3ac7a4d82ef0a70a2910b02";
 
 async fn send(gw: &Gateway, scenario: &str, signal: Signal) {
-    for p in fixtures::scenario(scenario)
-        .into_iter()
-        .filter(|p| p.signal == signal && !p.is_grpc_frame())
-    {
-        let path = match signal {
-            Signal::Logs => "/v1/logs",
-            Signal::Metrics => "/v1/metrics",
-            Signal::Traces => "/v1/traces",
-        };
-        let r = http_client()
-            .post(format!("http://{}{path}", gw.addr("http")))
-            .header("content-type", "application/x-protobuf")
-            .body(p.protobuf().unwrap())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 200, "{}", p.path);
-    }
+    send_capture(gw.addr("http"), scenario, &[signal]).await;
 }
 
 async fn metrics(gw: &Gateway) -> String {
