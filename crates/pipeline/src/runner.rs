@@ -233,16 +233,12 @@ impl Writer {
                 self.commit(&mut group, &mut chains);
             }
             if std::time::Instant::now() >= next_tick {
-                for stage in &mut self.stages {
-                    stage.on_tick(&mut chains);
-                }
+                self.each_stage(|s, out| s.on_tick(out), &mut chains);
                 self.write_chains(&mut chains);
                 next_tick = std::time::Instant::now() + self.tick;
             }
         }
-        for stage in &mut self.stages {
-            stage.close(&mut chains);
-        }
+        self.each_stage(|s, out| s.close(out), &mut chains);
         self.write_chains(&mut chains);
         if let Err(e) = self.output.flush() {
             tracing::error!(error = %e, "final flush failed");
@@ -273,12 +269,28 @@ impl Writer {
             // Only what was acknowledged feeds the chains and counters: a
             // refused request will be resent.
             if ok {
-                for stage in &mut self.stages {
-                    stage.process(&batch, chains);
-                }
+                self.each_stage(|s, out| s.process(&batch, out), chains);
             }
         }
         self.write_chains(chains);
+    }
+
+    /// Runs `f` on every stage. A stage that panics is taken out (logged,
+    /// never with record content) instead of taking the writer thread, and
+    /// with it every acknowledgement, down: the raw records keep flowing.
+    fn each_stage(
+        &mut self,
+        mut f: impl FnMut(&mut dyn Stage, &mut Vec<PromptChain>),
+        out: &mut Vec<PromptChain>,
+    ) {
+        self.stages.retain_mut(|stage| {
+            let ran =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(stage.as_mut(), out)));
+            if ran.is_err() {
+                tracing::error!("a pipeline stage failed and was stopped; raw records still flow");
+            }
+            ran.is_ok()
+        });
     }
 
     fn write_chains(&mut self, chains: &mut Vec<PromptChain>) {
@@ -542,5 +554,35 @@ mod tests {
         let chains = rec.chains.lock().unwrap();
         assert_eq!(chains.len(), 1);
         assert_eq!(chains[0].totals.as_ref().unwrap().events, 7);
+    }
+
+    /// Panics on its second batch.
+    struct Fragile(usize);
+    impl Stage for Fragile {
+        fn process(&mut self, _b: &Batch, _out: &mut Vec<PromptChain>) {
+            self.0 += 1;
+            assert!(self.0 < 2, "stage bug");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failing_stage_does_not_stop_acknowledgements() {
+        let rec = Recorder::default();
+        let p = Pipeline::start_with(
+            PipelineConfig::default(),
+            Box::new(rec.clone()),
+            vec![Box::new(Fragile(0))],
+        )
+        .unwrap();
+        let batches = cairn_testkit::fixtures::scenario_batches("http-protobuf");
+        for b in batches.iter().chain(batches.iter()) {
+            assert_eq!(p.submit(b.clone()).await, Ok(()));
+        }
+        p.close();
+        assert_eq!(
+            rec.records.lock().unwrap().len(),
+            22,
+            "every batch was written"
+        );
     }
 }
