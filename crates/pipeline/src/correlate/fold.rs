@@ -174,8 +174,8 @@ impl<'a> Builder<'a> {
 
     /// All steps, ordered by the sequence of their first event.
     fn into_steps(self) -> (Option<Prompt>, Vec<Step>) {
-        let mut steps = self.others;
-        steps.reserve(self.tools.len() + self.apis.len());
+        let mut steps = Vec::with_capacity(self.others.len() + self.tools.len() + self.apis.len());
+        steps.extend(self.others);
         steps.extend(self.tools.into_iter().map(|s| Step {
             sequence: s.sequence,
             agent_id: s.agent_id,
@@ -473,10 +473,11 @@ pub(crate) fn fold(
     let totals = totals(&steps, entries.len());
     let when = when(entries);
     let completeness = completeness(&input, entries, prompt.is_some(), &steps);
-    let mut trace_ids: Vec<String> = spans.iter().map(|s| hex(&s.trace_id)).collect();
-    trace_ids.dedup();
-    trace_ids.sort();
-    trace_ids.dedup();
+    // Hex keeps byte order, so sorting the raw ids sorts the strings.
+    let mut raw: Vec<&[u8; 16]> = spans.iter().map(|s| &s.trace_id).collect();
+    raw.sort_unstable();
+    raw.dedup();
+    let trace_ids: Vec<String> = raw.into_iter().map(|t| hex(t)).collect();
     PromptChain {
         chain_id: chain_id(&input.key.tenant, &input.key.session, &input.key.prompt),
         session_id: input.key.session.clone(),
@@ -499,7 +500,7 @@ fn totals(steps: &[Step], events: usize) -> Totals {
         ..Totals::default()
     };
     let mut tokens = TokenCounts::default();
-    let mut models = BTreeSet::new();
+    let mut models: Vec<&str> = Vec::new();
     for step in steps {
         match &step.kind {
             Some(Kind::Api(a)) => {
@@ -515,7 +516,7 @@ fn totals(steps: &[Step], events: usize) -> Totals {
                     tokens.cache_creation += k.cache_creation;
                 }
                 if !a.model.is_empty() {
-                    models.insert(a.model.clone());
+                    models.push(&a.model);
                 }
             }
             Some(Kind::Tool(tool)) => {
@@ -531,7 +532,9 @@ fn totals(steps: &[Step], events: usize) -> Totals {
         }
     }
     t.tokens = Some(tokens);
-    t.models = models.into_iter().collect();
+    models.sort_unstable();
+    models.dedup();
+    t.models = models.into_iter().map(str::to_owned).collect();
     t
 }
 

@@ -50,7 +50,7 @@ use cairn_core::{
 
 use entry::{Entry, SpanEntry};
 use fold::{FoldInput, fold};
-use ids::{Digest, Id, IdMap};
+use ids::{Digest, Id, IdMap, IdSet};
 use state::{Attribution, ChainKey, ClosedChain, Late, OpenChain, Session};
 pub use stats::CorrelatorStats;
 use stats::EmittedCounters;
@@ -101,6 +101,17 @@ pub struct Correlator {
     serial: u64,
     stats: CorrelatorStats,
     emitted: EmittedCounters,
+    /// Sessions touched by the current batch (kept for its allocation).
+    touched: Vec<Id>,
+}
+
+/// A batch's tenant and arrival time, and the last session and chain ids
+/// computed in it, by their strings.
+struct Recent<'b> {
+    tenant: &'b str,
+    now: u64,
+    session: Option<(&'b str, Id)>,
+    chain: Option<(&'b str, &'b str, Id)>,
 }
 
 impl std::fmt::Debug for Correlator {
@@ -166,6 +177,7 @@ impl Correlator {
             serial: 0,
             stats: CorrelatorStats::default(),
             emitted: EmittedCounters::default(),
+            touched: Vec::new(),
         }
     }
 
@@ -184,26 +196,23 @@ impl Correlator {
         self.bytes
     }
 
-    fn session(&mut self, tenant: &str, session: &str) -> Id {
-        let sid = self.digest.key(SESSION, &[tenant, session]);
-        self.sessions.entry(sid).or_insert_with(|| Session {
-            tenant: tenant.to_owned(),
-            session: session.to_owned(),
-            ..Session::default()
-        });
-        sid
-    }
-
     /// Feeds a batch; finished chains and amendments are appended to `out`.
     pub fn process(&mut self, batch: &Batch, out: &mut Vec<PromptChain>) {
         let now = self.clock.now_unix_nano();
         let tenant = batch.origin.tenant.as_deref().unwrap_or("");
         let mut late: BTreeMap<Id, Late> = BTreeMap::new();
-        let mut touched: Vec<Id> = Vec::new();
+        let mut touched = std::mem::take(&mut self.touched);
+        touched.clear();
+        let mut cache = Recent {
+            tenant,
+            now,
+            session: None,
+            chain: None,
+        };
         for record in &batch.records {
             match &record.body {
                 RecordBody::Event(e) => {
-                    self.add_event(record, e, tenant, now, &mut late, &mut touched);
+                    self.add_event(record, e, &mut cache, &mut late, &mut touched);
                 }
                 RecordBody::Span(s) => {
                     let session = record
@@ -213,8 +222,13 @@ impl Correlator {
                         .or_else(|| Attrs(&s.span.attributes).str("gen_ai.conversation.id"))
                         .unwrap_or("");
                     if let Some(entry) = SpanEntry::of(&s.span, &s.typed, &mut self.digest) {
-                        let sid = self.session(tenant, session);
+                        let sid = self.session(&mut cache, session);
                         if let Some(sess) = self.sessions.get_mut(&sid) {
+                            // Once per batch rather than growing by doubling;
+                            // capped, as a batch may hold many sessions.
+                            if sess.pending.capacity() == 0 {
+                                sess.pending.reserve(batch.records.len().min(64));
+                            }
                             sess.pending.push((now, entry));
                         }
                         touch(&mut touched, sid);
@@ -229,6 +243,7 @@ impl Correlator {
         for sid in &touched {
             self.close_superseded(*sid, out);
         }
+        self.touched = touched;
         for (cid, l) in late {
             self.amend(cid, l, out);
         }
@@ -236,17 +251,40 @@ impl Correlator {
         self.stats.set_open(self.open.len(), self.bytes);
     }
 
-    fn add_event(
+    /// The id of `(tenant, session)`, creating its indices; the last
+    /// session of the batch is remembered (most batches are one session).
+    fn session<'b>(&mut self, cache: &mut Recent<'b>, session: &'b str) -> Id {
+        let tenant = cache.tenant;
+        if let Some((s, sid)) = cache.session
+            && s == session
+        {
+            return sid;
+        }
+        let sid = self.digest.key(SESSION, &[tenant, session]);
+        // Sized for one prompt's chain and its join ids, so they do not
+        // grow on the way.
+        self.sessions.entry(sid).or_insert_with(|| Session {
+            tenant: tenant.to_owned(),
+            session: session.to_owned(),
+            open: IdSet::with_capacity_and_hasher(1, Default::default()),
+            links: IdMap::with_capacity_and_hasher(7, Default::default()),
+            ..Session::default()
+        });
+        cache.session = Some((session, sid));
+        sid
+    }
+
+    fn add_event<'b>(
         &mut self,
-        record: &Record,
-        e: &EventRecord,
-        tenant: &str,
-        now: u64,
+        record: &'b Record,
+        e: &'b EventRecord,
+        cache: &mut Recent<'b>,
         late: &mut BTreeMap<Id, Late>,
         touched: &mut Vec<Id>,
     ) {
         let session = record.identity.session_id.as_deref().unwrap_or("");
-        let sid = self.session(tenant, session);
+        let (tenant, now) = (cache.tenant, cache.now);
+        let sid = self.session(cache, session);
         if let (Some(seq), Some(sess)) = (e.header.sequence, self.sessions.get_mut(&sid)) {
             sess.seen.insert(seq);
         }
@@ -254,10 +292,17 @@ impl Correlator {
             return;
         };
         touch(touched, sid);
-        let cid = self.digest.key(CHAIN, &[tenant, session, prompt]);
+        let cid = match cache.chain {
+            Some((s, p, cid)) if s == session && p == prompt => cid,
+            _ => {
+                let cid = self.digest.key(CHAIN, &[tenant, session, prompt]);
+                cache.chain = Some((session, prompt, cid));
+                cid
+            }
+        };
         let entry = Entry::of(e, &mut self.digest);
         if let Some(closed) = self.closed.get_mut(&cid) {
-            if closed.hashes.insert(entry.hash) {
+            if closed.add_hash(entry.hash) {
                 late.entry(cid).or_default().entries.push(entry);
             } else {
                 self.stats.duplicate();
@@ -280,7 +325,7 @@ impl Correlator {
                 v.insert(chain)
             }
         };
-        if !chain.hashes.insert(entry.hash) {
+        if !chain.add_hash(entry.hash) {
             self.stats.duplicate();
             return;
         }
@@ -396,7 +441,7 @@ impl Correlator {
         if let Some(chain) = self.open.get_mut(&cid) {
             let before = chain.bytes;
             chain.link(trace);
-            if chain.hashes.insert(span.hash) {
+            if chain.add_hash(span.hash) {
                 chain.bytes += span.size();
                 chain.spans.push(span);
             } else {
@@ -407,7 +452,7 @@ impl Correlator {
             if !closed.links.contains(&trace) {
                 closed.links.push(trace);
             }
-            if closed.hashes.insert(span.hash) {
+            if closed.add_hash(span.hash) {
                 late.entry(cid).or_default().spans.push(span);
             } else {
                 self.stats.duplicate();
@@ -423,7 +468,7 @@ impl Correlator {
             };
             let mut chain = OpenChain::new(key, sid, self.serial, self.clock.now_unix_nano());
             chain.link(trace);
-            chain.hashes.insert(span.hash);
+            chain.add_hash(span.hash);
             chain.bytes += span.size();
             chain.spans.push(span);
             sess.open.insert(cid);
@@ -536,12 +581,13 @@ impl Correlator {
         out.push(record);
         self.emitted.inc(&self.stats, closure);
         let sid = chain.session;
+        let hashes = chain.sorted_hashes();
         self.remember(
             cid,
             ClosedChain {
                 key: chain.key,
                 session: sid,
-                hashes: chain.hashes,
+                hashes,
                 amendments: 0,
                 attribution,
                 links: chain.links,

@@ -12,6 +12,10 @@ use super::{
     ids::{Id, IdMap, IdSet},
 };
 
+/// Up to this many entries and spans, a chain finds duplicate content hashes
+/// by scanning them; past it, it keeps a hash set.
+const SCAN_MAX: usize = 32;
+
 /// A chain's key: `(tenant, session.id, prompt.id)`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) struct ChainKey {
@@ -126,7 +130,9 @@ pub(crate) struct OpenChain {
     pub session: Id,
     pub entries: Vec<Entry>,
     pub spans: Vec<SpanEntry>,
-    pub hashes: IdSet,
+    /// Content hashes of entries and spans, once the chain holds more than
+    /// [`SCAN_MAX`]; below that the entries' own hashes are scanned.
+    hashes: Option<IdSet>,
     pub attribution: Option<Attribution>,
     /// Bytes held (estimate).
     pub bytes: usize,
@@ -154,7 +160,7 @@ impl OpenChain {
             session,
             entries: Vec::with_capacity(8),
             spans: Vec::with_capacity(8),
-            hashes: IdSet::with_capacity_and_hasher(8, Default::default()),
+            hashes: None,
             attribution: None,
             bytes,
             last_seen: now,
@@ -176,6 +182,40 @@ impl OpenChain {
         }
     }
 
+    /// Records a content hash about to be added (as an entry or a span);
+    /// `false` when the chain already holds it.
+    pub fn add_hash(&mut self, hash: Id) -> bool {
+        if let Some(set) = &mut self.hashes {
+            return set.insert(hash);
+        }
+        if self.hash_iter().any(|h| h == hash) {
+            return false;
+        }
+        if self.entries.len() + self.spans.len() >= SCAN_MAX {
+            let mut set = IdSet::with_capacity_and_hasher(4 * SCAN_MAX, Default::default());
+            set.extend(self.hash_iter());
+            set.insert(hash);
+            self.hashes = Some(set);
+        }
+        true
+    }
+
+    fn hash_iter(&self) -> impl Iterator<Item = Id> + '_ {
+        self.entries
+            .iter()
+            .map(|e| e.hash)
+            .chain(self.spans.iter().map(|s| s.hash))
+    }
+
+    /// The content hashes held, sorted, for a closed chain.
+    pub fn sorted_hashes(&self) -> Vec<Id> {
+        let mut v = Vec::with_capacity(self.entries.len() + self.spans.len());
+        v.extend(self.hash_iter());
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
     /// Links `id` to this chain (once).
     pub fn link(&mut self, id: Id) -> bool {
         if self.links.contains(&id) {
@@ -193,10 +233,24 @@ impl OpenChain {
 pub(crate) struct ClosedChain {
     pub key: ChainKey,
     pub session: Id,
-    pub hashes: IdSet,
+    /// Content hashes, sorted.
+    pub hashes: Vec<Id>,
     pub amendments: u32,
     pub attribution: Option<Attribution>,
     pub links: Vec<Id>,
+}
+
+impl ClosedChain {
+    /// Records a late content hash; `false` when the chain already held it.
+    pub fn add_hash(&mut self, hash: Id) -> bool {
+        match self.hashes.binary_search(&hash) {
+            Ok(_) => false,
+            Err(i) => {
+                self.hashes.insert(i, hash);
+                true
+            }
+        }
+    }
 }
 
 /// Events that arrived for a closed chain during one `process` call.
