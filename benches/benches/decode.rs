@@ -6,24 +6,12 @@
 //! repeating the capture's log records (the size of a busy export).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use cairn_core::{
-    otlp::collector::logs::v1::ExportLogsServiceRequest,
-    record::Origin,
-    signal::{Protocol, Signal},
-};
+use cairn_benches::origin;
+use cairn_core::{otlp::collector::logs::v1::ExportLogsServiceRequest, signal::Signal};
 use cairn_otlp::receiver::{Format, decode};
 use cairn_testkit::fixtures;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use prost::Message;
-
-fn origin(signal: Signal) -> Origin {
-    Origin {
-        signal,
-        protocol: Protocol::HttpProtobuf,
-        tenant: None,
-        received_unix_nano: 1,
-    }
-}
 
 fn read(path: &str) -> Vec<u8> {
     std::fs::read(fixtures::root().join(path)).unwrap()

@@ -13,7 +13,8 @@ use cairn_core::{
 use cairn_testkit::fixtures;
 use prost::Message;
 
-fn origin(signal: Signal) -> Origin {
+/// The origin the benches give their batches: HTTP/protobuf, no tenant.
+pub fn origin(signal: Signal) -> Origin {
     Origin {
         signal,
         protocol: Protocol::HttpProtobuf,
