@@ -11,7 +11,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use cairn_core::{
     chain::{
-        chain_id, push_hex, rfc3339_millis,
+        chain_id, rfc3339_millis,
         v1::{
             ApiCall, ApiErrorInfo, Closure, Completeness, CostCenter, Hook, OtherEvent, Prompt,
             PromptChain, Step, TokenCounts, ToolCall, ToolOutcome, Totals, When, Who, step::Kind,
@@ -419,23 +419,17 @@ fn add<'a>(e: &'a Entry, b: &mut Builder<'a>) {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() * 2);
-    push_hex(&mut out, bytes);
-    out
-}
-
 fn add_span<'a>(sp: &'a SpanEntry, b: &mut Builder<'a>) {
     let s = |x| sp.str(x);
     match sp.kind {
         SpanKind::Tool if sp.tool_use_id.is_some() => {
             let t = b.tool(s(sp.tool_use_id), u64::MAX, s(sp.agent_id));
             set_if_empty(&mut t.tool_name, s(sp.tool_name));
-            t.span_id = hex(&sp.span_id);
+            t.span_id = hex::encode(sp.span_id);
         }
         SpanKind::LlmRequest if sp.request_id.is_some() => {
             let a = b.api(s(sp.request_id), u64::MAX, s(sp.agent_id));
-            a.span_id = hex(&sp.span_id);
+            a.span_id = hex::encode(sp.span_id);
         }
         _ => {}
     }
@@ -477,7 +471,7 @@ pub(crate) fn fold(
     let mut raw: Vec<&[u8; 16]> = spans.iter().map(|s| &s.trace_id).collect();
     raw.sort_unstable();
     raw.dedup();
-    let trace_ids: Vec<String> = raw.into_iter().map(|t| hex(t)).collect();
+    let trace_ids: Vec<String> = raw.into_iter().map(hex::encode).collect();
     PromptChain {
         chain_id: chain_id(&input.key.tenant, &input.key.session, &input.key.prompt),
         session_id: input.key.session.clone(),
