@@ -1,13 +1,14 @@
-//! 128-bit ids for the correlator's maps, so lookups on the hot path need no
-//! allocation: chain keys, session keys and join ids (request ids, tool use
-//! ids, trace ids) are hashed once with a per-process seed, and content
-//! hashes of whole records are computed the same way.
+//! 128-bit ids, so lookups on the hot path need no allocation: the
+//! correlator's chain keys, session keys and join ids (request ids, tool use
+//! ids, trace ids), content hashes of whole records, and the spend meter's
+//! metric series, all hashed once with a per-instance seed.
 //!
 //! xxh3-128 over a reused scratch buffer (one call per value, not one per
 //! field). The attributes cairn's enricher writes (`cost_center`,
 //! `department`, `team`, `manager`, `cairn.cost_center.source`) are left out
 //! of content hashes: an exporter's retry that arrives after a directory
-//! reload carries a different assignment but is the same event. The seed is random per correlator, so ids cannot be aimed at a
+//! reload carries a different assignment but is the same event. The seed is
+//! random per instance, so ids cannot be aimed at a
 //! hash-table bucket from outside; with 128 bits, two different keys sharing
 //! an id is not a practical concern.
 
@@ -23,14 +24,10 @@ use cairn_core::otlp::{
 };
 use xxhash_rust::xxh3::xxh3_128_with_seed;
 
+use crate::enrich::{COST_CENTER, DEPARTMENT, MANAGER, SOURCE, TEAM};
+
 /// Attributes the enricher writes; not part of an event's content.
-const ENRICHED: [&str; 5] = [
-    "cost_center",
-    "department",
-    "team",
-    "manager",
-    "cairn.cost_center.source",
-];
+const ENRICHED: [&str; 5] = [COST_CENTER, DEPARTMENT, TEAM, MANAGER, SOURCE];
 
 /// A 128-bit id.
 pub(crate) type Id = u128;
@@ -141,8 +138,21 @@ impl Digest {
         self.finish()
     }
 
+    /// The id of a metric series: its name, its point's attributes (less
+    /// the enricher's) and its resource's attributes (all of them).
+    pub fn series(&mut self, name: &str, point: &[KeyValue], resource: &[KeyValue]) -> Id {
+        self.buf.push(b'M');
+        self.put(name.as_bytes());
+        self.attrs(point);
+        self.attrs_where(resource, |_| true);
+        self.finish()
+    }
+
     fn attrs(&mut self, kvs: &[KeyValue]) {
-        let content = |kv: &&KeyValue| !ENRICHED.contains(&kv.key.as_str());
+        self.attrs_where(kvs, |kv| !ENRICHED.contains(&kv.key.as_str()));
+    }
+
+    fn attrs_where(&mut self, kvs: &[KeyValue], content: impl Fn(&&KeyValue) -> bool + Copy) {
         let n = kvs.iter().filter(content).count();
         self.buf.extend_from_slice(&(n as u64).to_le_bytes());
         for kv in kvs.iter().filter(content) {

@@ -8,6 +8,7 @@
 
 pub mod correlate;
 pub mod enrich;
+mod ids;
 pub mod output;
 pub mod records_file;
 pub mod redact;

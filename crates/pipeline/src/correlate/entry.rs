@@ -19,7 +19,7 @@ use cairn_core::{
     value::Attrs,
 };
 
-use super::ids::{Digest, Id};
+use crate::ids::{Digest, Id};
 
 /// Where a string sits in its owner's text buffer; `None` when absent.
 pub(crate) type Str = Option<Piece>;

@@ -28,7 +28,6 @@
 
 mod entry;
 mod fold;
-mod ids;
 mod state;
 mod stats;
 #[cfg(test)]
@@ -48,9 +47,9 @@ use cairn_core::{
     value::Attrs,
 };
 
+use crate::ids::{Digest, Id, IdMap, IdSet};
 use entry::{Entry, SpanEntry};
 use fold::{FoldInput, fold};
-use ids::{Digest, Id, IdMap, IdSet};
 use state::{Attribution, ChainKey, ClosedChain, Late, OpenChain, Session};
 pub use stats::CorrelatorStats;
 use stats::EmittedCounters;

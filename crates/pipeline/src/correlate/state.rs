@@ -7,10 +7,8 @@ use std::collections::BTreeSet;
 
 use cairn_core::chain::v1::{CostCenter, Who};
 
-use super::{
-    entry::{Entry, SpanEntry, Str, Text},
-    ids::{Id, IdMap, IdSet},
-};
+use super::entry::{Entry, SpanEntry, Str, Text};
+use crate::ids::{Id, IdMap, IdSet};
 
 /// Up to this many entries and spans, a chain finds duplicate content hashes
 /// by scanning them; past it, it keeps a hash set.

@@ -27,10 +27,7 @@ use std::{collections::HashMap, sync::atomic::AtomicU64};
 
 use cairn_core::{
     metric::{MetricKind, Temporality},
-    otlp::{
-        common::v1::{AnyValue, KeyValue, any_value::Value},
-        metrics::v1::{NumberDataPoint, metric::Data, number_data_point},
-    },
+    otlp::metrics::v1::{NumberDataPoint, metric::Data, number_data_point},
     record::{Batch, RecordBody},
     value::Attrs,
 };
@@ -39,15 +36,13 @@ use prometheus_client::{
     metrics::{counter::Counter, family::Family},
     registry::Registry,
 };
-use xxhash_rust::xxh3::{Xxh3, xxh3_128};
+use xxhash_rust::xxh3::xxh3_128;
 
-use super::{COST_CENTER, DEPARTMENT, MANAGER, SOURCE, TEAM, UNASSIGNED};
+use super::{COST_CENTER, UNASSIGNED};
+use crate::{ids::Digest, redact::MAX_LABEL};
 
 /// Default bound on remembered delta points and cumulative series.
 pub const DEFAULT_MAX_ENTRIES: usize = 100_000;
-
-/// Longest label value kept; longer values are `other`.
-const MAX_LABEL: usize = 64;
 
 /// A float counter (USD, tokens).
 type FloatCounter = Counter<f64, AtomicU64>;
@@ -137,6 +132,7 @@ pub struct SpendMeter {
     duplicates: Counter,
     seen: Recent<()>,
     series: Recent<Last>,
+    digest: Digest,
 }
 
 impl SpendMeter {
@@ -156,6 +152,7 @@ impl SpendMeter {
             duplicates: Counter::default(),
             seen: Recent::new(max_entries),
             series: Recent::new(max_entries),
+            digest: Digest::default(),
         }
     }
 
@@ -203,7 +200,9 @@ impl SpendMeter {
                 let Some(value) = point_value(p) else {
                     continue;
                 };
-                let series = series_hash(&m.metric.name, &p.attributes, resource.0);
+                let series = self
+                    .digest
+                    .series(&m.metric.name, &p.attributes, resource.0);
                 let add = match m.typed.temporality {
                     Temporality::Delta => self.delta(series, p, value),
                     Temporality::Cumulative => self.cumulative(series, p, value),
@@ -290,72 +289,4 @@ fn point_value(p: &NumberDataPoint) -> Option<f64> {
         number_data_point::Value::AsInt(i) => i as f64,
     };
     (v.is_finite() && v >= 0.0).then_some(v)
-}
-
-/// The series identity: name, point attributes except the enricher's, and
-/// resource attributes, each length-prefixed so no two lists collide.
-fn series_hash(name: &str, point: &[KeyValue], resource: &[KeyValue]) -> u128 {
-    const ENRICHED: [&str; 5] = [COST_CENTER, DEPARTMENT, TEAM, MANAGER, SOURCE];
-    let mut h = Xxh3::new();
-    let own = |kv: &&KeyValue| !ENRICHED.contains(&kv.key.as_str());
-    hash_str(&mut h, name);
-    h.update(&(point.iter().filter(own).count() as u64).to_le_bytes());
-    for kv in point.iter().filter(own) {
-        hash_str(&mut h, &kv.key);
-        hash_value(&mut h, kv.value.as_ref());
-    }
-    h.update(&(resource.len() as u64).to_le_bytes());
-    for kv in resource {
-        hash_str(&mut h, &kv.key);
-        hash_value(&mut h, kv.value.as_ref());
-    }
-    h.digest128()
-}
-
-fn hash_str(h: &mut Xxh3, s: &str) {
-    h.update(&(s.len() as u64).to_le_bytes());
-    h.update(s.as_bytes());
-}
-
-fn hash_value(h: &mut Xxh3, v: Option<&AnyValue>) {
-    match v.and_then(|v| v.value.as_ref()) {
-        None => h.update(&[0]),
-        Some(Value::StringValue(s)) => {
-            h.update(&[1]);
-            hash_str(h, s);
-        }
-        Some(Value::BoolValue(b)) => h.update(&[2, u8::from(*b)]),
-        Some(Value::IntValue(i)) => {
-            h.update(&[3]);
-            h.update(&i.to_le_bytes());
-        }
-        Some(Value::DoubleValue(d)) => {
-            h.update(&[4]);
-            h.update(&d.to_bits().to_le_bytes());
-        }
-        Some(Value::ArrayValue(a)) => {
-            h.update(&[5]);
-            h.update(&(a.values.len() as u64).to_le_bytes());
-            for v in &a.values {
-                hash_value(h, Some(v));
-            }
-        }
-        Some(Value::KvlistValue(kv)) => {
-            h.update(&[6]);
-            h.update(&(kv.values.len() as u64).to_le_bytes());
-            for kv in &kv.values {
-                hash_str(h, &kv.key);
-                hash_value(h, kv.value.as_ref());
-            }
-        }
-        Some(Value::BytesValue(b)) => {
-            h.update(&[7]);
-            h.update(&(b.len() as u64).to_le_bytes());
-            h.update(b);
-        }
-        Some(Value::StringValueStrindex(i)) => {
-            h.update(&[8]);
-            h.update(&i.to_le_bytes());
-        }
-    }
 }

@@ -20,6 +20,7 @@ use std::{collections::HashMap, sync::Arc};
 use cairn_redact::{Pseudonymizer, Redactor};
 use serde::Deserialize;
 
+pub(crate) use stats::MAX_LABEL;
 pub use stats::RedactionStats;
 
 /// What to do with one attribute's value.

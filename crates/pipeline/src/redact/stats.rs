@@ -7,9 +7,10 @@ use prometheus_client::{
     registry::Registry,
 };
 
-/// Longest attribute key used as a label; longer keys count as `other`, so
-/// a sender cannot blow up cardinality with invented keys.
-const MAX_LABEL: usize = 64;
+/// Longest value used as a metric label; longer ones count as `other`, so a
+/// sender cannot blow up cardinality with invented keys or values. Shared by
+/// every stage that labels by what it received.
+pub(crate) const MAX_LABEL: usize = 64;
 
 /// Labels for findings.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
