@@ -1,5 +1,7 @@
 //! The synchronous interface every output of the writer thread implements.
 
+use std::sync::Arc;
+
 use cairn_core::{chain::PromptChain, record::Batch};
 
 /// A place batches are written to, on the writer thread.
@@ -9,6 +11,11 @@ use cairn_core::{chain::PromptChain, record::Batch};
 pub trait Output: Send + 'static {
     /// Writes (or buffers) a batch.
     fn write(&mut self, batch: &Batch) -> std::io::Result<()>;
+    /// Writes a shared batch; outputs that hand batches on to other threads
+    /// (the sinks) keep the `Arc` instead of copying the records.
+    fn write_shared(&mut self, batch: &Arc<Batch>) -> std::io::Result<()> {
+        self.write(batch)
+    }
     /// Writes (or buffers) prompt-chain records. Outputs that only take raw
     /// records ignore them.
     fn write_chains(&mut self, chains: &[PromptChain]) -> std::io::Result<()> {
@@ -39,6 +46,9 @@ pub struct Fanout(pub Vec<Box<dyn Output>>);
 impl Output for Fanout {
     fn write(&mut self, batch: &Batch) -> std::io::Result<()> {
         self.0.iter_mut().try_for_each(|o| o.write(batch))
+    }
+    fn write_shared(&mut self, batch: &Arc<Batch>) -> std::io::Result<()> {
+        self.0.iter_mut().try_for_each(|o| o.write_shared(batch))
     }
     fn write_chains(&mut self, chains: &[PromptChain]) -> std::io::Result<()> {
         self.0.iter_mut().try_for_each(|o| o.write_chains(chains))

@@ -32,6 +32,8 @@ use tokio::sync::oneshot;
 use crate::{correlate::Correlator, enrich::SpendMeter, output::Output};
 
 type Reply = oneshot::Sender<Result<(), SubmitError>>;
+/// A queued batch and where its acknowledgement goes.
+type Queued = (Arc<Batch>, Reply);
 
 /// Queue settings.
 #[derive(Clone, Copy, Debug)]
@@ -97,7 +99,7 @@ impl Stage for Correlator {
 
 /// The ingest receivers submit to. Cloning shares the same queue.
 pub struct Pipeline {
-    tx: Mutex<Option<mpsc::SyncSender<(Batch, Reply)>>>,
+    tx: Mutex<Option<mpsc::SyncSender<Queued>>>,
     closed: AtomicBool,
     retry_after: Duration,
     writer: Mutex<Option<JoinHandle<()>>>,
@@ -145,7 +147,7 @@ impl Pipeline {
         }))
     }
 
-    fn sender(&self) -> Option<mpsc::SyncSender<(Batch, Reply)>> {
+    fn sender(&self) -> Option<mpsc::SyncSender<Queued>> {
         self.tx.lock().ok().and_then(|g| g.clone())
     }
 
@@ -173,7 +175,7 @@ impl Ingest for Pipeline {
             }
             let tx = self.sender().ok_or(SubmitError::ShuttingDown)?;
             let (reply, answer) = oneshot::channel();
-            match tx.try_send((batch, reply)) {
+            match tx.try_send((Arc::new(batch), reply)) {
                 Ok(()) => {}
                 Err(mpsc::TrySendError::Full(_)) => {
                     return Err(SubmitError::Overloaded {
@@ -212,8 +214,8 @@ fn without_chain_events(batch: &Batch) -> Batch {
 }
 
 impl Writer {
-    fn run(mut self, rx: mpsc::Receiver<(Batch, Reply)>) {
-        let mut group: Vec<(Batch, Reply)> = Vec::with_capacity(self.max_group);
+    fn run(mut self, rx: mpsc::Receiver<Queued>) {
+        let mut group: Vec<Queued> = Vec::with_capacity(self.max_group);
         let mut chains: Vec<PromptChain> = Vec::new();
         let mut next_tick = std::time::Instant::now() + self.tick;
         loop {
@@ -246,16 +248,16 @@ impl Writer {
     }
 
     /// Writes, flushes and acknowledges a group, then hands it to the stages.
-    fn commit(&mut self, group: &mut Vec<(Batch, Reply)>, chains: &mut Vec<PromptChain>) {
+    fn commit(&mut self, group: &mut Vec<Queued>, chains: &mut Vec<PromptChain>) {
         let output = &mut self.output;
         let raw = self.raw_chain_events;
         let result = group
             .iter()
             .try_for_each(|(batch, _)| {
                 if raw {
-                    output.write(batch)
+                    output.write_shared(batch)
                 } else {
-                    output.write(&without_chain_events(batch))
+                    output.write_shared(&Arc::new(without_chain_events(batch)))
                 }
             })
             .and_then(|()| output.flush())

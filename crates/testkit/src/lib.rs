@@ -5,6 +5,7 @@
 //!   to push back.
 //! - [`gateway::TestGateway`]: the real receivers on loopback port 0.
 //! - [`grpc`]: a raw gRPC unary client (any bytes, any headers).
+//! - [`siem`]: contract-faithful local fakes of the SIEM intake APIs.
 //! - [`tls`]: throwaway CAs and certificates.
 //! - [`eventually!`]: wait for a condition, with a bound.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
@@ -13,6 +14,7 @@ pub mod fixtures;
 pub mod gateway;
 pub mod grpc;
 pub mod memory;
+pub mod siem;
 pub mod tls;
 
 /// Waits until `cond` holds, polling every 10 ms, for at most `secs` seconds

@@ -21,6 +21,14 @@ pub enum SinkError {
         /// What happened, without record content.
         reason: String,
     },
+    /// The request was over the server's size limit: the driver splits the
+    /// batch in two and sends each half; a single unit that is still too
+    /// large is dead-lettered.
+    #[error("too large: {reason}")]
+    TooLarge {
+        /// What happened, without record content.
+        reason: String,
+    },
 }
 
 impl SinkError {
@@ -34,6 +42,15 @@ impl SinkError {
         SinkError::Retryable {
             reason: reason.into(),
             retry_after: None,
+        }
+    }
+
+    /// The reason, without the class.
+    pub fn reason(&self) -> &str {
+        match self {
+            SinkError::Retryable { reason, .. }
+            | SinkError::Permanent { reason }
+            | SinkError::TooLarge { reason } => reason,
         }
     }
 }

@@ -1,0 +1,404 @@
+#![allow(clippy::unwrap_used)]
+//! The driver against a scripted in-memory sink: retries, per-item retries,
+//! splits, dead letters, shutdown and backpressure, with the counters
+//! checked to add up.
+
+use std::{
+    collections::VecDeque,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use cairn_core::chain::PromptChain;
+use tokio::sync::{mpsc, watch};
+
+use super::*;
+use crate::{
+    driver::stats::SinkStats,
+    item::AuditItem,
+    sink::{Report, Sink},
+};
+
+/// A sink whose answers are scripted per request; it records every unit it
+/// was sent, and every unit it accepted.
+#[derive(Default)]
+struct Scripted {
+    script: Mutex<VecDeque<Result<Report, SinkError>>>,
+    sent: Mutex<Vec<Vec<String>>>,
+    accepted: Mutex<Vec<String>>,
+    gate: Option<tokio::sync::Semaphore>,
+}
+
+fn text(u: &Encoded) -> String {
+    String::from_utf8(u.bytes.clone()).unwrap()
+}
+
+impl Sink for Scripted {
+    fn limits(&self) -> BatchLimits {
+        BatchLimits {
+            max_items: 4,
+            max_bytes: 1 << 20,
+            max_delay: Duration::from_millis(5),
+        }
+    }
+    fn encode_item(&self, _item: &AuditItem, _out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        Err(EncodeError("unused".into()))
+    }
+    fn encode_chain(&self, chain: &PromptChain) -> Result<Encoded, EncodeError> {
+        if chain.prompt_id == "bad" {
+            return Err(EncodeError("refused by the test".into()));
+        }
+        Ok(Encoded::one(chain.prompt_id.clone().into_bytes()))
+    }
+    async fn send(&self, batch: &[Encoded]) -> Result<Report, SinkError> {
+        if let Some(gate) = &self.gate {
+            gate.acquire().await.unwrap().forget();
+        }
+        let names: Vec<String> = batch.iter().map(text).collect();
+        self.sent.lock().unwrap().push(names.clone());
+        let answer = self
+            .script
+            .lock()
+            .unwrap()
+            .pop_front()
+            .unwrap_or(Ok(Report::delivered()));
+        if let Ok(report) = &answer {
+            let mut acc = self.accepted.lock().unwrap();
+            for (i, n) in names.iter().enumerate() {
+                let refused =
+                    report.retry.contains(&i) || report.rejected.iter().any(|(j, _)| *j == i);
+                if !refused {
+                    acc.push(n.clone());
+                }
+            }
+        }
+        answer
+    }
+}
+
+fn chains(names: &[&str]) -> Work {
+    Work::Chains(Arc::new(
+        names
+            .iter()
+            .map(|n| PromptChain {
+                prompt_id: (*n).into(),
+                ..Default::default()
+            })
+            .collect(),
+    ))
+}
+
+fn fast_config() -> DriverConfig {
+    DriverConfig {
+        limits: BatchLimits {
+            max_items: 4,
+            max_bytes: 1 << 20,
+            max_delay: Duration::from_millis(5),
+        },
+        concurrency: 2,
+        backoff: Backoff {
+            initial: Duration::from_millis(2),
+            max: Duration::from_millis(20),
+            multiplier: 2.0,
+            max_elapsed: Duration::from_secs(60),
+        },
+        give_up_after: None,
+    }
+}
+
+struct Harness {
+    sink: Arc<Scripted>,
+    counters: crate::driver::stats::SinkCounters,
+    dir: tempfile::TempDir,
+    tx: mpsc::Sender<Work>,
+    abandon: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+fn start(sink: Scripted, config: DriverConfig, queue: usize) -> Harness {
+    let sink = Arc::new(sink);
+    let dir = tempfile::tempdir().unwrap();
+    let counters = SinkStats::default().for_sink("test");
+    let driver = Driver {
+        name: "test".into(),
+        sink: Arc::clone(&sink),
+        route: Route::everything(),
+        config,
+        dead_letters: DeadLetters::open(dir.path(), "test").unwrap(),
+        counters: counters.clone(),
+    };
+    let (tx, rx) = mpsc::channel(queue);
+    let (abandon, abandon_rx) = watch::channel(false);
+    let task = tokio::spawn(driver.run(rx, abandon_rx));
+    Harness {
+        sink,
+        counters,
+        dir,
+        tx,
+        abandon,
+        task,
+    }
+}
+
+impl Harness {
+    async fn finish(
+        self,
+    ) -> (
+        Arc<Scripted>,
+        crate::driver::stats::SinkCounters,
+        Vec<serde_json::Value>,
+    ) {
+        drop(self.tx);
+        tokio::time::timeout(Duration::from_secs(10), self.task)
+            .await
+            .unwrap()
+            .unwrap();
+        let path = self.dir.path().join("dead-letter/test.jsonl");
+        let dead = std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        drop(self.abandon);
+        (self.sink, self.counters, dead)
+    }
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+fn names(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("r{i:02}")).collect()
+}
+
+#[tokio::test]
+async fn retryable_failures_are_resent_until_delivered_exactly_once() {
+    let sink = Scripted::default();
+    sink.script.lock().unwrap().extend([
+        Err(SinkError::transport("connection reset")),
+        Err(SinkError::Retryable {
+            reason: "HTTP 503".into(),
+            retry_after: Some(Duration::from_millis(30)),
+        }),
+    ]);
+    let h = start(sink, fast_config(), 8);
+    let all = names(10);
+    let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+    h.tx.send(chains(&refs)).await.unwrap();
+    let (sink, counters, dead) = h.finish().await;
+    assert!(dead.is_empty(), "{dead:?}");
+    assert_eq!(sorted(sink.accepted.lock().unwrap().clone()), all);
+    assert_eq!(counters.delivered_total(), 10);
+    assert_eq!(counters.received_total(), 10);
+    assert_eq!(counters.retried_total(), 2);
+    assert_eq!(counters.queued_now(), 0);
+    // Batches respect the item cap.
+    assert!(sink.sent.lock().unwrap().iter().all(|b| b.len() <= 4));
+}
+
+#[tokio::test]
+async fn per_item_retries_resend_only_those_items_and_rejects_are_dead_lettered() {
+    let sink = Scripted::default();
+    sink.script.lock().unwrap().push_back(Ok(Report {
+        retry: vec![1, 3],
+        rejected: vec![(2, "mapper_parsing_exception".into())],
+        retry_after: None,
+        ..Report::default()
+    }));
+    let mut config = fast_config();
+    config.concurrency = 1;
+    let h = start(sink, config, 8);
+    h.tx.send(chains(&["a", "b", "c", "d"])).await.unwrap();
+    let (sink, counters, dead) = h.finish().await;
+    let sent = sink.sent.lock().unwrap().clone();
+    assert_eq!(sent[0], vec!["a", "b", "c", "d"]);
+    assert_eq!(
+        sent[1],
+        vec!["b", "d"],
+        "only the items asked for are resent"
+    );
+    assert_eq!(
+        sorted(sink.accepted.lock().unwrap().clone()),
+        vec!["a", "b", "d"]
+    );
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0]["record"], "c");
+    assert_eq!(dead[0]["reason"], "mapper_parsing_exception");
+    assert_eq!(counters.delivered_total(), 3);
+    assert_eq!(counters.dead_lettered_total(), 1);
+    assert_eq!(counters.queued_now(), 0);
+}
+
+#[tokio::test]
+async fn too_large_splits_in_halves_and_a_single_oversized_unit_is_dead_lettered() {
+    let sink = Scripted::default();
+    let too_large = || {
+        Err(SinkError::TooLarge {
+            reason: "HTTP 413".into(),
+        })
+    };
+    // [a b c d] too large → [a b] ok, [c d] too large → [c] ok, [d] too large.
+    sink.script.lock().unwrap().extend([
+        too_large(),
+        Ok(Report::delivered()),
+        too_large(),
+        Ok(Report::delivered()),
+        too_large(),
+    ]);
+    let mut config = fast_config();
+    config.concurrency = 1;
+    let h = start(sink, config, 8);
+    h.tx.send(chains(&["a", "b", "c", "d"])).await.unwrap();
+    let (sink, counters, dead) = h.finish().await;
+    let sent = sink.sent.lock().unwrap().clone();
+    assert_eq!(
+        sent,
+        vec![
+            vec!["a", "b", "c", "d"],
+            vec!["a", "b"],
+            vec!["c", "d"],
+            vec!["c"],
+            vec!["d"]
+        ]
+    );
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0]["record"], "d");
+    assert_eq!(dead[0]["reason"], "too large: HTTP 413");
+    assert_eq!(counters.delivered_total(), 3);
+    assert_eq!(counters.dead_lettered_total(), 1);
+}
+
+#[tokio::test]
+async fn permanent_failures_and_encode_errors_are_dead_lettered_with_their_reason() {
+    let sink = Scripted::default();
+    sink.script
+        .lock()
+        .unwrap()
+        .push_back(Err(SinkError::Permanent {
+            reason: "HTTP 403 Invalid token".into(),
+        }));
+    let mut config = fast_config();
+    config.concurrency = 1;
+    let h = start(sink, config, 8);
+    h.tx.send(chains(&["a", "b", "bad"])).await.unwrap();
+    h.tx.send(chains(&["c"])).await.unwrap();
+    let (sink, counters, dead) = h.finish().await;
+    let reasons: Vec<&str> = dead.iter().filter_map(|d| d["reason"].as_str()).collect();
+    assert_eq!(
+        reasons
+            .iter()
+            .filter(|r| **r == "HTTP 403 Invalid token")
+            .count(),
+        3
+    );
+    assert_eq!(
+        counters.dead_lettered_total(),
+        4,
+        "a, b, c and the unencodable one"
+    );
+    assert_eq!(counters.received_total(), 4);
+    assert_eq!(counters.delivered_total(), 0);
+    assert_eq!(counters.queued_now(), 0);
+    assert!(sink.accepted.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn unattributed_rejections_are_counted_not_resent() {
+    let sink = Scripted::default();
+    sink.script.lock().unwrap().push_back(Ok(Report {
+        rejected_unattributed: Some((2, "2 log records had no timestamp".into())),
+        ..Report::default()
+    }));
+    let mut config = fast_config();
+    config.concurrency = 1;
+    let h = start(sink, config, 8);
+    h.tx.send(chains(&["a", "b", "c"])).await.unwrap();
+    let (sink, counters, dead) = h.finish().await;
+    assert_eq!(sink.sent.lock().unwrap().len(), 1);
+    assert_eq!(counters.delivered_total(), 1);
+    assert_eq!(counters.dead_lettered_total(), 2);
+    assert_eq!(dead[0]["record"]["unattributed_records"], 2);
+}
+
+#[tokio::test]
+async fn shutdown_abandons_retries_into_dead_letters_instead_of_hanging() {
+    let sink = Scripted::default();
+    sink.script
+        .lock()
+        .unwrap()
+        .extend((0..10_000).map(|_| Err(SinkError::transport("connection refused"))));
+    let mut config = fast_config();
+    config.backoff.initial = Duration::from_secs(30);
+    config.backoff.max = Duration::from_secs(30);
+    let h = start(sink, config, 8);
+    h.tx.send(chains(&["a", "b"])).await.unwrap();
+    // Wait (bounded) until the first attempt failed and a retry is pending.
+    for _ in 0..1000 {
+        if h.counters.retried_total() > 0 || !h.sink.sent.lock().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    h.abandon.send(true).unwrap();
+    let (_sink, counters, dead) = h.finish().await;
+    assert_eq!(counters.dead_lettered_total(), 2);
+    assert!(
+        dead.iter()
+            .all(|d| d["reason"] == "undelivered at shutdown: connection refused"),
+        "{dead:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_stalled_destination_fills_the_queue_instead_of_memory() {
+    let sink = Scripted {
+        gate: Some(tokio::sync::Semaphore::new(0)),
+        ..Scripted::default()
+    };
+    let mut config = fast_config();
+    config.concurrency = 1;
+    config.limits.max_items = 1;
+    let h = start(sink, config, 2);
+    // One request in flight, stalled; the driver then stops reading.
+    let mut accepted = 0;
+    for i in 0..50 {
+        match h.tx.try_send(chains(&[&format!("r{i}")])) {
+            Ok(()) => accepted += 1,
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                if h.tx.try_send(chains(&[&format!("r{i}")])).is_err() {
+                    break;
+                }
+                accepted += 1;
+            }
+        }
+    }
+    assert!(accepted < 10, "the queue kept growing: {accepted} accepted");
+    h.sink.gate.as_ref().unwrap().add_permits(1000);
+    let (sink, counters, _) = h.finish().await;
+    assert_eq!(sink.accepted.lock().unwrap().len(), accepted);
+    assert_eq!(counters.delivered_total(), accepted as u64);
+}
+
+#[tokio::test]
+async fn give_up_after_dead_letters_a_batch_that_never_gets_through() {
+    let sink = Scripted::default();
+    sink.script
+        .lock()
+        .unwrap()
+        .extend((0..10_000).map(|_| Err(SinkError::transport("HTTP 503"))));
+    let mut config = fast_config();
+    config.give_up_after = Some(Duration::from_millis(30));
+    let h = start(sink, config, 8);
+    h.tx.send(chains(&["a"])).await.unwrap();
+    let (_sink, counters, dead) = h.finish().await;
+    assert_eq!(counters.dead_lettered_total(), 1);
+    assert!(
+        dead[0]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("retries exhausted")
+    );
+}

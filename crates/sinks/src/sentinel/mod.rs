@@ -1,0 +1,6 @@
+//! Microsoft Sentinel (Azure Monitor Logs Ingestion API) sink (being built; not selectable until it lands).
+
+/// Settings.
+#[derive(Clone, Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {}

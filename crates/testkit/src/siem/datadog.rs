@@ -1,0 +1,1 @@
+//! Local fake (being built).
