@@ -81,8 +81,6 @@ pub struct Delivered {
     pub dead: Vec<(Encoded, String)>,
     /// Records refused without naming them (OTLP partial success).
     pub unattributed: Vec<(u64, String)>,
-    /// Requests retried.
-    pub retries: u64,
 }
 
 /// Waits `delay`, or returns `false` at once if shutdown abandoned retries.
@@ -104,6 +102,7 @@ pub async fn deliver<S: Sink>(
     units: Vec<Encoded>,
     config: &DriverConfig,
     mut abandon: watch::Receiver<bool>,
+    counters: &SinkCounters,
 ) -> Delivered {
     let mut out = Delivered::default();
     let mut jitter = Jitter::new();
@@ -178,7 +177,7 @@ pub async fn deliver<S: Sink>(
                 }) => (reason, retry_after),
             };
             failures = failures.saturating_add(1);
-            out.retries += 1;
+            counters.retried(1);
             let elapsed = started.elapsed();
             if config.give_up_after.is_some_and(|limit| elapsed >= limit) {
                 let reason = format!("retries exhausted after {}s: {why}", elapsed.as_secs());
@@ -293,8 +292,10 @@ impl<S: Sink> Driver<S> {
                 let sink = Arc::clone(&self.sink);
                 let config = self.config.clone();
                 let abandon = abandon.clone();
-                inflight
-                    .spawn(async move { deliver(sink.as_ref(), batch, &config, abandon).await });
+                let counters = self.counters.clone();
+                inflight.spawn(async move {
+                    deliver(sink.as_ref(), batch, &config, abandon, &counters).await
+                });
             }
             if !open && ready.is_empty() && inflight.is_empty() {
                 if batchers.iter().all(Batcher::is_empty) {
@@ -310,7 +311,6 @@ impl<S: Sink> Driver<S> {
                     match done {
                         Ok(d) => {
                             self.counters.delivered(d.records);
-                            self.counters.retried(d.retries);
                             for (n, reason) in d.unattributed {
                                 self.dead_letter_count(n, &format!("rejected by the server: {reason}"));
                             }

@@ -1,44 +1,22 @@
-//! OTLP exporter sink (being built).
+//! The OTLP exporter sink: the sidecar case, forwarding the redacted and
+//! enriched stream (events, metrics, spans) and the prompt-chain records to
+//! an existing OpenTelemetry Collector over gRPC or HTTP/protobuf, with
+//! headers, TLS and gzip (contract §1 of `siem-contracts.md`).
+//!
+//! One [`Encoded`](crate::sink::Encoded) unit is one acknowledged request's
+//! records of one signal, already protobuf-encoded; signals are lanes, so a
+//! request never mixes them. Concatenated encodings of the same protobuf
+//! message merge (repeated fields append), so a batch's body is the units'
+//! bytes back to back: no decode and re-encode on the way out.
 
-use crate::{
-    driver::{BatchLimits, SinkError},
-    item::AuditItem,
-    sink::{EncodeError, Report, Sink},
-};
+mod client;
+mod config;
+mod encode;
+mod status;
 
-/// Settings.
-#[derive(Clone, Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Config {}
+pub use client::Otlp;
+pub use config::{Config, Protocol};
+pub use encode::{LANE_LOGS, LANE_METRICS, LANE_TRACES};
 
-impl Config {
-    /// Validates.
-    pub fn check(&self) -> Result<(), String> {
-        Err("not yet".into())
-    }
-    /// Builds.
-    pub fn build(&self) -> Result<Otlp, String> {
-        Err("not yet".into())
-    }
-}
-
-/// The sink.
-pub struct Otlp;
-
-impl Sink for Otlp {
-    fn limits(&self) -> BatchLimits {
-        BatchLimits {
-            max_items: 1,
-            max_bytes: 1,
-            max_delay: std::time::Duration::from_secs(1),
-        }
-    }
-    fn encode_item(&self, _item: &AuditItem, _out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        Err(EncodeError("not yet".into()))
-    }
-    async fn send(&self, _batch: &[crate::sink::Encoded]) -> Result<Report, SinkError> {
-        Err(SinkError::Permanent {
-            reason: "not yet".into(),
-        })
-    }
-}
+#[cfg(test)]
+mod tests;
