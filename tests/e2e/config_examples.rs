@@ -183,3 +183,28 @@ fn tokens_resolve_from_inline_and_file_and_a_missing_variable_stops_the_start() 
             .contains("is not set")
     );
 }
+
+#[test]
+fn sink_errors_name_file_line_and_sink() {
+    let e = err(
+        "[records]\nenabled = true\n\n[[sinks]]\nname = \"a\"\n[sinks.otlp]\nendpoint = \"ftp://x\"\n",
+        Overrides::default(),
+    );
+    assert!(e.starts_with("test.toml:4: sinks:"), "{e}");
+    assert!(e.contains("sink \"a\": otlp.endpoint"), "{e}");
+
+    let e = err(
+        "[[sinks]]\nname = \"a\"\n[sinks.otlp]\nendpoint = \"http://127.0.0.1:1\"\n[[sinks]]\nname = \"a\"\n[sinks.otlp]\nendpoint = \"http://127.0.0.1:2\"\n",
+        Overrides::default(),
+    );
+    assert!(e.contains("two sinks are named \"a\""), "{e}");
+
+    let e = err("[[sinks]]\nname = \"none\"\n", Overrides::default());
+    assert!(e.contains("names no destination"), "{e}");
+
+    let e = err(
+        "[[sinks]]\nname = \"a\"\n[sinks.route]\nrecords = [\"logs\"]\n[sinks.otlp]\nendpoint = \"http://127.0.0.1:1\"\n",
+        Overrides::default(),
+    );
+    assert!(e.contains("unknown variant"), "{e}");
+}

@@ -9,6 +9,7 @@ mod chains;
 mod config_examples;
 mod enrichment;
 mod fixtures_replay;
+mod forwarding;
 mod interop_python;
 mod redaction;
 mod roundtrip;

@@ -17,11 +17,12 @@ use cairn_otlp::{
 use cairn_pipeline::{
     correlate::Correlator,
     enrich::{Enricher, Enriching, SpendMeter},
-    output::{Discard, Output},
+    output::{Discard, Fanout, Output},
     records_file::RecordsFile,
     redact::{RedactStage, RedactionStats},
     runner::{Pipeline, Stage},
 };
+use cairn_sinks::{driver::stats::SinkStats, runtime::SinkSet};
 use prometheus_client::registry::Registry;
 use tokio::{net::TcpListener, sync::watch, task::JoinSet};
 
@@ -49,6 +50,8 @@ pub struct Running {
     pipeline: Arc<Pipeline>,
     admin_state: Arc<AdminState>,
     enricher: Arc<Enricher>,
+    sinks: SinkSet,
+    sink_drain_timeout: std::time::Duration,
 }
 
 impl std::fmt::Debug for Running {
@@ -120,6 +123,16 @@ pub async fn start(plan: &Plan) -> anyhow::Result<Running> {
         None => Box::new(Discard),
     };
     let mut registry = Registry::default();
+    let sink_stats = SinkStats::default();
+    sink_stats.register(&mut registry);
+    let sinks = cairn_sinks::config::spawn_all(&plan.sinks, &plan.data_dir, &sink_stats)
+        .map_err(anyhow::Error::msg)
+        .context("starting the sinks")?;
+    let output: Box<dyn Output> = if sinks.is_empty() {
+        output
+    } else {
+        Box::new(Fanout(vec![output, Box::new(sinks.output())]))
+    };
     enricher.stats().register(&mut registry);
     let spend = SpendMeter::new(plan.spend_per_user);
     spend.register(&mut registry);
@@ -193,6 +206,8 @@ pub async fn start(plan: &Plan) -> anyhow::Result<Running> {
         pipeline,
         admin_state,
         enricher,
+        sinks,
+        sink_drain_timeout: plan.sink_drain_timeout,
     })
 }
 
@@ -213,6 +228,9 @@ impl Running {
         if let Some(handle) = self.enricher.handle() {
             handle.stop();
         }
+        // The writer has closed the sink queues; let the sinks deliver what
+        // they hold, then dead-letter what is still retrying.
+        self.sinks.drain(self.sink_drain_timeout).await;
         let _ = self.stop_admin.send(true);
         while self.admin.join_next().await.is_some() {}
         tracing::info!("stopped");

@@ -44,6 +44,9 @@ pub struct ConfigFile {
     /// Spend counters on `/metrics`.
     #[serde(default)]
     pub spend: SpendSection,
+    /// Where records go besides the records file: `[[sinks]]` tables.
+    #[serde(default)]
+    pub sinks: Vec<Spanned<cairn_sinks::config::SinkConfig>>,
 }
 
 /// `[spend]`: the `/metrics` spend counters by cost center and model.

@@ -106,6 +106,11 @@ pub struct Plan {
     pub chains: Option<CorrelatorConfig>,
     /// Cost-center enrichment.
     pub enrichment: EnrichConfig,
+    /// The sinks, checked (secrets are resolved at start).
+    pub sinks: Vec<cairn_sinks::config::SinkConfig>,
+    /// How long sinks may keep retrying at shutdown before what they hold
+    /// is dead-lettered.
+    pub sink_drain_timeout: Duration,
     /// Spend counters carry a `user` label.
     pub spend_per_user: bool,
 }
@@ -284,6 +289,7 @@ pub fn plan(source: &Source, overrides: &Overrides) -> Result<Plan, ConfigError>
 
     let redaction = redaction(source, &file.redaction)?;
     let enrichment = enrichment(source, file.enrichment.as_ref(), &redaction.policy)?;
+    let sinks = sinks(source, &file.sinks)?;
 
     Ok(Plan {
         redaction,
@@ -307,6 +313,8 @@ pub fn plan(source: &Source, overrides: &Overrides) -> Result<Plan, ConfigError>
         },
         chains: chains(source, &file.chains)?,
         enrichment,
+        sinks,
+        sink_drain_timeout: Duration::from_secs(s.drain_timeout_secs.max(1)),
         spend_per_user: file.spend.per_user,
         queue: PipelineConfig {
             queue_batches: file.queue.batches,
@@ -490,6 +498,25 @@ fn chains(
 
 /// Checks the directory can be read and can match what redaction leaves of
 /// its key attribute.
+fn sinks(
+    source: &Source,
+    sinks: &[Spanned<cairn_sinks::config::SinkConfig>],
+) -> Result<Vec<cairn_sinks::config::SinkConfig>, ConfigError> {
+    let mut seen = std::collections::BTreeSet::new();
+    for s in sinks {
+        let c = s.get_ref();
+        if !seen.insert(c.name.as_str()) {
+            return Err(source.error(
+                s.span(),
+                "sinks.name",
+                format!("two sinks are named {:?}", c.name),
+            ));
+        }
+        c.check().map_err(|e| source.error(s.span(), "sinks", e))?;
+    }
+    Ok(sinks.iter().map(|s| s.get_ref().clone()).collect())
+}
+
 fn enrichment(
     source: &Source,
     e: Option<&Spanned<EnrichConfig>>,

@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! The OTLP exporter against a second, real OTLP receiver on loopback:
 //! cairn's own tonic/axum receivers (`cairn_testkit::gateway`), over gRPC
 //! and HTTP/protobuf, plain and TLS, with tokens, pushback and partial
@@ -324,7 +324,7 @@ async fn headers_authenticate_and_a_refused_token_is_permanent() {
             0,
             "{protocol}: auth failures are not retried"
         );
-        assert_eq!(dead[0]["record"]["protobuf_base64"].is_string(), true);
+        assert!(dead[0]["record"]["protobuf_base64"].is_string());
     }
     let got = gw.ingest.batches();
     assert_eq!(got.len(), 2);
