@@ -216,7 +216,7 @@ pub struct Driver<S: Sink> {
 
 impl<S: Sink> Driver<S> {
     fn encode(
-        &self,
+        &mut self,
         work: &Work,
         batchers: &mut [Batcher<Encoded>],
         ready: &mut VecDeque<Vec<Encoded>>,
@@ -243,7 +243,7 @@ impl<S: Sink> Driver<S> {
         }
         for reason in failed {
             self.counters.received(1);
-            self.dead_letter_reason(&format!("encode: {reason}"), 1);
+            self.dead_letter_count(1, &format!("encode: {reason}"));
         }
     }
 
@@ -255,13 +255,16 @@ impl<S: Sink> Driver<S> {
             if let Err(e) = self.dead_letters.write(&reason, now, &[record]) {
                 tracing::error!(sink = %self.name, error = %e, "writing a dead letter failed");
             }
-            tracing::warn!(sink = %self.name, records = n, reason = %reason, "records dead-lettered");
-            self.counters.dead_lettered(n);
+            self.dead_letter_reason(&reason, n);
         }
     }
 
     fn dead_letter_reason(&self, reason: &str, n: u64) {
-        tracing::warn!(sink = %self.name, records = n, reason = %reason, "records dead-lettered");
+        // A server's reason can quote the record (Elastic's mapper errors
+        // preview field values), so it is kept out of info-level logs: the
+        // dead-letter file has it.
+        tracing::warn!(sink = %self.name, records = n, "records dead-lettered; the reason is in the sink's dead-letter file");
+        tracing::debug!(sink = %self.name, reason = %reason, "dead-letter reason");
         self.counters.dead_lettered(n);
     }
 
