@@ -293,7 +293,10 @@ async fn permanent_failures_and_encode_errors_are_dead_lettered_with_their_reaso
             .count(),
         3
     );
-    assert!(reasons.contains(&"encode: refused by the test"), "{reasons:?}");
+    assert!(
+        reasons.contains(&"encode: refused by the test"),
+        "{reasons:?}"
+    );
     assert_eq!(dead.len(), 4);
     assert_eq!(
         counters.dead_lettered_total(),
