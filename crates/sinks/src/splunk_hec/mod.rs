@@ -23,3 +23,5 @@ pub use config::{Compression, Config, Sourcetypes};
 mod tests;
 #[cfg(test)]
 mod tests_driver;
+#[cfg(test)]
+mod tests_fake;
