@@ -20,7 +20,7 @@ pub use client::{CHANNEL_HEADER, SplunkHec, random_channel};
 pub use config::{Compression, Config, Sourcetypes};
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 #[cfg(test)]
 mod tests_driver;
 #[cfg(test)]
