@@ -118,9 +118,10 @@ pub fn envelope(config: &Config, item: &AuditItem, out: &mut Vec<u8>) -> Result<
         }
     }
     let outcome = item.outcome.as_str();
+    let session_host = item.host.as_deref().filter(|h| !h.is_empty());
     let env = Envelope {
         time: epoch_seconds(item),
-        host: config.host.as_deref().or(item.host.as_deref()),
+        host: config.host.as_deref().or(session_host),
         source: &config.source,
         sourcetype: config.sourcetypes.of(item.kind),
         index: config.index.as_deref(),
@@ -129,7 +130,7 @@ pub fn envelope(config: &Config, item: &AuditItem, out: &mut Vec<u8>) -> Result<
             app: item.app,
             user: item.user(),
             user_id: item.user_id.as_deref(),
-            src: item.host.as_deref(),
+            src: session_host,
             dest: dest(item),
             vendor_product: format!("Anthropic {}", item.product),
             signature: &item.name,
