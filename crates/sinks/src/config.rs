@@ -168,6 +168,8 @@ impl SinkConfig {
         }
         let r = match self.kind()? {
             SinkKind::Otlp(c) => c.check(),
+            SinkKind::SplunkHec(c) => c.check(),
+            SinkKind::Sumo(c) => c.check(),
             _ => Err("this destination is not available in this build yet".into()),
         };
         r.map_err(|e| format!("sink {:?}: {e}", self.name))
@@ -218,6 +220,10 @@ pub fn spawn_all(
         let named = |e: String| format!("sink {:?}: {e}", c.name);
         match c.kind()? {
             SinkKind::Otlp(k) => start(&mut set, c, k.build().map_err(named)?, data_dir, stats)?,
+            SinkKind::SplunkHec(k) => {
+                start(&mut set, c, k.build().map_err(named)?, data_dir, stats)?
+            }
+            SinkKind::Sumo(k) => start(&mut set, c, k.build().map_err(named)?, data_dir, stats)?,
             _ => {
                 return Err(named(
                     "this destination is not available in this build yet".into(),
