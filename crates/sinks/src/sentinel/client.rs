@@ -6,7 +6,7 @@
 //! | 2xx (204) | delivered |
 //! | 401 | drop the token, fetch a fresh one, resend once at once; see below |
 //! | 400, 403, 404, other 4xx | permanent (dead letter) |
-//! | 413 | too large: the driver splits the batch |
+//! | 413; 400 `RecordsTimeRangeIsMoreThan30Minutes` | too large: the driver splits the batch |
 //! | 408, 429, 5xx, no answer | retryable (429/5xx honour `Retry-After`) |
 //!
 //! 401 rule: a 401 that persists after the fresh-token resend is
@@ -51,6 +51,11 @@ pub const MAX_BYTES: usize = 950_000;
 
 /// Rows per request (the byte limit usually binds first).
 pub const MAX_ITEMS: usize = 5_000;
+
+/// The 400 code of a call whose rows span 30 minutes or more of
+/// `TimeGenerated` (Auxiliary-plan tables): halves span less, so it is
+/// treated like 413 and split; a single row always fits.
+const TIME_SPREAD: &str = "RecordsTimeRangeIsMoreThan30Minutes";
 
 /// Where to send and as whom, resolved from the config.
 pub(crate) struct Target {
@@ -154,11 +159,19 @@ impl Answer {
         }
     }
 
+    fn code(&self) -> Option<String> {
+        let json: Value = serde_json::from_slice(&self.body).ok()?;
+        json["error"]["code"].as_str().map(str::to_owned)
+    }
+
     fn classify(&self) -> Result<Report, SinkError> {
         let reason = || self.reason();
         match self.status {
             200..=299 => Ok(Report::delivered()),
             413 => Err(SinkError::TooLarge { reason: reason() }),
+            400 if self.code().as_deref() == Some(TIME_SPREAD) => {
+                Err(SinkError::TooLarge { reason: reason() })
+            }
             408 | 429 | 500..=599 => Err(SinkError::Retryable {
                 reason: reason(),
                 retry_after: self.retry_after,

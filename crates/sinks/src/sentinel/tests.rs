@@ -430,6 +430,10 @@ async fn every_answer_is_classified_per_the_contract_table() {
             "too large: HTTP 413 ContentLengthLimitExceeded: 1 MB",
         ),
         (
+            azure(400, "RecordsTimeRangeIsMoreThan30Minutes", "span"),
+            "too large: HTTP 400 RecordsTimeRangeIsMoreThan30Minutes: span",
+        ),
+        (
             azure(429, "TooManyRequests", "slow down").with_header("retry-after", "7"),
             "retryable: HTTP 429 TooManyRequests: slow down",
         ),

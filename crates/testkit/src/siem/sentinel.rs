@@ -57,7 +57,7 @@ pub const STREAM: &str = "Custom-CairnAudit_CL";
 pub struct Ingest {
     /// Its index among ingestion requests (token requests not counted).
     pub index: usize,
-    /// The status answered.
+    /// The status answered (0: the connection was dropped).
     pub status: u16,
     /// How long the bearer token it carried still had to live, when it
     /// carried one the fake issued.
@@ -78,6 +78,7 @@ struct Settings {
     lifetime_secs: u64,
     max_bytes: usize,
     require_time_generated: bool,
+    max_time_spread: Option<Duration>,
 }
 
 struct State {
@@ -147,6 +148,14 @@ impl SentinelFakeBuilder {
         self
     }
 
+    /// Refuse a call whose `TimeGenerated` values span `spread` or more
+    /// (400 `RecordsTimeRangeIsMoreThan30Minutes`), as Auxiliary-plan
+    /// tables without a transform do with 30 minutes (default: no limit).
+    pub fn max_time_spread(mut self, spread: Duration) -> Self {
+        self.settings.max_time_spread = Some(spread);
+        self
+    }
+
     /// The clock tokens expire on (default: the system clock).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
@@ -196,6 +205,7 @@ impl SentinelFake {
                 lifetime_secs: 3599,
                 max_bytes: MAX_BYTES,
                 require_time_generated: true,
+                max_time_spread: None,
             },
             require_time_generated: None,
             clock: Arc::new(SystemClock),
@@ -405,7 +415,10 @@ impl State {
         let remaining = self.token_remaining(req);
         let (answer, rows) = match self.scripted.lock().unwrap().remove(&index) {
             Some(answer) => (answer, Vec::new()),
-            None => self.contract(req),
+            None => match self.contract(req) {
+                Ok(rows) => (Answer::empty(204), rows),
+                Err(refusal) => (refusal, Vec::new()),
+            },
         };
         let status = match &answer {
             Answer::Respond { status, .. } => *status,
@@ -431,10 +444,10 @@ impl State {
         ))
     }
 
-    /// The answer the real service gives, and the rows it accepts.
-    fn contract(&self, req: &Request) -> (Answer, Vec<Value>) {
+    /// The rows the real service accepts, or its refusal.
+    fn contract(&self, req: &Request) -> Result<Vec<Value>, Answer> {
         let s = &self.settings;
-        let refuse = |a: Answer| (a, Vec::new());
+        let e = azure_error;
         let mut parts = req.path.trim_start_matches('/').split('/');
         let (Some("dataCollectionRules"), Some(dcr), Some("streams"), Some(stream), None) = (
             parts.next(),
@@ -443,158 +456,109 @@ impl State {
             parts.next(),
             parts.next(),
         ) else {
-            return refuse(azure_error(
-                404,
-                "NotFound",
-                "The requested resource was not found.",
-            ));
+            return Err(e(404, "NotFound", "The requested resource was not found."));
         };
         if req.method != http::Method::POST {
-            return refuse(azure_error(
-                405,
-                "MethodNotAllowed",
-                "Only POST is supported.",
-            ));
+            return Err(e(405, "MethodNotAllowed", "Only POST is supported."));
         }
         match req.query_param("api-version") {
-            None => {
-                return refuse(azure_error(
-                    400,
-                    "MissingApiVersionParameter",
-                    "The api-version query parameter (?api-version=) is required for all requests.",
-                ));
-            }
+            None => Err(e(
+                400,
+                "MissingApiVersionParameter",
+                "api-version is required.",
+            ))?,
             Some(API_VERSION) => {}
             Some(v) => {
-                return refuse(azure_error(
-                    400,
-                    "InvalidApiVersionParameter",
-                    &format!(
-                        "The api-version '{v}' is invalid. The supported versions are '{API_VERSION}'."
-                    ),
-                ));
+                let msg = format!("api-version '{v}' is invalid; supported: '{API_VERSION}'.");
+                return Err(e(400, "InvalidApiVersionParameter", &msg));
             }
         }
-        let Some(token) = req
+        let bearer = req
             .header("authorization")
-            .and_then(|h| h.strip_prefix("Bearer "))
-        else {
-            return refuse(azure_error(
-                401,
-                "InvalidAuthenticationToken",
-                "The authentication token is missing or not in the form 'Bearer <token>'.",
-            ));
+            .and_then(|h| h.strip_prefix("Bearer "));
+        let Some(token) = bearer else {
+            let msg = "Expected 'Bearer <token>'.";
+            return Err(e(401, "InvalidAuthenticationToken", msg));
         };
         let expiry = self.tokens.lock().unwrap().get(token).copied();
         match expiry {
             None => {
-                return refuse(azure_error(
-                    401,
-                    "InvalidAuthenticationToken",
-                    "The access token is invalid.",
-                ));
+                let msg = "The access token is invalid.";
+                return Err(e(401, "InvalidAuthenticationToken", msg));
             }
-            Some(e) if self.clock.now_unix_nano() >= e => {
-                return refuse(azure_error(
-                    401,
-                    "ExpiredAuthenticationToken",
-                    "The access token expiry UTC time is earlier than current UTC time.",
-                ));
+            Some(at) if self.clock.now_unix_nano() >= at => {
+                let msg = "The access token has expired.";
+                return Err(e(401, "ExpiredAuthenticationToken", msg));
             }
             Some(_) => {}
         }
         if dcr != s.dcr {
-            return refuse(azure_error(
-                404,
-                "NotFound",
-                &format!("Data collection rule with immutable Id '{dcr}' not found."),
-            ));
+            let msg = format!("Data collection rule with immutable Id '{dcr}' not found.");
+            return Err(e(404, "NotFound", &msg));
         }
         if stream != s.stream {
-            return refuse(azure_error(
-                404,
-                "InvalidStream",
-                &format!("Stream '{stream}' is not declared in the data collection rule."),
-            ));
+            let msg = format!("Stream '{stream}' is not declared in the data collection rule.");
+            return Err(e(404, "InvalidStream", &msg));
         }
         if self.forbidden.load(Ordering::SeqCst) {
-            return refuse(azure_error(
-                403,
-                "OperationFailed",
-                &format!(
-                    "The authentication token provided does not have access to ingest data for the data collection rule with immutable Id '{dcr}'."
-                ),
-            ));
+            let msg = format!("The token has no access to ingest into the rule '{dcr}'.");
+            return Err(e(403, "OperationFailed", &msg));
         }
         let too_large = || {
-            azure_error(
-                413,
-                "ContentLengthLimitExceeded",
-                &format!("Maximum allowed content length: {} bytes.", s.max_bytes),
-            )
+            let msg = format!("Maximum allowed content length: {} bytes.", s.max_bytes);
+            e(413, "ContentLengthLimitExceeded", &msg)
         };
         if req.wire.len() > s.max_bytes {
-            return refuse(too_large());
+            return Err(too_large());
         }
         let body = match &req.body {
-            Ok(b) if b.len() > s.max_bytes => return refuse(too_large()),
+            Ok(b) if b.len() > s.max_bytes => return Err(too_large()),
             Ok(b) => b,
-            Err(e) => {
-                return refuse(azure_error(
-                    400,
-                    "InvalidContentEncoding",
-                    &format!("The request body could not be decoded: {e}"),
-                ));
+            Err(why) => {
+                let msg = format!("The request body could not be decoded: {why}");
+                return Err(e(400, "InvalidContentEncoding", &msg));
             }
         };
         if !content_type_is(req, "application/json") {
-            return refuse(azure_error(
+            return Err(e(
                 400,
                 "InvalidContentType",
                 "Content-Type must be application/json.",
             ));
         }
+        let invalid = |msg: &str| e(400, "InvalidPayload", msg);
         let rows = match serde_json::from_slice::<Value>(body) {
             Ok(Value::Array(rows)) => rows,
-            Ok(_) => {
-                return refuse(azure_error(
-                    400,
-                    "InvalidPayload",
-                    "The request body must be a JSON array.",
-                ));
-            }
-            Err(_) => {
-                return refuse(azure_error(
-                    400,
-                    "InvalidPayload",
-                    "The request body is not valid JSON.",
-                ));
-            }
+            Ok(_) => return Err(invalid("The request body must be a JSON array.")),
+            Err(_) => return Err(invalid("The request body is not valid JSON.")),
         };
+        let mut times = Vec::new();
         for (i, row) in rows.iter().enumerate() {
             let Some(obj) = row.as_object() else {
-                return refuse(azure_error(
-                    400,
-                    "InvalidPayload",
-                    &format!("Element {i} of the array is not an object."),
-                ));
+                return Err(invalid(&format!(
+                    "Element {i} of the array is not an object."
+                )));
             };
-            if s.require_time_generated {
-                let ok = obj
-                    .get("TimeGenerated")
-                    .and_then(Value::as_str)
-                    .is_some_and(|t| cairn_core::chain::parse_rfc3339(t).is_some());
-                if !ok {
-                    return refuse(azure_error(
-                        400,
-                        "InvalidTimeGenerated",
-                        &format!(
-                            "Element {i} has no valid TimeGenerated datetime, and the data collection rule has no transformation to set it."
-                        ),
-                    ));
+            let time = obj
+                .get("TimeGenerated")
+                .and_then(Value::as_str)
+                .and_then(cairn_core::chain::parse_rfc3339);
+            match time {
+                Some(t) => times.push(t),
+                None if s.require_time_generated => {
+                    let msg = format!("Element {i} has no valid TimeGenerated and no transform.");
+                    return Err(e(400, "InvalidTimeGenerated", &msg));
                 }
+                None => {}
             }
         }
-        (Answer::empty(204), rows)
+        if let (Some(limit), Some(lo), Some(hi)) =
+            (s.max_time_spread, times.iter().min(), times.iter().max())
+            && Duration::from_nanos(hi - lo) >= limit
+        {
+            let msg = "The TimeGenerated values of one call span more than 30 minutes.";
+            return Err(e(400, "RecordsTimeRangeIsMoreThan30Minutes", msg));
+        }
+        Ok(rows)
     }
 }

@@ -194,6 +194,49 @@ async fn a_413_is_split_until_every_request_fits() {
 }
 
 #[tokio::test]
+async fn rows_spanning_thirty_minutes_are_split_like_a_413() {
+    use cairn_core::record::RecordBody;
+    const MIN: u64 = 60 * 1_000_000_000;
+    let fake = SentinelFake::builder()
+        .max_time_spread(Duration::from_secs(30 * 60))
+        .start()
+        .await;
+    // The 11 events, 10 minutes apart: 100 minutes in one batch.
+    let mut logs = batches(1).remove(0);
+    for (i, r) in logs.records.iter_mut().enumerate() {
+        let RecordBody::Event(e) = &mut r.body else {
+            panic!("the first fixture batch is events")
+        };
+        e.log.time_unix_nano += i as u64 * 10 * MIN;
+    }
+    let run = start(sink(&fake), 1, 100);
+    run.feed(Work::Batch(Arc::new(logs.clone()))).await;
+    let (totals, dead) = run.finish().await;
+    assert!(dead.is_empty(), "{dead:?}");
+    assert_eq!(totals, (11, 11, 0));
+    assert_eq!(sorted(fake.record_ids()), expected_ids(&[logs], &[]));
+    assert!(fake.answered(400) >= 2, "split more than once");
+    let reqs: Vec<_> = fake
+        .server()
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/data"))
+        .collect();
+    for i in fake.ingests().iter().filter(|i| i.status == 204) {
+        let rows: Vec<Value> =
+            serde_json::from_slice(reqs[i.index].body.as_ref().unwrap()).unwrap();
+        let t: Vec<u64> = rows
+            .iter()
+            .map(|r| {
+                cairn_core::chain::parse_rfc3339(r["TimeGenerated"].as_str().unwrap()).unwrap()
+            })
+            .collect();
+        let spread = t.iter().max().unwrap() - t.iter().min().unwrap();
+        assert!(spread < 30 * MIN, "{spread}");
+    }
+}
+
+#[tokio::test]
 async fn refused_batches_are_dead_lettered_with_their_reason_and_nothing_else() {
     let fake = SentinelFake::builder().start().await;
     fake.script_ingest(1, azure(400, "InvalidPayload", "column type mismatch"));
