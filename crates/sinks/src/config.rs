@@ -170,6 +170,7 @@ impl SinkConfig {
             SinkKind::Otlp(c) => c.check(),
             SinkKind::SplunkHec(c) => c.check(),
             SinkKind::Sumo(c) => c.check(),
+            SinkKind::Sentinel(c) => c.check(),
             _ => Err("this destination is not available in this build yet".into()),
         };
         r.map_err(|e| format!("sink {:?}: {e}", self.name))
@@ -224,6 +225,9 @@ pub fn spawn_all(
                 start(&mut set, c, k.build().map_err(named)?, data_dir, stats)?
             }
             SinkKind::Sumo(k) => start(&mut set, c, k.build().map_err(named)?, data_dir, stats)?,
+            SinkKind::Sentinel(k) => {
+                start(&mut set, c, k.build().map_err(named)?, data_dir, stats)?
+            }
             _ => {
                 return Err(named(
                     "this destination is not available in this build yet".into(),
