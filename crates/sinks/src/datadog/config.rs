@@ -45,9 +45,6 @@ pub struct Config {
     /// Request timeout in seconds (default 30).
     #[serde(default = "default_timeout")]
     pub timeout_secs: u64,
-    /// Longest a partial batch waits, in milliseconds (default 1000).
-    #[serde(default = "default_max_delay_ms")]
-    pub max_delay_ms: u64,
 }
 
 fn default_service() -> String {
@@ -61,9 +58,6 @@ fn yes() -> bool {
 }
 fn default_timeout() -> u64 {
     30
-}
-fn default_max_delay_ms() -> u64 {
-    1_000
 }
 
 impl Config {
@@ -93,6 +87,9 @@ impl Config {
         }
         if url.query().is_some() || url.fragment().is_some() {
             return Err("url must not carry a query or fragment".into());
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err("put the API key in api_key, not in the url".into());
         }
         for (what, value) in [("service", &self.service), ("ddsource", &self.ddsource)] {
             if value.trim().is_empty() {
@@ -132,7 +129,7 @@ impl Config {
             url,
             api_key: key,
             gzip: self.gzip,
-            max_delay: Duration::from_millis(self.max_delay_ms),
+            max_delay: Duration::from_secs(1),
             encoder: Encoder {
                 ddsource: self.ddsource.clone(),
                 service: self.service.clone(),

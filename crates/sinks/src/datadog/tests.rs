@@ -114,9 +114,8 @@ fn fixture_events_map_to_reserved_and_standard_attributes() {
     }
 }
 
-#[test]
-fn a_chain_maps_identity_tags_and_severity() {
-    let chain = PromptChain {
+fn sample_chain() -> PromptChain {
+    PromptChain {
         chain_id: "c1".into(),
         session_id: "s1".into(),
         prompt_id: "p1".into(),
@@ -144,7 +143,12 @@ fn a_chain_maps_identity_tags_and_severity() {
             ..Default::default()
         }),
         ..Default::default()
-    };
+    }
+}
+
+#[test]
+fn a_chain_maps_identity_tags_and_severity() {
+    let chain = sample_chain();
     let item = AuditItem::from_chain(&chain);
     let log = encode(&offline_sink("hostname = \"gw-1\""), &item);
     assert_eq!(log["hostname"], "laptop-7", "the record's host wins");
@@ -279,6 +283,7 @@ fn config_checks() {
     assert!(bad("site = \"evil/path\"").contains("site"));
     assert!(bad("service = \" \"").contains("service"));
     assert!(bad("url = \"ftp://x\"").contains("http"));
+    assert!(bad("url = \"https://key@x\"").contains("not in the url"));
     assert!(bad("nope = 1").contains("nope"));
     assert!(
         toml::from_str::<Config>("url = \"https://x\"").is_err(),

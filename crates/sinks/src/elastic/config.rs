@@ -66,9 +66,6 @@ pub struct Config {
     /// Documents per request (default 1,000).
     #[serde(default = "default_max_docs")]
     pub max_docs: usize,
-    /// Longest a partial batch waits, in milliseconds (default 1000).
-    #[serde(default = "default_max_delay_ms")]
-    pub max_delay_ms: u64,
     /// How `cairn.detail` is sent.
     #[serde(default)]
     pub detail: DetailMode,
@@ -87,9 +84,6 @@ fn default_max_bytes() -> usize {
     5_000_000
 }
 fn default_max_docs() -> usize {
-    1_000
-}
-fn default_max_delay_ms() -> u64 {
     1_000
 }
 
@@ -127,6 +121,9 @@ impl Config {
         }
         if url.query().is_some() || url.fragment().is_some() {
             return Err("url must not carry a query or fragment".into());
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err("put credentials in api_key or username/password, not in the url".into());
         }
         check_index_name(&self.data_stream)?;
         match (&self.api_key, &self.username, &self.password) {
@@ -213,7 +210,7 @@ impl Config {
             data_stream: self.data_stream.clone(),
             max_bytes: self.max_bytes,
             max_docs: self.max_docs,
-            max_delay: Duration::from_millis(self.max_delay_ms),
+            max_delay: Duration::from_secs(1),
             detail: self.detail,
         }))
     }

@@ -181,9 +181,8 @@ fn detail_as_string_and_a_custom_data_stream() {
     assert_eq!(dataset_of("audit-index"), "cairn.audit");
 }
 
-#[test]
-fn a_chain_maps_identity_org_host_and_totals() {
-    let chain = PromptChain {
+fn sample_chain() -> PromptChain {
+    PromptChain {
         chain_id: "c1".into(),
         session_id: "s1".into(),
         prompt_id: "p1".into(),
@@ -220,7 +219,12 @@ fn a_chain_maps_identity_org_host_and_totals() {
             ..Default::default()
         }),
         ..Default::default()
-    };
+    }
+}
+
+#[test]
+fn a_chain_maps_identity_org_host_and_totals() {
+    let chain = sample_chain();
     let item = AuditItem::from_chain(&chain);
     let (action, doc) = encode(&offline_sink(), &item);
     assert_eq!(action["create"]["_id"], item.record_id);
@@ -344,6 +348,7 @@ fn config_checks() {
     assert!(bad("username = \"u\"", "https://es").contains("go together"));
     assert!(bad("api_key = \"k\"\ndata_stream = \"Logs-X\"", "https://es").contains("lowercase"));
     assert!(bad("api_key = \"k\"", "ftp://es").contains("http"));
+    assert!(bad("api_key = \"k\"", "https://u:p@es").contains("not in the url"));
     assert!(bad("api_key = \"k\"\nmax_docs = 0", "https://es").contains("max_docs"));
     assert!(bad("api_key = \"k\"\nbogus = 1", "https://es").contains("bogus"));
     // Secrets never show in Debug.

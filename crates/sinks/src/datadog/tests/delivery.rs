@@ -85,10 +85,16 @@ fn sorted_ids(items: &[AuditItem]) -> Vec<String> {
 #[tokio::test]
 async fn every_fixture_record_is_accepted_once_with_the_contract_headers() {
     let fake = DatadogFake::builder().start().await;
-    let items = all_items();
-    let out = deliver(config(&fake.url(), "").build().unwrap(), all_work()).await;
+    let mut items = all_items();
+    items.push(AuditItem::from_chain(&sample_chain()));
+    let mut work = all_work();
+    work.push(Work::Chains(Arc::new(vec![sample_chain()])));
+    let out = deliver(config(&fake.url(), "").build().unwrap(), work).await;
     assert!(out.dead.is_empty(), "{:?}", out.dead);
     assert_eq!(fake.record_ids(), sorted_ids(&items));
+    let chain = fake.log(&items.last().unwrap().record_id).unwrap();
+    assert_eq!(chain.value["evt"]["name"], "prompt_chain");
+    assert_eq!(chain.value["hostname"], "laptop-7");
     assert_eq!(out.delivered, items.len() as u64);
     assert_eq!(out.retried, 0);
     for req in fake.requests() {

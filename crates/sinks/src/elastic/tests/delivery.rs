@@ -93,10 +93,16 @@ async fn every_fixture_record_lands_once_within_the_default_mapping_limits() {
         .max_fields(1000)
         .start()
         .await;
-    let items = all_items();
-    let out = deliver(config(&fake.url(), "").build().unwrap(), all_work()).await;
+    let mut items = all_items();
+    items.push(AuditItem::from_chain(&sample_chain()));
+    let mut work = all_work();
+    work.push(Work::Chains(Arc::new(vec![sample_chain()])));
+    let out = deliver(config(&fake.url(), "").build().unwrap(), work).await;
     assert!(out.dead.is_empty(), "{:?}", out.dead);
     assert_eq!(fake.ids(), sorted_ids(&items));
+    let chain = fake.doc(&items.last().unwrap().record_id).unwrap();
+    assert_eq!(chain["event"]["action"], "prompt_chain");
+    assert_eq!(chain["user"]["email"], "alice@example.com");
     assert_eq!(out.delivered, items.len() as u64);
     assert_eq!(out.received, items.len() as u64);
     for doc in fake.docs() {
@@ -198,6 +204,8 @@ async fn request_429_with_retry_after_then_503_then_a_dropped_connection_still_l
     );
     fake.fail_request(1, 503);
     fake.drop_request(2);
+    // The first item of the next attempt meets a shard failure: resent alone.
+    fake.fail_position(3, 0, 503);
     let batch = logs_batch();
     let items = items_of(&batch);
     let started = std::time::Instant::now();
@@ -210,12 +218,14 @@ async fn request_429_with_retry_after_then_503_then_a_dropped_connection_still_l
         started.elapsed() >= Duration::from_secs(1),
         "Retry-After honoured"
     );
-    assert_eq!(fake.requests().len(), 4);
+    assert_eq!(fake.requests().len(), 5);
     assert!(fake.requests()[3].header("content-encoding").is_none());
+    assert_eq!(fake.item_statuses(3).unwrap()[0], 503);
+    assert_eq!(fake.item_statuses(4).unwrap(), vec![201]);
     assert_eq!(fake.ids(), sorted_ids(&items));
     assert!(out.dead.is_empty());
     assert_eq!(out.delivered, items.len() as u64);
-    assert_eq!(out.retried, 3);
+    assert_eq!(out.retried, 4);
 }
 
 #[tokio::test]
