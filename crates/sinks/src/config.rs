@@ -171,6 +171,8 @@ impl SinkConfig {
             SinkKind::SplunkHec(c) => c.check(),
             SinkKind::Sumo(c) => c.check(),
             SinkKind::Sentinel(c) => c.check(),
+            SinkKind::Elastic(c) => c.check(),
+            SinkKind::Datadog(c) => c.check(),
             _ => Err("this destination is not available in this build yet".into()),
         };
         r.map_err(|e| format!("sink {:?}: {e}", self.name))
@@ -228,6 +230,8 @@ pub fn spawn_all(
             SinkKind::Sentinel(k) => {
                 start(&mut set, c, k.build().map_err(named)?, data_dir, stats)?
             }
+            SinkKind::Elastic(k) => start(&mut set, c, k.build().map_err(named)?, data_dir, stats)?,
+            SinkKind::Datadog(k) => start(&mut set, c, k.build().map_err(named)?, data_dir, stats)?,
             _ => {
                 return Err(named(
                     "this destination is not available in this build yet".into(),

@@ -345,12 +345,20 @@ async fn sleep_until_std(deadline: Option<std::time::Instant>) {
     }
 }
 
-/// The dead-letter form of a unit: its JSON when it is JSON, its text when
-/// it is text, base64 otherwise (OTLP protobuf).
+/// The dead-letter form of a unit: its JSON when it is JSON (an array of
+/// the lines when it is several JSON lines, like an Elastic action and its
+/// document), its text when it is text, base64 otherwise (OTLP protobuf).
 fn payload_json(bytes: &[u8]) -> serde_json::Value {
     use base64::Engine as _;
     match std::str::from_utf8(bytes) {
         Ok(text) => serde_json::from_str(text.trim_end())
+            .or_else(|_| {
+                text.lines()
+                    .filter(|l| !l.trim().is_empty())
+                    .map(serde_json::from_str)
+                    .collect::<Result<Vec<serde_json::Value>, _>>()
+                    .map(serde_json::Value::Array)
+            })
             .unwrap_or_else(|_| serde_json::Value::String(text.to_owned())),
         Err(_) => serde_json::json!({
             "protobuf_base64": base64::engine::general_purpose::STANDARD.encode(bytes)

@@ -47,19 +47,7 @@ impl std::fmt::Debug for SplunkHec {
 
 /// A random version-4 GUID: the channel of this sink instance.
 pub fn random_channel() -> Result<String, String> {
-    let mut b = [0u8; 16];
-    getrandom::fill(&mut b).map_err(|e| format!("no randomness for the HEC channel: {e}"))?;
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h = hex::encode(b);
-    Ok(format!(
-        "{}-{}-{}-{}-{}",
-        &h[..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..]
-    ))
+    Ok(uuid::Uuid::new_v4().to_string())
 }
 
 /// HEC's JSON answer.
