@@ -13,5 +13,6 @@ mod forwarding;
 mod interop_python;
 mod redaction;
 mod roundtrip;
+mod test_sinks;
 mod tls;
 mod util;

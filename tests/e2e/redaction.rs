@@ -6,9 +6,11 @@
 //! 2. The real captures plus requests full of corpus secrets, sent over every
 //!    protocol and into every place a string can sit (log bodies and
 //!    attributes, nested arrays and maps, bytes, span attributes and events,
-//!    metric points, resource attributes), then every file cairn wrote and
-//!    its own log at debug level are searched for every secret: none may be
-//!    found, in raw or JSON-escaped form, whole or as a 16-byte fragment.
+//!    metric points, resource attributes), then every file cairn wrote, its
+//!    own log at debug level and every request body its sinks sent (OTLP,
+//!    Splunk HEC, Sumo Logic, Elastic, Datadog, Sentinel, each against its
+//!    contract fake) are searched for every secret: none may be found, in raw
+//!    or JSON-escaped form, whole or as a 16-byte fragment.
 
 use std::{
     io::Write,
@@ -34,6 +36,7 @@ use prost::Message;
 
 use crate::{
     binary::{Gateway, cairn_bin},
+    test_sinks::TestSinks,
     util::http_client,
 };
 
@@ -327,7 +330,18 @@ fn find(hay: &[u8], needle: &[u8]) -> bool {
 async fn no_secret_reaches_any_file_or_cairns_own_log() {
     let log_dir = tempfile::tempdir().unwrap();
     let log_path = log_dir.path().join("cairn.log");
-    let mut gw = Gateway::start_logging_to(&[], "debug", &log_path);
+    let sinks = TestSinks::start().await;
+    let config = log_dir.path().join("cairn.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[records]\nenabled = true\n[redaction.attributes]\n\"user.email\" = \"hash\"\n\n{}",
+            sinks.config()
+        ),
+    )
+    .unwrap();
+    let mut gw =
+        Gateway::start_logging_to(&["--config", config.to_str().unwrap()], "debug", &log_path);
     let cases = corpus();
     assert!(cases.len() > 400, "{} positive cases", cases.len());
 
@@ -410,6 +424,7 @@ async fn no_secret_reaches_any_file_or_cairns_own_log() {
 
     let mut written = Vec::new();
     files_under(gw.data_dir(), &mut written);
+    written.extend(sinks.received());
     written.push(("cairn's own log".into(), std::fs::read(&log_path).unwrap()));
     let log = String::from_utf8_lossy(&written.last().unwrap().1).to_string();
     assert!(log.contains("DEBUG"), "the log really is at debug level");
