@@ -80,7 +80,9 @@ pub const DEFAULT_ENTERPRISE_NUMBER: u32 = 32473;
 /// (8 KiB); RFC 5424 only requires receivers to take 480 octets.
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 8192;
 /// Longest UDP datagram by default: under a 1,500-byte path MTU after IP
-/// and UDP headers, so datagrams are not fragmented (RFC 5426 §3.2).
+/// and UDP headers, so datagrams are not fragmented (RFC 5426 §3.2). An
+/// IPv6 receiver is only required to take 1,180 octets, an IPv4 one 480:
+/// lower it for such receivers.
 pub const DEFAULT_MAX_DATAGRAM_BYTES: usize = 1400;
 /// RFC 5426: an IPv4 receiver must take 480 octets; less cannot hold a
 /// header and structured data.

@@ -69,7 +69,9 @@ impl Input {
 /// to install it.
 pub fn rsyslogd() -> PathBuf {
     if let Some(p) = std::env::var_os("CAIRN_RSYSLOGD") {
-        return PathBuf::from(p);
+        let p = PathBuf::from(p);
+        assert!(p.is_file(), "CAIRN_RSYSLOGD={} is not a file", p.display());
+        return p;
     }
     let path = std::env::var_os("PATH").unwrap_or_default();
     let dirs = std::env::split_paths(&path).chain(
@@ -135,8 +137,8 @@ impl Rsyslog {
     /// output files under `dir`, and waits until every input took a probe.
     pub async fn start(dir: &Path) -> Rsyslog {
         let bin = rsyslogd();
-        let pki = write_pki(dir);
         std::fs::create_dir_all(dir.join("work")).unwrap();
+        let pki = write_pki(dir);
         let mut last_err = String::new();
         for _ in 0..5 {
             let [tcp_port, udp_port, tls_port, mtls_port] = free_ports();

@@ -410,3 +410,75 @@ pub fn parse_cef(line: &str) -> Result<Cef, String> {
         extension,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "<110>1 2026-01-05T10:00:00.123Z gw-1 cairn 4242 tool_use \
+        [cairn@32473 user=\"a@example.com\" cmd=\"echo \\\"x\\\" \\\\ \\]\" odd=\"a\\b\"] \u{feff}Bash command allowed";
+
+    #[test]
+    fn the_contract_example_parses_with_the_three_escapes_undone() {
+        let m = parse_rfc5424(GOOD.as_bytes()).unwrap();
+        assert_eq!((m.pri, m.facility, m.severity), (110, 13, 6));
+        assert_eq!(m.timestamp.as_deref(), Some("2026-01-05T10:00:00.123Z"));
+        assert_eq!(m.msgid.as_deref(), Some("tool_use"));
+        assert_eq!(m.param("cairn@32473", "cmd"), Some("echo \"x\" \\ ]"));
+        assert_eq!(
+            m.param("cairn@32473", "odd"),
+            Some("a\\b"),
+            "other backslashes stay"
+        );
+        assert!(m.bom);
+        assert_eq!(m.msg.as_deref(), Some("Bash command allowed"));
+        let nil = parse_rfc5424(b"<0>1 - - - - - -").unwrap();
+        assert_eq!((nil.pri, nil.timestamp, nil.msg), (0, None, None));
+    }
+
+    #[test]
+    fn malformed_messages_are_refused() {
+        let bad: &[&str] = &[
+            "<010>1 - - - - - -",
+            "<192>1 - - - - - -",
+            "<13>2 - - - - - -",
+            "<13>1 2026-01-05t10:00:00Z - - - - -",
+            "<13>1 2026-01-05T10:00:00.1234567Z - - - - -",
+            "<13>1 2026-01-05T10:00:60Z - - - - -",
+            "<13>1 2026-01-05T10:00:00 - - - - -",
+            "<13>1 - - - - 123456789012345678901234567890123 -",
+            "<13>1 - h\u{e9} - - - -",
+            "<13>1 - - - - - [a b=\"]\"]",
+            "<13>1 - - - - - [a b=\"x]",
+            "<13>1 - - - - - [a=b c=\"x\"]",
+            "<13>1 - - - - - [a]x",
+            "<13>1 - - - - - msg without sd",
+        ];
+        for b in bad {
+            assert!(parse_rfc5424(b.as_bytes()).is_err(), "accepted {b:?}");
+        }
+    }
+
+    #[test]
+    fn cef_header_and_extension_escapes_are_read_strictly() {
+        let c = parse_cef(
+            "CEF:0|Anthropic|Claude Code|2.1\\|0|tool_use|Tool executed|3|rt=1 \
+             msg=path a\\=b with pipe | kept\\nx  cs1Label=tool cs1=Ba\\\\sh",
+        )
+        .unwrap();
+        assert_eq!(c.device_version, "2.1|0");
+        assert_eq!(c.get("msg"), Some("path a=b with pipe | kept\nx "));
+        assert_eq!(c.labelled("tool"), Some("Ba\\sh"));
+        for bad in [
+            "CEF:0|a|b|c|d|e|11|rt=1",
+            "CEF:0|a|b|c|d|e|3|msg=a=b",
+            "CEF:0|a|b|c|d|e|3|msg=a\nb",
+            "CEF:0|a|b|c|d|e|3|msg=a\\qb",
+            "CEF:0|a\\=|b|c|d|e|3|rt=1",
+            "CEF:0|a|b|c|d|e|3",
+            "CEF:0|a|b|c|d|e|3| rt=1",
+        ] {
+            assert!(parse_cef(bad).is_err(), "accepted {bad:?}");
+        }
+    }
+}
