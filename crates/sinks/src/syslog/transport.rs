@@ -237,29 +237,29 @@ impl Link {
                     frames.extend_from_slice(m);
                 }
                 let mut guard = conn.lock().await;
-                if guard.as_mut().is_some_and(Conn::peer_closed) {
-                    tracing::debug!("syslog receiver closed the connection; reconnecting");
-                    *guard = None;
-                }
                 let fail = |what: &str, e: io::Error| SendError {
                     sent: 0,
                     reason: format!("{what} syslog receiver {address}: {e}"),
                 };
-                let c = match guard.as_mut() {
-                    Some(c) => c,
-                    None => guard.insert(
-                        connect(address, tls.as_ref(), *timeout)
-                            .await
-                            .map_err(|e| fail("connecting to", e))?,
-                    ),
-                };
-                let written = tokio::time::timeout(*timeout, c.write_frames(&frames))
-                    .await
-                    .unwrap_or_else(|_| Err(timed_out("write")));
-                if let Err(e) = written {
-                    *guard = None;
-                    return Err(fail("writing to", e));
+                // Taken out while writing: if this future is dropped halfway
+                // through a frame, the connection goes with it instead of
+                // the next batch continuing a broken frame.
+                let mut previous = guard.take();
+                if previous.as_mut().is_some_and(Conn::peer_closed) {
+                    tracing::debug!("syslog receiver closed the connection; reconnecting");
+                    previous = None;
                 }
+                let mut c = match previous {
+                    Some(c) => c,
+                    None => connect(address, tls.as_ref(), *timeout)
+                        .await
+                        .map_err(|e| fail("connecting to", e))?,
+                };
+                tokio::time::timeout(*timeout, c.write_frames(&frames))
+                    .await
+                    .unwrap_or_else(|_| Err(timed_out("write")))
+                    .map_err(|e| fail("writing to", e))?;
+                *guard = Some(c);
                 Ok(())
             }
             Link::Udp { address, socket } => {
