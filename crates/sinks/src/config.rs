@@ -173,7 +173,7 @@ impl SinkConfig {
             SinkKind::Sentinel(c) => c.check(),
             SinkKind::Elastic(c) => c.check(),
             SinkKind::Datadog(c) => c.check(),
-            _ => Err("this destination is not available in this build yet".into()),
+            SinkKind::Syslog(c) => c.check(),
         };
         r.map_err(|e| format!("sink {:?}: {e}", self.name))
     }
@@ -232,11 +232,7 @@ pub fn spawn_all(
             }
             SinkKind::Elastic(k) => start(&mut set, c, k.build().map_err(named)?, data_dir, stats)?,
             SinkKind::Datadog(k) => start(&mut set, c, k.build().map_err(named)?, data_dir, stats)?,
-            _ => {
-                return Err(named(
-                    "this destination is not available in this build yet".into(),
-                ));
-            }
+            SinkKind::Syslog(k) => start(&mut set, c, k.build().map_err(named)?, data_dir, stats)?,
         }
     }
     Ok(set)
