@@ -4,9 +4,28 @@
 
 use std::{io::Write, path::Path, time::Duration};
 
-use flate2::{Compression, write::GzEncoder};
+use flate2::write::GzEncoder;
 
 use crate::driver::SinkError;
+
+/// Request body compression, the same key in every HTTP sink's config:
+/// `compression = "gzip"` (default) or `"none"`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Compression {
+    /// `Content-Encoding: gzip`.
+    #[default]
+    Gzip,
+    /// Uncompressed.
+    None,
+}
+
+impl Compression {
+    /// Whether bodies are gzipped.
+    pub fn is_gzip(self) -> bool {
+        self == Compression::Gzip
+    }
+}
 
 /// Why a client could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -51,7 +70,10 @@ pub fn client(ca_file: Option<&Path>, timeout: Duration) -> Result<reqwest::Clie
 
 /// Gzips a request body.
 pub fn gzip(body: &[u8]) -> Vec<u8> {
-    let mut enc = GzEncoder::new(Vec::with_capacity(body.len() / 4 + 64), Compression::fast());
+    let mut enc = GzEncoder::new(
+        Vec::with_capacity(body.len() / 4 + 64),
+        flate2::Compression::fast(),
+    );
     // Writing into a Vec cannot fail.
     let _ = enc.write_all(body);
     enc.finish().unwrap_or_default()

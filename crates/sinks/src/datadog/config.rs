@@ -37,9 +37,9 @@ pub struct Config {
     pub tags: Vec<String>,
     /// `hostname` for records that carry no host.
     pub hostname: Option<String>,
-    /// Gzip request bodies (default true).
-    #[serde(default = "yes")]
-    pub gzip: bool,
+    /// `gzip` (default) or `none`.
+    #[serde(default)]
+    pub compression: crate::http::Compression,
     /// Extra CA certificates (PEM) for a private PKI or proxy.
     pub ca_file: Option<PathBuf>,
     /// Request timeout in seconds (default 30).
@@ -52,9 +52,6 @@ fn default_service() -> String {
 }
 fn default_source() -> String {
     "claude_code".into()
-}
-fn yes() -> bool {
-    true
 }
 fn default_timeout() -> u64 {
     30
@@ -128,7 +125,7 @@ impl Config {
             client,
             url,
             api_key: key,
-            gzip: self.gzip,
+            gzip: self.compression.is_gzip(),
             max_delay: Duration::from_secs(1),
             encoder: Encoder {
                 ddsource: self.ddsource.clone(),

@@ -48,9 +48,9 @@ pub struct Config {
     pub username: Option<String>,
     /// Basic authentication password (with `username`).
     pub password: Option<SecretRef>,
-    /// Gzip request bodies (default true).
-    #[serde(default = "yes")]
-    pub gzip: bool,
+    /// `gzip` (default) or `none`.
+    #[serde(default)]
+    pub compression: crate::http::Compression,
     /// An ingest pipeline to run (`pipeline=` query parameter).
     pub pipeline: Option<String>,
     /// Extra CA certificates (PEM) for a private PKI.
@@ -73,9 +73,6 @@ pub struct Config {
 
 fn default_data_stream() -> String {
     DEFAULT_DATA_STREAM.into()
-}
-fn yes() -> bool {
-    true
 }
 fn default_timeout() -> u64 {
     30
@@ -206,7 +203,7 @@ impl Config {
             client,
             bulk_url: url,
             auth,
-            gzip: self.gzip,
+            gzip: self.compression.is_gzip(),
             data_stream: self.data_stream.clone(),
             max_bytes: self.max_bytes,
             max_docs: self.max_docs,

@@ -19,16 +19,7 @@ pub enum Protocol {
     HttpProtobuf,
 }
 
-/// Request compression.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Compression {
-    /// gzip (default).
-    #[default]
-    Gzip,
-    /// None.
-    None,
-}
+pub use crate::http::Compression;
 
 /// `[sinks.otlp]`.
 #[derive(Clone, Debug, Deserialize)]

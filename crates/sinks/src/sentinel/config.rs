@@ -9,16 +9,7 @@ use serde::Deserialize;
 use super::client::{Sentinel, Target};
 use crate::secret::SecretRef;
 
-/// Request body compression.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Compression {
-    /// `Content-Encoding: gzip` (default).
-    #[default]
-    Gzip,
-    /// Uncompressed.
-    None,
-}
+pub use crate::http::Compression;
 
 /// Settings of a Sentinel sink.
 #[derive(Clone, Debug, Deserialize)]

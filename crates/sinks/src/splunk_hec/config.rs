@@ -8,16 +8,7 @@ use serde::Deserialize;
 use super::client::SplunkHec;
 use crate::{item::ItemKind, secret::SecretRef};
 
-/// Request body compression.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Compression {
-    /// `Content-Encoding: gzip` (HEC accepts it on `/event`).
-    #[default]
-    Gzip,
-    /// Uncompressed.
-    None,
-}
+pub use crate::http::Compression;
 
 /// The sourcetype of each record kind.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]

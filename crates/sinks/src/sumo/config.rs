@@ -8,16 +8,7 @@ use serde::Deserialize;
 use super::client::Sumo;
 use crate::secret::SecretRef;
 
-/// Request body compression.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Compression {
-    /// `Content-Encoding: gzip`.
-    #[default]
-    Gzip,
-    /// Uncompressed.
-    None,
-}
+pub use crate::http::Compression;
 
 /// An extra header for sources that authenticate by header instead of by
 /// URL token (`…/receiver/v1/http` plus a generated header).
