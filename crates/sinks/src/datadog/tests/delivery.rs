@@ -123,7 +123,9 @@ async fn retryable_answers_are_resent_until_accepted_and_retry_after_is_honoured
     let items = items_of(&batch);
     let started = std::time::Instant::now();
     let out = deliver(
-        config(&fake.url(), "compression = \"none\"").build().unwrap(),
+        config(&fake.url(), "compression = \"none\"")
+            .build()
+            .unwrap(),
         vec![Work::Batch(Arc::new(batch))],
     )
     .await;

@@ -211,7 +211,9 @@ async fn request_429_with_retry_after_then_503_then_a_dropped_connection_still_l
     let items = items_of(&batch);
     let started = std::time::Instant::now();
     let out = deliver(
-        config(&fake.url(), "compression = \"none\"").build().unwrap(),
+        config(&fake.url(), "compression = \"none\"")
+            .build()
+            .unwrap(),
         vec![Work::Batch(Arc::new(batch))],
     )
     .await;
