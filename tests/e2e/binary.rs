@@ -201,6 +201,29 @@ fn version_and_validate() {
 }
 
 #[test]
+fn cairn_validate_accepts_every_sink_example() {
+    let names = [
+        "otlp", "splunk", "elastic", "datadog", "sumo", "sentinel", "syslog",
+    ];
+    for name in names {
+        let path = repo_root().join(format!("config/sink-{name}.toml"));
+        let out = Command::new(cairn_bin())
+            .arg("validate")
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("[[sinks]]"), "{name}");
+    }
+}
+
+#[test]
 fn run_refuses_a_public_address_without_auth() {
     let out = Command::new(cairn_bin())
         .args(["run", "--http-addr", "0.0.0.0:0"])
