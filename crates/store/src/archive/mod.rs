@@ -5,7 +5,7 @@
 //! The format and the threat model are in the crate's README (the crate
 //! docs). In short: every line is an entry whose SHA-256 hash covers the
 //! previous entry's hash, its seq and its exact bytes
-//! ([`format`]); seals sign the chain head at each segment's start
+//! ([`mod@format`]); seals sign the chain head at each segment's start
 //! (anchoring it to the segment before, so retention can delete old
 //! segments), every N records or T, at shutdown and at rotation.
 //!
