@@ -30,7 +30,7 @@ fn a_crash_after_flush_loses_nothing_and_the_chain_continues() {
         a.append(&rec(i)).unwrap();
     }
     a.flush().unwrap();
-    std::mem::forget(a);
+    a.crash();
     let mut a = fx.open(config());
     assert_eq!(a.last_seq(), Some(9));
     // The unsealed count survives the restart: 2 before + 3 = a seal at 5.
@@ -217,7 +217,7 @@ fn a_crash_during_rotation_is_recovered() {
     a.append(&rec(0)).unwrap();
     fx.clock.advance(61 * SEC);
     a.append(&rec(1)).unwrap(); // rotates
-    std::mem::forget(a);
+    a.crash();
     std::fs::write(fx.seg(2), b"").unwrap();
     let mut a = fx.open(cfg);
     assert_eq!(a.segment_index(), Some(2));
@@ -284,4 +284,51 @@ fn the_key_file_is_generated_private_and_reloaded() {
     assert_eq!(crate::archive::parse_public_key(&hexed).unwrap(), parsed);
     assert!(crate::archive::parse_public_key("not a key").is_err());
     assert!(ArchiveKey::from_file(&tmp.path().join("missing")).is_err());
+}
+
+#[test]
+fn a_second_writer_is_refused_while_the_first_is_open() {
+    let fx = Fx::new();
+    let a = fx.open(config());
+    let err = Archive::open(&fx.dir(), key(), config(), fx.clock.clone()).unwrap_err();
+    assert!(matches!(err, ArchiveError::Locked(_)), "{err}");
+    a.close().unwrap();
+    fx.open(config()).close().unwrap();
+}
+
+#[test]
+fn a_crash_before_flush_loses_only_the_unacknowledged_records() {
+    let fx = Fx::new();
+    let mut a = fx.open(config());
+    a.append(&rec(0)).unwrap();
+    a.flush().unwrap();
+    a.append(&rec(1)).unwrap(); // buffered, never flushed: never acknowledged
+    a.crash();
+    let r = fx.verify().unwrap();
+    assert_eq!((r.records, r.last_seq), (1, 2));
+    let mut a = fx.open(config());
+    assert_eq!(a.append(&rec(1)).unwrap(), 3);
+    a.close().unwrap();
+    fx.verify().unwrap();
+}
+
+#[test]
+fn after_a_write_error_the_next_call_reopens_from_disk() {
+    let fx = Fx::new();
+    let mut a = fx.open(config());
+    a.append(&rec(0)).unwrap();
+    a.flush().unwrap();
+    a.append(&rec(1)).unwrap();
+    // The write failed half-way: part of a line reached the file.
+    a.fail();
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(fx.seg(1))
+        .unwrap();
+    std::io::Write::write_all(&mut f, br#"{"seq":3,"prev":"#).unwrap();
+    assert_eq!(a.last_seq(), None);
+    assert_eq!(a.append(&rec(1)).unwrap(), 3, "the lost record is resent");
+    assert_eq!(a.quarantined(), 1);
+    a.close().unwrap();
+    assert_eq!(fx.verify().unwrap().records, 2);
 }

@@ -95,6 +95,9 @@ pub enum ArchiveError {
         /// The configured key.
         key: String,
     },
+    /// Another writer holds the archive open.
+    #[error("archive {}: another cairn has it open", .0.display())]
+    Locked(PathBuf),
     /// The last segment fails verification beyond a torn last line.
     #[error("refusing to extend a damaged archive (run `cairn verify`): {0}")]
     Damaged(Box<BadEntry>),
@@ -121,6 +124,9 @@ fn io_at(path: &Path) -> impl FnOnce(std::io::Error) -> ArchiveError + '_ {
         source,
     }
 }
+
+/// The lock file inside the archive directory.
+const LOCK_FILE: &str = "archive.lock";
 
 /// The most a record's line adds to its body: the fixed layout with a
 /// 20-digit seq.
@@ -174,6 +180,9 @@ pub struct Archive {
     body: Vec<u8>,
     line: Vec<u8>,
     finished: bool,
+    /// Holds an exclusive lock on `archive.lock` while open: two writers on
+    /// one archive would fork its chain.
+    _lock: File,
 }
 
 impl std::fmt::Debug for Archive {
@@ -210,6 +219,21 @@ impl Archive {
         config: ArchiveConfig,
         clock: Arc<dyn Clock>,
     ) -> Result<Archive, ArchiveError> {
+        fs::create_dir_all(dir).map_err(io_at(dir))?;
+        let lock_path = dir.join(LOCK_FILE);
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(io_at(&lock_path))?;
+        lock.try_lock().map_err(|e| match e {
+            std::fs::TryLockError::WouldBlock => ArchiveError::Locked(lock_path.clone()),
+            std::fs::TryLockError::Error(source) => ArchiveError::Io {
+                path: lock_path.clone(),
+                source,
+            },
+        })?;
         let mut archive = Archive {
             dir: dir.to_owned(),
             config,
@@ -221,6 +245,7 @@ impl Archive {
             body: Vec::with_capacity(4096),
             line: Vec::with_capacity(4096),
             finished: false,
+            _lock: lock,
         };
         let st = archive.load()?;
         archive.state = Some(st);
@@ -322,6 +347,25 @@ impl Archive {
     /// archive does the same, logging instead of returning an error.
     pub fn close(mut self) -> Result<(), ArchiveError> {
         self.finish()
+    }
+
+    /// A crash, for tests: the state is dropped without a seal and its
+    /// buffer is lost, as when the process dies.
+    #[cfg(test)]
+    pub(crate) fn crash(mut self) {
+        self.finished = true;
+        if let Some(st) = self.state.take() {
+            st.discard();
+        }
+    }
+
+    /// What a failed write leaves, for tests: the state dropped, its
+    /// buffer lost; the next call reopens from disk.
+    #[cfg(test)]
+    pub(crate) fn fail(&mut self) {
+        if let Some(st) = self.state.take() {
+            st.discard();
+        }
     }
 
     fn finish(&mut self) -> Result<(), ArchiveError> {
