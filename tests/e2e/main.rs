@@ -3,6 +3,7 @@
 //! and asserts what arrived.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod archive;
 mod bad_input;
 mod binary;
 mod chains;

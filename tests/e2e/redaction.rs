@@ -424,6 +424,24 @@ async fn no_secret_reaches_any_file_or_cairns_own_log() {
 
     let mut written = Vec::new();
     files_under(gw.data_dir(), &mut written);
+    // cairn's own archive signing key is a PEM private key that cairn
+    // generated, not received content; its PEM armour would match the
+    // corpus's PEM secrets. It is the only file left out, and only after
+    // checking it is the key cairn wrote (it verifies the archive).
+    let key_path = gw.data_dir().join("archive.key");
+    let before = written.len();
+    written.retain(|(name, _)| std::path::Path::new(name) != key_path);
+    assert_eq!(written.len(), before - 1, "the archive key was written");
+    let verified = Command::new(cairn_bin())
+        .arg("verify")
+        .arg(gw.data_dir().join("archive"))
+        .output()
+        .unwrap();
+    assert!(
+        verified.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verified.stderr)
+    );
     written.extend(sinks.received());
     written.push(("cairn's own log".into(), std::fs::read(&log_path).unwrap()));
     let log = String::from_utf8_lossy(&written.last().unwrap().1).to_string();

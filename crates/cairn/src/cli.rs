@@ -1,4 +1,5 @@
-//! The command line: `cairn run`, `cairn validate`, `cairn --version`.
+//! The command line: `cairn run`, `cairn validate`, `cairn redact`,
+//! `cairn verify`, `cairn archive pubkey|export`, `cairn --version`.
 
 use std::{path::PathBuf, process::ExitCode};
 
@@ -44,6 +45,22 @@ pub enum Command {
         /// The TOML file.
         file: PathBuf,
     },
+    /// Verify a tamper-evident archive: exit 0 if intact, 1 naming the first
+    /// modified, deleted, inserted or reordered record or truncated segment.
+    Verify {
+        /// The archive directory (`<data_dir>/archive`).
+        dir: PathBuf,
+        /// The public key (base64 or hex) kept out of band; without it the
+        /// key beside the archive is used, which an attacker could replace.
+        #[arg(long)]
+        pubkey: Option<String>,
+    },
+    /// The archive's signing key and its records.
+    Archive {
+        /// What to do.
+        #[command(subcommand)]
+        command: ArchiveCommand,
+    },
     /// Redact text with the configured rules: reads `{"id", "text"}` JSON
     /// lines on stdin, writes `{"id", "text": <redacted>}` lines on stdout.
     Redact {
@@ -56,6 +73,39 @@ pub enum Command {
         /// A configuration whose `[redaction]` rules to use (default: embedded).
         #[arg(long, short)]
         config: Option<PathBuf>,
+    },
+}
+
+/// `cairn archive` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ArchiveCommand {
+    /// Print the public key of the archive signing key (generating the key
+    /// in the data dir if there is none yet, as the first start would).
+    Pubkey {
+        /// A TOML configuration file (default: embedded).
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Data directory (overrides the file).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+    },
+    /// Write the matching records as JSON lines on stdout, with their
+    /// session.id, prompt.id and user.
+    Export {
+        /// The archive directory (`<data_dir>/archive`).
+        dir: PathBuf,
+        /// Records at or after this RFC 3339 time.
+        #[arg(long)]
+        since: Option<String>,
+        /// Records before this RFC 3339 time.
+        #[arg(long)]
+        until: Option<String>,
+        /// A user: email, user.id or account uuid.
+        #[arg(long)]
+        user: Option<String>,
+        /// A session.id.
+        #[arg(long)]
+        session: Option<String>,
     },
 }
 
@@ -75,6 +125,25 @@ pub fn main() -> ExitCode {
                 }
             }
         }
+        Command::Verify { dir, pubkey } => crate::archive_cli::verify_cmd(&dir, pubkey.as_deref()),
+        Command::Archive { command } => match command {
+            ArchiveCommand::Pubkey { config, data_dir } => {
+                crate::archive_cli::pubkey_cmd(config.as_deref(), data_dir.as_deref())
+            }
+            ArchiveCommand::Export {
+                dir,
+                since,
+                until,
+                user,
+                session,
+            } => crate::archive_cli::export_cmd(
+                &dir,
+                since.as_deref(),
+                until.as_deref(),
+                user,
+                session,
+            ),
+        },
         Command::Redact {
             jsonl: _,
             spans,

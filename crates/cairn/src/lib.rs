@@ -3,6 +3,7 @@
 //! ([`admin`]) and the command line ([`cli`]). `main.rs` only calls [`cli::main`].
 
 pub mod admin;
+pub mod archive_cli;
 pub mod cli;
 pub mod config;
 pub mod topology;

@@ -23,6 +23,7 @@ use cairn_pipeline::{
     runner::{Pipeline, Stage},
 };
 use cairn_sinks::{driver::stats::SinkStats, runtime::SinkSet};
+use cairn_store::archive::{Archive, ArchiveKey, ArchiveOutput};
 use prometheus_client::registry::Registry;
 use tokio::{net::TcpListener, sync::watch, task::JoinSet};
 
@@ -121,6 +122,24 @@ pub async fn start(plan: &Plan) -> anyhow::Result<Running> {
             )
         })?),
         None => Box::new(Discard),
+    };
+    let output: Box<dyn Output> = match &plan.archive {
+        Some(a) => {
+            let key = match &a.key_file {
+                Some(path) => ArchiveKey::from_file(path),
+                None => ArchiveKey::load_or_generate(&plan.data_dir),
+            }
+            .context("loading the archive signing key")?;
+            let archive = Archive::open(
+                &plan.data_dir.join(cairn_store::archive::DIR_NAME),
+                key,
+                a.config.clone(),
+                Arc::new(SystemClock),
+            )
+            .context("opening the archive")?;
+            Box::new(Fanout(vec![output, Box::new(ArchiveOutput::new(archive))]))
+        }
+        None => output,
     };
     let mut registry = Registry::default();
     let sink_stats = SinkStats::default();

@@ -44,9 +44,67 @@ pub struct ConfigFile {
     /// Spend counters on `/metrics`.
     #[serde(default)]
     pub spend: SpendSection,
+    /// The tamper-evident archive under `<data_dir>/archive`.
+    #[serde(default)]
+    pub archive: ArchiveSection,
     /// Where records go besides the records file: `[[sinks]]` tables.
     #[serde(default)]
     pub sinks: Vec<Spanned<cairn_sinks::config::SinkConfig>>,
+}
+
+/// `[archive]`: hash-chained, Ed25519-sealed segments under
+/// `<data_dir>/archive` that `cairn verify` checks.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArchiveSection {
+    /// Write the archive (default on: it is the audit trail).
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// The Ed25519 signing key (PKCS#8 PEM); default
+    /// `<data_dir>/archive.key`, generated on first start.
+    pub key_file: Option<PathBuf>,
+    /// Rotate segments at this size, in MiB (default 128).
+    #[serde(default = "default_segment_mib")]
+    pub max_segment_mib: Spanned<u64>,
+    /// Rotate segments at this age, in hours (default 24; 0: never).
+    #[serde(default = "default_segment_hours")]
+    pub max_segment_age_hours: u64,
+    /// Delete closed segments older than this many days (default: keep all).
+    pub retention_days: Option<Spanned<u64>>,
+    /// Seal a checkpoint after this many records (default 1000).
+    #[serde(default = "default_checkpoint_records")]
+    pub checkpoint_records: Spanned<u64>,
+    /// Seal a checkpoint at a flush once unsealed records are this old, in
+    /// seconds (default 10).
+    #[serde(default = "default_checkpoint_secs")]
+    pub checkpoint_interval_secs: u64,
+}
+
+fn default_segment_mib() -> Spanned<u64> {
+    spanned(128)
+}
+fn default_segment_hours() -> u64 {
+    24
+}
+fn default_checkpoint_records() -> Spanned<u64> {
+    spanned(1000)
+}
+fn default_checkpoint_secs() -> u64 {
+    10
+}
+
+impl Default for ArchiveSection {
+    fn default() -> Self {
+        ArchiveSection {
+            enabled: true,
+            key_file: None,
+            max_segment_mib: default_segment_mib(),
+            max_segment_age_hours: default_segment_hours(),
+            retention_days: None,
+            checkpoint_records: default_checkpoint_records(),
+            checkpoint_interval_secs: default_checkpoint_secs(),
+        }
+    }
 }
 
 /// `[spend]`: the `/metrics` spend counters by cost center and model.

@@ -18,6 +18,15 @@ use toml::Spanned;
 
 use super::{ConfigError, LogSection, Source, TokenSection};
 
+/// The archive's settings.
+#[derive(Clone, Debug)]
+pub struct ArchivePlan {
+    /// Rotation, retention and checkpoints.
+    pub config: cairn_store::archive::ArchiveConfig,
+    /// The signing key file; `None`: `<data_dir>/archive.key`.
+    pub key_file: Option<PathBuf>,
+}
+
 /// Values given on the command line, which win over the file.
 #[derive(Clone, Debug, Default)]
 pub struct Overrides {
@@ -106,6 +115,8 @@ pub struct Plan {
     pub chains: Option<CorrelatorConfig>,
     /// Cost-center enrichment.
     pub enrichment: EnrichConfig,
+    /// The archive, when enabled.
+    pub archive: Option<ArchivePlan>,
     /// The sinks, checked (secrets are resolved at start).
     pub sinks: Vec<cairn_sinks::config::SinkConfig>,
     /// How long sinks may keep retrying at shutdown before what they hold
@@ -290,6 +301,7 @@ pub fn plan(source: &Source, overrides: &Overrides) -> Result<Plan, ConfigError>
     let redaction = redaction(source, &file.redaction)?;
     let enrichment = enrichment(source, file.enrichment.as_ref(), &redaction.policy)?;
     let sinks = sinks(source, &file.sinks)?;
+    let archive = archive(source, &file.archive)?;
 
     Ok(Plan {
         redaction,
@@ -313,6 +325,7 @@ pub fn plan(source: &Source, overrides: &Overrides) -> Result<Plan, ConfigError>
         },
         chains: chains(source, &file.chains)?,
         enrichment,
+        archive,
         sinks,
         sink_drain_timeout: Duration::from_secs(s.drain_timeout_secs.max(1)),
         spend_per_user: file.spend.per_user,
@@ -498,6 +511,49 @@ fn chains(
 
 /// Checks the directory can be read and can match what redaction leaves of
 /// its key attribute.
+fn archive(source: &Source, a: &super::ArchiveSection) -> Result<Option<ArchivePlan>, ConfigError> {
+    if !a.enabled {
+        return Ok(None);
+    }
+    let mib = *a.max_segment_mib.get_ref();
+    if mib == 0 {
+        return Err(source.error(
+            a.max_segment_mib.span(),
+            "archive.max_segment_mib",
+            "must be at least 1",
+        ));
+    }
+    if *a.checkpoint_records.get_ref() == 0 {
+        return Err(source.error(
+            a.checkpoint_records.span(),
+            "archive.checkpoint_records",
+            "must be at least 1",
+        ));
+    }
+    let retention = match &a.retention_days {
+        Some(d) if *d.get_ref() == 0 => {
+            return Err(source.error(
+                d.span(),
+                "archive.retention_days",
+                "must be at least 1 (leave it out to keep everything)",
+            ));
+        }
+        Some(d) => Some(Duration::from_secs(d.get_ref().saturating_mul(86_400))),
+        None => None,
+    };
+    Ok(Some(ArchivePlan {
+        config: cairn_store::archive::ArchiveConfig {
+            max_segment_bytes: mib.saturating_mul(1024 * 1024),
+            max_segment_age: (a.max_segment_age_hours > 0)
+                .then(|| Duration::from_secs(a.max_segment_age_hours.saturating_mul(3600))),
+            retention,
+            checkpoint_records: *a.checkpoint_records.get_ref(),
+            checkpoint_interval: Duration::from_secs(a.checkpoint_interval_secs),
+        },
+        key_file: a.key_file.clone(),
+    }))
+}
+
 fn sinks(
     source: &Source,
     sinks: &[Spanned<cairn_sinks::config::SinkConfig>],
