@@ -18,6 +18,8 @@ pub mod route;
 pub mod runtime;
 pub mod secret;
 pub mod sink;
+#[cfg(test)]
+pub(crate) mod testing;
 
 pub mod datadog;
 pub mod elastic;

@@ -3,10 +3,7 @@
 //! the answer table, the request caps to the byte, the example config, and
 //! the fake's own contract.
 
-use cairn_core::{
-    chain::{PromptChain, v1},
-    record::Batch,
-};
+use cairn_core::chain::{PromptChain, v1};
 use cairn_testkit::siem::datadog::DatadogFake;
 use serde_json::{Value, json};
 
@@ -18,6 +15,7 @@ use crate::{
     driver::SinkError,
     item::AuditItem,
     sink::{Encoded, Report, Sink},
+    testing::{example_sinks, fixture_items, named},
 };
 
 mod delivery;
@@ -26,26 +24,6 @@ const KEY: &str = "dd-test-key";
 
 fn config(url: &str, extra: &str) -> Config {
     toml::from_str(&format!("url = {url:?}\napi_key = {KEY:?}\n{extra}")).unwrap()
-}
-
-fn batches() -> Vec<Batch> {
-    cairn_testkit::fixtures::scenario_batches("http-protobuf")
-}
-
-fn items_of(batch: &Batch) -> Vec<AuditItem> {
-    batch
-        .records
-        .iter()
-        .map(|r| AuditItem::from_record(r, &batch.origin))
-        .collect()
-}
-
-fn all_items() -> Vec<AuditItem> {
-    batches().iter().flat_map(items_of).collect()
-}
-
-fn named<'a>(items: &'a [AuditItem], name: &str) -> &'a AuditItem {
-    items.iter().find(|i| i.name == name).unwrap()
 }
 
 fn offline_sink(extra: &str) -> Datadog {
@@ -61,7 +39,7 @@ fn encode(sink: &Datadog, item: &AuditItem) -> Value {
 #[test]
 fn fixture_events_map_to_reserved_and_standard_attributes() {
     let sink = offline_sink("tags = [\"env:prod\", \"team:sec\"]\nhostname = \"gw-1\"");
-    let items = all_items();
+    let items = fixture_items();
     let result = named(&items, "tool_result");
     let log = encode(&sink, result);
     let uid = result.user_id.clone().unwrap();
@@ -297,18 +275,10 @@ fn config_checks() {
 
 #[test]
 fn the_example_config_parses_and_checks() {
-    #[derive(serde::Deserialize)]
-    struct File {
-        sinks: Vec<crate::config::SinkConfig>,
-    }
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../config/sink-datadog.toml"
-    );
-    let file: File = toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    assert_eq!(file.sinks.len(), 1);
-    assert_eq!(file.sinks[0].name, "datadog");
-    let c = file.sinks[0].datadog.as_ref().unwrap();
+    let sinks = example_sinks("sink-datadog.toml");
+    assert_eq!(sinks.len(), 1);
+    assert_eq!(sinks[0].name, "datadog");
+    let c = sinks[0].datadog.as_ref().unwrap();
     c.check().unwrap();
     assert_eq!(
         c.api_key,
