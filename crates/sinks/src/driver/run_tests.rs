@@ -29,6 +29,18 @@ struct Scripted {
     gate: Option<tokio::sync::Semaphore>,
 }
 
+impl Scripted {
+    /// A sink whose every request fails with a retryable transport error.
+    fn failing(reason: &str) -> Scripted {
+        let sink = Scripted::default();
+        sink.script
+            .lock()
+            .unwrap()
+            .extend((0..10_000).map(|_| Err(SinkError::transport(reason))));
+        sink
+    }
+}
+
 fn text(u: &Encoded) -> String {
     String::from_utf8(u.bytes.clone()).unwrap()
 }
@@ -153,12 +165,7 @@ impl Harness {
             .await
             .unwrap()
             .unwrap();
-        let path = self.dir.path().join("dead-letter/test.jsonl");
-        let dead = std::fs::read_to_string(path)
-            .unwrap_or_default()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
+        let (_, dead) = crate::testing::dead_letters(self.dir.path(), "test");
         drop(self.abandon);
         (self.sink, self.counters, dead)
     }
@@ -329,11 +336,7 @@ async fn unattributed_rejections_are_counted_not_resent() {
 
 #[tokio::test]
 async fn shutdown_abandons_retries_into_dead_letters_instead_of_hanging() {
-    let sink = Scripted::default();
-    sink.script
-        .lock()
-        .unwrap()
-        .extend((0..10_000).map(|_| Err(SinkError::transport("connection refused"))));
+    let sink = Scripted::failing("connection refused");
     let mut config = fast_config();
     config.backoff.initial = Duration::from_secs(30);
     config.backoff.max = Duration::from_secs(30);
@@ -389,11 +392,7 @@ async fn a_stalled_destination_fills_the_queue_instead_of_memory() {
 
 #[tokio::test]
 async fn give_up_after_dead_letters_a_batch_that_never_gets_through() {
-    let sink = Scripted::default();
-    sink.script
-        .lock()
-        .unwrap()
-        .extend((0..10_000).map(|_| Err(SinkError::transport("HTTP 503"))));
+    let sink = Scripted::failing("HTTP 503");
     let mut config = fast_config();
     config.give_up_after = Some(Duration::from_millis(30));
     let h = start(sink, config, 8);
