@@ -8,7 +8,7 @@ use cairn_testkit::siem::datadog::DatadogFake;
 use serde_json::{Value, json};
 
 use super::{
-    client::{MAX_ENTRIES, MAX_REQUEST_BYTES, array_body, classify},
+    client::{MAX_ENTRIES, MAX_REQUEST_BYTES, classify},
     *,
 };
 use crate::{
@@ -211,7 +211,7 @@ async fn a_full_batch_fits_the_intake_to_the_byte_brackets_and_commas_included()
     let mut units: Vec<Encoded> = (0..MAX_ENTRIES - 1).map(|_| unit_of_len(4999)).collect();
     let rest = limits.max_bytes - units.iter().map(|u| u.bytes.len()).sum::<usize>();
     units.push(unit_of_len(rest));
-    assert_eq!(array_body(&units).len(), MAX_REQUEST_BYTES);
+    assert_eq!(crate::http::json_array(&units).len(), MAX_REQUEST_BYTES);
     assert_eq!(sink.send(&units).await, Ok(Report::delivered()));
     assert_eq!(fake.logs().len(), MAX_ENTRIES);
 
