@@ -10,6 +10,7 @@
 //! client that sends one batch. [`route::Route`] decides which records a sink
 //! gets.
 
+pub(crate) mod cim;
 pub mod config;
 pub mod driver;
 pub mod http;
