@@ -30,14 +30,16 @@ struct Scripted {
 }
 
 impl Scripted {
+    /// A sink answering its first requests with `answers`, then delivered.
+    fn answering(answers: impl IntoIterator<Item = Result<Report, SinkError>>) -> Scripted {
+        let sink = Scripted::default();
+        sink.script.lock().unwrap().extend(answers);
+        sink
+    }
+
     /// A sink whose every request fails with a retryable transport error.
     fn failing(reason: &str) -> Scripted {
-        let sink = Scripted::default();
-        sink.script
-            .lock()
-            .unwrap()
-            .extend((0..10_000).map(|_| Err(SinkError::transport(reason))));
-        sink
+        Scripted::answering((0..10_000).map(|_| Err(SinkError::transport(reason))))
     }
 }
 
@@ -171,6 +173,25 @@ impl Harness {
     }
 }
 
+/// Runs `sink` one request at a time on `work` (chain groups by name),
+/// then drains it.
+async fn one_at_a_time(
+    sink: Scripted,
+    work: &[&[&str]],
+) -> (
+    Arc<Scripted>,
+    crate::driver::stats::SinkCounters,
+    Vec<serde_json::Value>,
+) {
+    let mut config = fast_config();
+    config.concurrency = 1;
+    let h = start(sink, config, 8);
+    for names in work {
+        h.tx.send(chains(names)).await.unwrap();
+    }
+    h.finish().await
+}
+
 fn sorted(mut v: Vec<String>) -> Vec<String> {
     v.sort();
     v
@@ -182,8 +203,7 @@ fn names(n: usize) -> Vec<String> {
 
 #[tokio::test]
 async fn retryable_failures_are_resent_until_delivered_exactly_once() {
-    let sink = Scripted::default();
-    sink.script.lock().unwrap().extend([
+    let sink = Scripted::answering([
         Err(SinkError::transport("connection reset")),
         Err(SinkError::Retryable {
             reason: "HTTP 503".into(),
@@ -207,18 +227,13 @@ async fn retryable_failures_are_resent_until_delivered_exactly_once() {
 
 #[tokio::test]
 async fn per_item_retries_resend_only_those_items_and_rejects_are_dead_lettered() {
-    let sink = Scripted::default();
-    sink.script.lock().unwrap().push_back(Ok(Report {
+    let sink = Scripted::answering([Ok(Report {
         retry: vec![1, 3],
         rejected: vec![(2, "mapper_parsing_exception".into())],
         retry_after: None,
         ..Report::default()
-    }));
-    let mut config = fast_config();
-    config.concurrency = 1;
-    let h = start(sink, config, 8);
-    h.tx.send(chains(&["a", "b", "c", "d"])).await.unwrap();
-    let (sink, counters, dead) = h.finish().await;
+    })]);
+    let (sink, counters, dead) = one_at_a_time(sink, &[&["a", "b", "c", "d"]]).await;
     let sent = sink.sent.lock().unwrap().clone();
     assert_eq!(sent[0], vec!["a", "b", "c", "d"]);
     assert_eq!(
@@ -240,25 +255,20 @@ async fn per_item_retries_resend_only_those_items_and_rejects_are_dead_lettered(
 
 #[tokio::test]
 async fn too_large_splits_in_halves_and_a_single_oversized_unit_is_dead_lettered() {
-    let sink = Scripted::default();
     let too_large = || {
         Err(SinkError::TooLarge {
             reason: "HTTP 413".into(),
         })
     };
     // [a b c d] too large → [a b] ok, [c d] too large → [c] ok, [d] too large.
-    sink.script.lock().unwrap().extend([
+    let sink = Scripted::answering([
         too_large(),
         Ok(Report::delivered()),
         too_large(),
         Ok(Report::delivered()),
         too_large(),
     ]);
-    let mut config = fast_config();
-    config.concurrency = 1;
-    let h = start(sink, config, 8);
-    h.tx.send(chains(&["a", "b", "c", "d"])).await.unwrap();
-    let (sink, counters, dead) = h.finish().await;
+    let (sink, counters, dead) = one_at_a_time(sink, &[&["a", "b", "c", "d"]]).await;
     let sent = sink.sent.lock().unwrap().clone();
     assert_eq!(
         sent,
@@ -279,19 +289,10 @@ async fn too_large_splits_in_halves_and_a_single_oversized_unit_is_dead_lettered
 
 #[tokio::test]
 async fn permanent_failures_and_encode_errors_are_dead_lettered_with_their_reason() {
-    let sink = Scripted::default();
-    sink.script
-        .lock()
-        .unwrap()
-        .push_back(Err(SinkError::Permanent {
-            reason: "HTTP 403 Invalid token".into(),
-        }));
-    let mut config = fast_config();
-    config.concurrency = 1;
-    let h = start(sink, config, 8);
-    h.tx.send(chains(&["a", "b", "bad"])).await.unwrap();
-    h.tx.send(chains(&["c"])).await.unwrap();
-    let (sink, counters, dead) = h.finish().await;
+    let sink = Scripted::answering([Err(SinkError::Permanent {
+        reason: "HTTP 403 Invalid token".into(),
+    })]);
+    let (sink, counters, dead) = one_at_a_time(sink, &[&["a", "b", "bad"], &["c"]]).await;
     let reasons: Vec<&str> = dead.iter().filter_map(|d| d["reason"].as_str()).collect();
     assert_eq!(
         reasons
@@ -318,16 +319,11 @@ async fn permanent_failures_and_encode_errors_are_dead_lettered_with_their_reaso
 
 #[tokio::test]
 async fn unattributed_rejections_are_counted_not_resent() {
-    let sink = Scripted::default();
-    sink.script.lock().unwrap().push_back(Ok(Report {
+    let sink = Scripted::answering([Ok(Report {
         rejected_unattributed: Some((2, "2 log records had no timestamp".into())),
         ..Report::default()
-    }));
-    let mut config = fast_config();
-    config.concurrency = 1;
-    let h = start(sink, config, 8);
-    h.tx.send(chains(&["a", "b", "c"])).await.unwrap();
-    let (sink, counters, dead) = h.finish().await;
+    })]);
+    let (sink, counters, dead) = one_at_a_time(sink, &[&["a", "b", "c"]]).await;
     assert_eq!(sink.sent.lock().unwrap().len(), 1);
     assert_eq!(counters.delivered_total(), 1);
     assert_eq!(counters.dead_lettered_total(), 2);
