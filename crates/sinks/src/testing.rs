@@ -11,7 +11,11 @@ use std::{
     time::Duration,
 };
 
-use cairn_core::{chain::PromptChain, clock::ManualClock, record::Batch};
+use cairn_core::{
+    chain::{PromptChain, v1},
+    clock::ManualClock,
+    record::Batch,
+};
 use cairn_pipeline::correlate::{Correlator, CorrelatorConfig};
 use cairn_testkit::fixtures;
 use serde_json::Value;
@@ -76,6 +80,45 @@ pub(crate) fn chains_of(batches: &[Batch]) -> Vec<PromptChain> {
     c.close_all(&mut out);
     assert!(!out.is_empty(), "the fixture builds at least one chain");
     out
+}
+
+/// A closed prompt chain with identity, timing, cost and a cost center,
+/// one failed tool (a failure outcome); tests vary its fields.
+pub(crate) fn sample_chain() -> PromptChain {
+    PromptChain {
+        chain_id: "c1".into(),
+        session_id: "s1".into(),
+        prompt_id: "p1".into(),
+        who: Some(v1::Who {
+            user_id: "u-1".into(),
+            email: "alice@example.com".into(),
+            host_name: "laptop-7".into(),
+            ..Default::default()
+        }),
+        when: Some(v1::When {
+            last_unix_nano: 1_767_607_200_123_000_000,
+            duration_ms: 1500,
+            ..Default::default()
+        }),
+        totals: Some(v1::Totals {
+            cost_usd: 0.25,
+            failed_tools: 1,
+            ..Default::default()
+        }),
+        cost_center: Some(v1::CostCenter {
+            cost_center: "cc-42".into(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// One encoded unit that must be exactly one JSON line: its text and value.
+pub(crate) fn json_line(unit: Vec<u8>) -> (String, Value) {
+    let text = String::from_utf8(unit).unwrap();
+    assert!(text.ends_with('\n') && text.matches('\n').count() == 1);
+    let v = serde_json::from_str(text.trim_end()).unwrap();
+    (text, v)
 }
 
 /// The first item called `name`.
@@ -230,6 +273,18 @@ impl Outcome {
     /// (received, delivered, dead-lettered).
     pub fn totals(&self) -> (u64, u64, u64) {
         (self.received, self.delivered, self.dead_lettered)
+    }
+
+    /// The record ids of the dead-lettered units, sorted; `id` finds the id
+    /// in a unit as the sink wrote it.
+    pub fn dead_ids(&self, id: impl Fn(&Value) -> &Value) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .dead
+            .iter()
+            .map(|d| id(&d["record"]).as_str().unwrap().to_owned())
+            .collect();
+        ids.sort();
+        ids
     }
 }
 

@@ -3,7 +3,7 @@
 //! the answer table, the request caps to the byte, the example config, and
 //! the fake's own contract.
 
-use cairn_core::chain::{PromptChain, v1};
+use cairn_core::chain::PromptChain;
 use cairn_testkit::siem::datadog::DatadogFake;
 use serde_json::{Value, json};
 
@@ -15,7 +15,7 @@ use crate::{
     driver::SinkError,
     item::AuditItem,
     sink::{Encoded, Report, Sink},
-    testing::{example_sinks, fixture_items, named},
+    testing::{self, example_sinks, fixture_items, named},
 };
 
 mod delivery;
@@ -92,36 +92,15 @@ fn fixture_events_map_to_reserved_and_standard_attributes() {
     }
 }
 
+/// The shared sample chain, with an organization and a tenant a tag list
+/// must not split on.
 fn sample_chain() -> PromptChain {
-    PromptChain {
-        chain_id: "c1".into(),
-        session_id: "s1".into(),
-        prompt_id: "p1".into(),
-        who: Some(v1::Who {
-            user_id: "u-1".into(),
-            email: "alice@example.com".into(),
-            organization_id: "org 9".into(),
-            tenant: "acme,eu".into(),
-            source_product: "cowork".into(),
-            host_name: "laptop-7".into(),
-            ..Default::default()
-        }),
-        when: Some(v1::When {
-            last_unix_nano: 1_767_607_200_123_000_000,
-            duration_ms: 1500,
-            ..Default::default()
-        }),
-        totals: Some(v1::Totals {
-            cost_usd: 0.25,
-            failed_tools: 1,
-            ..Default::default()
-        }),
-        cost_center: Some(v1::CostCenter {
-            cost_center: "cc-42".into(),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
+    let mut chain = testing::sample_chain();
+    let who = chain.who.as_mut().unwrap();
+    who.organization_id = "org 9".into();
+    who.tenant = "acme,eu".into();
+    who.source_product = "cowork".into();
+    chain
 }
 
 #[test]

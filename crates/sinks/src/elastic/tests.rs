@@ -17,7 +17,7 @@ use crate::{
     driver::SinkError,
     item::AuditItem,
     sink::Sink,
-    testing::{example_sinks, fixture_batches, fixture_items, named},
+    testing::{self, example_sinks, fixture_batches, fixture_items, named},
 };
 
 mod delivery;
@@ -160,45 +160,29 @@ fn detail_as_string_and_a_custom_data_stream() {
     assert_eq!(dataset_of("audit-index"), "cairn.audit");
 }
 
+/// The shared sample chain with an account, an organization, a tenant,
+/// tokens and a rejected tool.
 fn sample_chain() -> PromptChain {
-    PromptChain {
-        chain_id: "c1".into(),
-        session_id: "s1".into(),
-        prompt_id: "p1".into(),
-        who: Some(v1::Who {
-            user_id: "u-1".into(),
-            email: "alice@example.com".into(),
-            account_uuid: "acc-1".into(),
-            organization_id: "org-9".into(),
-            tenant: "acme".into(),
-            source_product: "claude-code".into(),
-            host_name: "laptop-7".into(),
-            ..Default::default()
+    let mut chain = testing::sample_chain();
+    let who = chain.who.as_mut().unwrap();
+    who.account_uuid = "acc-1".into();
+    who.organization_id = "org-9".into();
+    who.tenant = "acme".into();
+    who.source_product = "claude-code".into();
+    chain.totals = Some(v1::Totals {
+        cost_usd: 0.25,
+        tokens: Some(v1::TokenCounts {
+            input: 5000,
+            output: 700,
+            cache_read: 12,
+            cache_creation: 3,
         }),
-        when: Some(v1::When {
-            last_unix_nano: 1_767_607_200_123_000_000,
-            duration_ms: 1500,
-            ..Default::default()
-        }),
-        totals: Some(v1::Totals {
-            cost_usd: 0.25,
-            tokens: Some(v1::TokenCounts {
-                input: 5000,
-                output: 700,
-                cache_read: 12,
-                cache_creation: 3,
-            }),
-            tool_calls: 2,
-            rejected_tools: 1,
-            models: vec!["claude-opus-5-5".into()],
-            ..Default::default()
-        }),
-        cost_center: Some(v1::CostCenter {
-            cost_center: "cc-42".into(),
-            ..Default::default()
-        }),
+        tool_calls: 2,
+        rejected_tools: 1,
+        models: vec!["claude-opus-5-5".into()],
         ..Default::default()
-    }
+    });
+    chain
 }
 
 #[test]

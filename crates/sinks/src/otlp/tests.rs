@@ -29,6 +29,13 @@ fn in_parallel(d: &mut DriverConfig) {
     d.concurrency = DriverConfig::new(d.limits).concurrency;
 }
 
+/// An OTLP/gRPC (the default protocol) sink to `gw`.
+fn grpc_sink(gw: &TestGateway) -> Otlp {
+    config(&format!("endpoint = \"http://{}\"", gw.grpc_addr))
+        .build()
+        .unwrap()
+}
+
 fn start(sink: Otlp, route: Route) -> Delivery {
     Delivery::start("otlp", sink, route, in_parallel)
 }
@@ -120,10 +127,7 @@ fn chain(n: u32) -> PromptChain {
 #[tokio::test]
 async fn chains_arrive_as_log_records_named_cairn_prompt_chain() {
     let gw = TestGateway::start().await;
-    let sink = config(&format!("endpoint = \"http://{}\"", gw.grpc_addr))
-        .build()
-        .unwrap();
-    let run = start(sink, Route::everything());
+    let run = start(grpc_sink(&gw), Route::everything());
     run.feed(Work::Chains(Arc::new(vec![chain(1), chain(2)])))
         .await;
     let out = run.finish().await;
@@ -150,9 +154,7 @@ async fn chains_arrive_as_log_records_named_cairn_prompt_chain() {
 #[tokio::test]
 async fn routes_filter_what_is_forwarded() {
     let gw = TestGateway::start().await;
-    let sink = config(&format!("endpoint = \"http://{}\"", gw.grpc_addr))
-        .build()
-        .unwrap();
+    let sink = grpc_sink(&gw);
     let route: Route =
         toml::from_str("records = [\"events\"]\nevent_names = [\"api_request\"]").unwrap();
     let run = start(sink, route);
@@ -218,10 +220,7 @@ async fn unavailable_and_503_are_retried_until_the_receiver_takes_them() {
 #[tokio::test]
 async fn partial_success_is_counted_and_dead_lettered_not_resent() {
     let gw = TestGateway::start().await;
-    let sink = config(&format!("endpoint = \"http://{}\"", gw.grpc_addr))
-        .build()
-        .unwrap();
-    let run = start(sink, Route::everything());
+    let run = start(grpc_sink(&gw), Route::everything());
     let mut batch = fixtures::scenario_batches("http-protobuf")
         .into_iter()
         .find(|b| {

@@ -17,10 +17,14 @@ use super::{
     *,
 };
 use crate::{
-    driver::SinkError,
+    driver::{DriverConfig, SinkError},
     item::{AuditItem, ItemKind},
+    route::Route,
     sink::{Report, Sink},
-    testing::{self, SCENARIO, chains_of, example_sinks, items_of, named},
+    testing::{
+        self, Delivery, Outcome, SCENARIO, chains_of, example_sinks, fixture_ids, items_of,
+        json_line, named, work,
+    },
 };
 
 /// The fixture's batches, tenant `acme` (shared with the Sumo tests).
@@ -43,6 +47,22 @@ pub(crate) fn item(name: &str) -> AuditItem {
     named(&items(), name).clone()
 }
 
+/// Every record and chain id of the fixture, sorted.
+pub(crate) fn expected_ids() -> Vec<String> {
+    fixture_ids(&batches(), &chains())
+}
+
+/// Runs `sink` as `name` on the real driver with fast retries (and
+/// `tweak`), feeds it the fixture's batches and chains, drains it.
+pub(crate) async fn deliver_all<S: Sink>(
+    name: &str,
+    sink: S,
+    tweak: impl FnOnce(&mut DriverConfig),
+) -> Outcome {
+    let work = work(batches(), chains());
+    Delivery::run(name, sink, Route::everything(), tweak, work).await
+}
+
 pub(crate) fn config(url: &str, extra: &str) -> Config {
     toml::from_str(&format!("url = {url:?}\ntoken = \"tok-1\"\n{extra}")).unwrap()
 }
@@ -50,10 +70,7 @@ pub(crate) fn config(url: &str, extra: &str) -> Config {
 fn envelope_of(c: &Config, item: &AuditItem) -> (String, Value) {
     let mut out = Vec::new();
     encode::envelope(c, item, &mut out).unwrap();
-    let text = String::from_utf8(out).unwrap();
-    assert!(text.ends_with('\n') && text.matches('\n').count() == 1);
-    let v = serde_json::from_str(text.trim_end()).unwrap();
-    (text, v)
+    json_line(out)
 }
 
 #[test]

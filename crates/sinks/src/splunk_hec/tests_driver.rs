@@ -1,5 +1,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-//! The HEC sink through the real driver ([`SinkSet`]) against the fake:
+//! The HEC sink through the real driver (`SinkSet`) against the fake:
 //! every record arrives exactly once through retries, splits and partial
 //! answers; what HEC refuses for good lands in the dead-letter file with
 //! its reason; acknowledgement delays and timeouts; the counters add up.
@@ -15,35 +15,17 @@ use cairn_testkit::siem::{
 };
 use serde_json::Value;
 
-use super::tests::{batches, chains, config, item, items};
+use super::tests::{chains, config, deliver_all, expected_ids, item, items};
 use super::*;
 use crate::{
     driver::DriverConfig,
     item::AuditItem,
-    route::Route,
-    testing::{Delivery, Outcome, fixture_ids, largest, once_each, work},
+    testing::{Outcome, largest, once_each},
 };
 
-/// Everything the fixture holds: its records and its chains, by record id.
-fn expected_ids() -> Vec<String> {
-    fixture_ids(&batches(), &chains())
-}
-
-/// Runs `sink` on the real driver with fast retries, feeds the fixture's
-/// batches and chains, drains.
+/// The fixture through `sink` on the real driver.
 async fn run(sink: SplunkHec, tweak: impl FnOnce(&mut DriverConfig)) -> Outcome {
-    let work = work(batches(), chains());
-    Delivery::run("splunk", sink, Route::everything(), tweak, work).await
-}
-
-/// The record ids of HEC envelopes (`event.record_id`), sorted.
-fn envelope_ids<'a>(envelopes: impl IntoIterator<Item = &'a Value>) -> Vec<String> {
-    let mut ids: Vec<String> = envelopes
-        .into_iter()
-        .map(|d| d["event"]["record_id"].as_str().unwrap().to_owned())
-        .collect();
-    ids.sort();
-    ids
+    deliver_all("splunk", sink, tweak).await
 }
 
 #[tokio::test]
@@ -155,7 +137,7 @@ async fn a_bad_token_dead_letters_everything_with_the_code_and_never_the_token()
         assert_eq!(out.dead.len(), expected_ids().len());
         assert!(out.dead.iter().all(|d| d["reason"] == reason), "{reason}");
         assert_eq!(out.retried, 0, "permanent: never resent");
-        let dead_ids = envelope_ids(out.dead.iter().map(|d| &d["record"]));
+        let dead_ids = out.dead_ids(|envelope| &envelope["event"]["record_id"]);
         assert_eq!(dead_ids, expected_ids());
         let text = serde_json::to_string(&out.dead).unwrap();
         assert!(!text.contains("tok-1"));

@@ -13,7 +13,7 @@ use crate::{
     item::AuditItem,
     sink::{Encoded, Sink},
     splunk_hec::tests::{chains, item, items},
-    testing::example_sinks,
+    testing::{example_sinks, json_line},
 };
 
 pub(crate) const TOKEN: &str = "ZaVnC4dhaV1f2xQ9kL3mTz8wQ==";
@@ -25,10 +25,7 @@ pub(crate) fn config(url: &str, extra: &str) -> Config {
 fn line_of(item: &AuditItem) -> (String, Value) {
     let mut out = Vec::new();
     encode::line(item, &mut out).unwrap();
-    let text = String::from_utf8(out).unwrap();
-    assert!(text.ends_with('\n') && text.matches('\n').count() == 1);
-    let v = serde_json::from_str(text.trim_end()).unwrap();
-    (text, v)
+    json_line(out)
 }
 
 #[test]

@@ -1,5 +1,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-//! The Sumo sink through the real driver ([`SinkSet`]) against the fake:
+//! The Sumo sink through the real driver (`SinkSet`) against the fake:
 //! every record once with the configured headers, retries on 408/429/503/504
 //! and a dropped connection, 413 splits, a refused URL dead-letters
 //! everything without ever writing the URL; the counters add up.
@@ -16,21 +16,13 @@ use super::*;
 use crate::{
     driver::DriverConfig,
     item::AuditItem,
-    route::Route,
-    splunk_hec::tests::{batches, chains, items},
-    testing::{Delivery, Outcome, fixture_ids, largest, once_each, work},
+    splunk_hec::tests::{chains, deliver_all, expected_ids, items},
+    testing::{Outcome, largest, once_each},
 };
 
-/// Every record and chain of the fixture, by record id.
-fn expected_ids() -> Vec<String> {
-    fixture_ids(&batches(), &chains())
-}
-
-/// Runs `sink` on the real driver with fast retries, feeds the fixture's
-/// batches and chains, drains.
+/// The fixture through `sink` on the real driver.
 async fn run(sink: Sumo, tweak: impl FnOnce(&mut DriverConfig)) -> Outcome {
-    let work = work(batches(), chains());
-    Delivery::run("sumo", sink, Route::everything(), tweak, work).await
+    deliver_all("sumo", sink, tweak).await
 }
 
 #[tokio::test]
@@ -138,13 +130,7 @@ async fn an_unknown_source_dead_letters_everything_and_never_writes_the_url() {
     assert_eq!(out.delivered, 0);
     assert_eq!(out.retried, 0, "401 is permanent");
     assert_eq!(out.dead_lettered, expected_ids().len() as u64);
-    let mut ids: Vec<String> = out
-        .dead
-        .iter()
-        .map(|d| d["record"]["record_id"].as_str().unwrap().to_owned())
-        .collect();
-    ids.sort();
-    assert_eq!(ids, expected_ids());
+    assert_eq!(out.dead_ids(|line| &line["record_id"]), expected_ids());
     assert!(out.dead.iter().all(|d| {
         d["reason"]
             == "HTTP 401: no such source: [redacted] (the HTTP Source URL or its token was refused)"

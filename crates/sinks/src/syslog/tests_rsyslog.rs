@@ -31,7 +31,7 @@ use crate::{
     item::AuditItem,
     route::Route,
     sink::{EncodeError, Encoded, Report, Sink},
-    testing::{Delivery, SCENARIO, batches, chains_of, fixture_batches},
+    testing::{Delivery, Outcome, SCENARIO, batches, chains_of, fixture_batches},
 };
 
 const SD: &str = "cairn@32473";
@@ -149,24 +149,47 @@ async fn wait_for(r: &Rsyslog, input: Input, n: usize) -> Vec<Rfc5424> {
     r.messages(input)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn tcp_delivers_every_record_and_chain_exactly_once_field_by_field() {
+/// rsyslog on loopback ports, in a directory that lives as long as the
+/// returned guard.
+async fn rsyslog() -> (tempfile::TempDir, Rsyslog) {
     let dir = tempfile::tempdir().unwrap();
     let r = Rsyslog::start(&dir.path().join("rsyslog")).await;
+    (dir, r)
+}
+
+/// Feeds `batches` (and the fixture's chains when `with_chains`) through
+/// the sink of `config`, drains it, and checks that all of it was delivered
+/// and that `input` got each item exactly once, field by field, from
+/// `hostname`.
+async fn delivers_exactly_once(
+    r: &Rsyslog,
+    input: Input,
+    config: &str,
+    batches: Vec<Batch>,
+    with_chains: bool,
+    hostname: &str,
+) -> (Outcome, Vec<Rfc5424>) {
+    let run = spawn(config, |_| {});
+    let expected = feed(&run, batches, with_chains).await;
+    let out = run.delivery.finish().await;
+    assert_eq!(out.delivered, expected.len() as u64);
+    assert_eq!(out.dead_lettered, 0);
+    let got = wait_for(r, input, expected.len()).await;
+    assert_exactly_once(&expected, &got, hostname);
+    (out, got)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tcp_delivers_every_record_and_chain_exactly_once_field_by_field() {
+    let (_dir, r) = rsyslog().await;
     let config = format!(
         "address = \"{}\"\nhostname = \"gw-1\"",
         r.address(Input::Tcp)
     );
-    let run = spawn(&config, |_| {});
     let mut all = batches(SCENARIO, None);
     all.extend(batches("grpc-multibatch", Some("acme")));
-    let expected = feed(&run, all, true).await;
-    assert!(expected.len() > 40, "{}", expected.len());
-    let out = run.delivery.finish().await;
-    assert_eq!(out.delivered, expected.len() as u64);
-    assert_eq!(out.dead_lettered, 0);
-    let got = wait_for(&r, Input::Tcp, expected.len()).await;
-    assert_exactly_once(&expected, &got, "gw-1");
+    let (out, got) = delivers_exactly_once(&r, Input::Tcp, &config, all, true, "gw-1").await;
+    assert!(got.len() > 40, "{}", got.len());
     let tenants = got
         .iter()
         .filter(|m| m.param(SD, "tenant") == Some("acme"))
@@ -185,26 +208,28 @@ async fn tcp_delivers_every_record_and_chain_exactly_once_field_by_field() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_delivers_exactly_once_with_the_machine_hostname() {
-    let dir = tempfile::tempdir().unwrap();
-    let r = Rsyslog::start(&dir.path().join("rsyslog")).await;
+    let (_dir, r) = rsyslog().await;
     let config = format!(
         "address = \"{}\"\ntransport = \"tls\"\nca_file = {:?}\nserver_name = \"localhost\"",
         r.address(Input::Tls),
         r.ca
     );
-    let run = spawn(&config, |_| {});
-    let expected = feed(&run, batches(SCENARIO, None), true).await;
-    let out = run.delivery.finish().await;
-    assert_eq!(out.delivered, expected.len() as u64);
-    let got = wait_for(&r, Input::Tls, expected.len()).await;
-    assert_exactly_once(&expected, &got, &machine_hostname());
+    let host = machine_hostname();
+    delivers_exactly_once(
+        &r,
+        Input::Tls,
+        &config,
+        batches(SCENARIO, None),
+        true,
+        &host,
+    )
+    .await;
     assert!(r.messages(Input::Tcp).is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mutual_tls_presents_the_client_certificate() {
-    let dir = tempfile::tempdir().unwrap();
-    let r = Rsyslog::start(&dir.path().join("rsyslog")).await;
+    let (_dir, r) = rsyslog().await;
     let config = format!(
         "address = \"{}\"\ntransport = \"tls\"\nhostname = \"gw-1\"\nca_file = {:?}\n\
          server_name = \"localhost\"\nclient_cert = {:?}\nclient_key = {:?}",
@@ -213,17 +238,20 @@ async fn mutual_tls_presents_the_client_certificate() {
         r.pki.client_cert,
         r.pki.client_key
     );
-    let run = spawn(&config, |_| {});
-    let expected = feed(&run, batches(SCENARIO, None), false).await;
-    run.delivery.finish().await;
-    let got = wait_for(&r, Input::Mtls, expected.len()).await;
-    assert_exactly_once(&expected, &got, "gw-1");
+    delivers_exactly_once(
+        &r,
+        Input::Mtls,
+        &config,
+        batches(SCENARIO, None),
+        false,
+        "gw-1",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_refuses_a_receiver_its_ca_did_not_sign_and_dead_letters_after_giving_up() {
-    let dir = tempfile::tempdir().unwrap();
-    let r = Rsyslog::start(&dir.path().join("rsyslog")).await;
+    let (dir, r) = rsyslog().await;
     let other = dir.path().join("other-ca");
     std::fs::create_dir_all(&other).unwrap();
     let other_ca = cairn_testkit::tls::write_pki(&other).ca_cert;
@@ -261,23 +289,25 @@ async fn tls_refuses_a_receiver_its_ca_did_not_sign_and_dead_letters_after_givin
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn udp_sends_one_datagram_per_record() {
-    let dir = tempfile::tempdir().unwrap();
-    let r = Rsyslog::start(&dir.path().join("rsyslog")).await;
+    let (_dir, r) = rsyslog().await;
     let config = format!(
         "address = \"{}\"\ntransport = \"udp\"\nhostname = \"gw-1\"",
         r.address(Input::Udp)
     );
-    let run = spawn(&config, |_| {});
-    let expected = feed(&run, batches(SCENARIO, None), true).await;
-    run.delivery.finish().await;
-    let got = wait_for(&r, Input::Udp, expected.len()).await;
-    assert_exactly_once(&expected, &got, "gw-1");
+    delivers_exactly_once(
+        &r,
+        Input::Udp,
+        &config,
+        batches(SCENARIO, None),
+        true,
+        "gw-1",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn udp_cuts_long_messages_at_the_end_of_msg_and_dead_letters_what_cannot_fit() {
-    let dir = tempfile::tempdir().unwrap();
-    let r = Rsyslog::start(&dir.path().join("rsyslog")).await;
+    let (_dir, r) = rsyslog().await;
     let limit = 480;
     let text = format!(
         "address = \"{}\"\ntransport = \"udp\"\nhostname = \"gw-1\"\ninclude_detail = true\nmax_datagram_bytes = {limit}",
@@ -320,8 +350,7 @@ async fn udp_cuts_long_messages_at_the_end_of_msg_and_dead_letters_what_cannot_f
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cef_over_tcp_arrives_as_the_message_field_by_field() {
-    let dir = tempfile::tempdir().unwrap();
-    let r = Rsyslog::start(&dir.path().join("rsyslog")).await;
+    let (_dir, r) = rsyslog().await;
     let config = format!(
         "address = \"{}\"\nformat = \"cef\"\nhostname = \"gw-1\"\nfacility = \"local4\"",
         r.address(Input::Tcp)
@@ -351,8 +380,7 @@ async fn cef_over_tcp_arrives_as_the_message_field_by_field() {
 /// retry); the receiver comes back on the same port and everything arrives
 /// exactly once.
 async fn receiver_restart(input: Input) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut r = Rsyslog::start(&dir.path().join("rsyslog")).await;
+    let (_dir, mut r) = rsyslog().await;
     let mut config = format!("address = \"{}\"\nhostname = \"gw-1\"", r.address(input));
     if input == Input::Tls {
         config.push_str(&format!(

@@ -109,13 +109,7 @@ async fn a_wrong_key_and_scripted_400_401_are_permanent() {
     assert_eq!(out.retried, 0);
     assert!(out.dead.iter().all(|d| d["reason"] == "HTTP 403 Forbidden"));
     // Dead letters keep the log itself.
-    let mut dead_ids: Vec<String> = out
-        .dead
-        .iter()
-        .map(|d| d["record"]["record_id"].as_str().unwrap().to_owned())
-        .collect();
-    dead_ids.sort();
-    assert_eq!(dead_ids, ids(&items));
+    assert_eq!(out.dead_ids(|log| &log["record_id"]), ids(&items));
 
     for (status, reason) in [
         (400, "HTTP 400 Bad Request: malformed payload"),
