@@ -1,12 +1,20 @@
 //! What the HTTP sinks share: the client (rustls, an optional extra CA for
-//! private PKI, timeouts), gzip, and turning transport errors into
-//! [`SinkError`]s that never carry the URL (Sumo Logic's token is its URL).
+//! private PKI, timeouts), request bodies (units back to back or as a JSON
+//! array, gzipped or not per [`Compression`], with the matching
+//! `Content-Encoding`), reading an answer in full, and turning transport
+//! errors into [`SinkError`]s that never carry the URL (Sumo Logic's token
+//! is its URL). How an answer is classified is each contract's own.
 
 use std::{io::Write, path::Path, time::Duration};
 
+use bytes::Bytes;
 use flate2::write::GzEncoder;
+use http::header;
 
-use crate::driver::SinkError;
+use crate::{
+    driver::{SinkError, error::retry_after_seconds},
+    sink::Encoded,
+};
 
 /// Request body compression, the same key in every HTTP sink's config:
 /// `compression = "gzip"` (default) or `"none"`.
@@ -25,6 +33,80 @@ impl Compression {
     pub fn is_gzip(self) -> bool {
         self == Compression::Gzip
     }
+
+    /// A request body as sent: gzipped, or as it is.
+    pub fn encode(self, body: Vec<u8>) -> Vec<u8> {
+        match self {
+            Compression::Gzip => gzip(&body),
+            Compression::None => body,
+        }
+    }
+
+    /// Marks `req` with the matching `Content-Encoding` (none for `none`),
+    /// for a body already passed through [`Compression::encode`].
+    pub fn content_encoding(self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match self {
+            Compression::Gzip => req.header(header::CONTENT_ENCODING, "gzip"),
+            Compression::None => req,
+        }
+    }
+
+    /// Attaches `body` to `req`, compressed, with the matching
+    /// `Content-Encoding`.
+    pub fn body(self, req: reqwest::RequestBuilder, body: Vec<u8>) -> reqwest::RequestBuilder {
+        self.content_encoding(req).body(self.encode(body))
+    }
+}
+
+/// The units of a batch back to back (NDJSON pairs, HEC envelopes, Sumo
+/// lines: each unit ends with its own newline).
+pub fn concat(batch: &[Encoded]) -> Vec<u8> {
+    let mut body = Vec::with_capacity(batch.iter().map(|u| u.bytes.len()).sum());
+    for unit in batch {
+        body.extend_from_slice(&unit.bytes);
+    }
+    body
+}
+
+/// The units of a batch (JSON objects) as one JSON array: `[` + the units
+/// joined by commas + `]`, one byte per unit plus one more than the units.
+pub fn json_array(batch: &[Encoded]) -> Vec<u8> {
+    let size: usize = batch.iter().map(|u| u.bytes.len() + 1).sum();
+    let mut body = Vec::with_capacity(size + 1);
+    body.push(b'[');
+    for (i, unit) in batch.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(&unit.bytes);
+    }
+    body.push(b']');
+    body
+}
+
+/// An answer read in full.
+#[derive(Debug)]
+pub struct Answer {
+    /// The HTTP status.
+    pub status: u16,
+    /// `Retry-After`, when given in seconds.
+    pub retry_after: Option<Duration>,
+    /// The body.
+    pub body: Bytes,
+}
+
+/// Sends `req` and reads the whole answer. No answer, or a body cut short,
+/// is a retryable transport error (described without the URL).
+pub async fn exchange(req: reqwest::RequestBuilder) -> Result<Answer, SinkError> {
+    let resp = req.send().await.map_err(transport_error)?;
+    let status = resp.status().as_u16();
+    let retry_after = retry_after_seconds(resp.headers().get(header::RETRY_AFTER));
+    let body = resp.bytes().await.map_err(transport_error)?;
+    Ok(Answer {
+        status,
+        retry_after,
+        body,
+    })
 }
 
 /// Why a client could not be built.

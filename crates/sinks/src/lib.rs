@@ -10,6 +10,7 @@
 //! client that sends one batch. [`route::Route`] decides which records a sink
 //! gets.
 
+pub(crate) mod cim;
 pub mod config;
 pub mod driver;
 pub mod http;
@@ -18,6 +19,8 @@ pub mod route;
 pub mod runtime;
 pub mod secret;
 pub mod sink;
+#[cfg(test)]
+pub(crate) mod testing;
 
 pub mod datadog;
 pub mod elastic;

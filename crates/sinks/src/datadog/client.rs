@@ -18,7 +18,7 @@ use serde_json::Value;
 use super::encode::Encoder;
 use crate::{
     driver::{BatchLimits, SinkError, error::retry_after_seconds},
-    http::{snippet, transport_error},
+    http::{Compression, json_array, snippet, transport_error},
     item::AuditItem,
     secret::Secret,
     sink::{EncodeError, Encoded, Report, Sink},
@@ -38,8 +38,8 @@ pub struct Settings {
     pub url: reqwest::Url,
     /// The API key.
     pub api_key: Secret,
-    /// Gzip bodies.
-    pub gzip: bool,
+    /// Request body compression.
+    pub compression: Compression,
     /// Longest a partial batch waits.
     pub max_delay: Duration,
     /// The log mapping.
@@ -51,7 +51,7 @@ pub struct Datadog {
     client: reqwest::Client,
     url: reqwest::Url,
     api_key: HeaderValue,
-    gzip: bool,
+    compression: Compression,
     max_delay: Duration,
     encoder: Encoder,
 }
@@ -60,7 +60,7 @@ impl std::fmt::Debug for Datadog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Datadog")
             .field("url", &self.url.as_str())
-            .field("gzip", &self.gzip)
+            .field("gzip", &self.compression.is_gzip())
             .finish_non_exhaustive()
     }
 }
@@ -75,7 +75,7 @@ impl Datadog {
             client: s.client,
             url: s.url,
             api_key,
-            gzip: s.gzip,
+            compression: s.compression,
             max_delay: s.max_delay,
             encoder: s.encoder,
         })
@@ -132,21 +132,6 @@ pub fn classify(
     }
 }
 
-/// Joins log objects into a JSON array.
-pub fn array_body(batch: &[Encoded]) -> Vec<u8> {
-    let size: usize = batch.iter().map(|u| u.bytes.len() + 1).sum();
-    let mut body = Vec::with_capacity(size + 1);
-    body.push(b'[');
-    for (i, unit) in batch.iter().enumerate() {
-        if i > 0 {
-            body.push(b',');
-        }
-        body.extend_from_slice(&unit.bytes);
-    }
-    body.push(b']');
-    body
-}
-
 impl Sink for Datadog {
     fn limits(&self) -> BatchLimits {
         BatchLimits {
@@ -162,18 +147,12 @@ impl Sink for Datadog {
     }
 
     async fn send(&self, batch: &[Encoded]) -> Result<Report, SinkError> {
-        let body = array_body(batch);
-        let mut req = self
+        let req = self
             .client
             .post(self.url.clone())
             .header("dd-api-key", self.api_key.clone())
             .header(header::CONTENT_TYPE, "application/json");
-        req = if self.gzip {
-            req.header(header::CONTENT_ENCODING, "gzip")
-                .body(crate::http::gzip(&body))
-        } else {
-            req.body(body)
-        };
+        let req = self.compression.body(req, json_array(batch));
         let resp = req.send().await.map_err(transport_error)?;
         let status = resp.status().as_u16();
         let retry_after = retry_after_seconds(resp.headers().get(header::RETRY_AFTER));

@@ -125,7 +125,7 @@ impl Config {
             client,
             url,
             api_key: key,
-            gzip: self.compression.is_gzip(),
+            compression: self.compression,
             max_delay: Duration::from_secs(1),
             encoder: Encoder {
                 ddsource: self.ddsource.clone(),

@@ -3,21 +3,19 @@
 //! the answer table, the request caps to the byte, the example config, and
 //! the fake's own contract.
 
-use cairn_core::{
-    chain::{PromptChain, v1},
-    record::Batch,
-};
+use cairn_core::chain::PromptChain;
 use cairn_testkit::siem::datadog::DatadogFake;
 use serde_json::{Value, json};
 
 use super::{
-    client::{MAX_ENTRIES, MAX_REQUEST_BYTES, array_body, classify},
+    client::{MAX_ENTRIES, MAX_REQUEST_BYTES, classify},
     *,
 };
 use crate::{
     driver::SinkError,
     item::AuditItem,
     sink::{Encoded, Report, Sink},
+    testing::{self, example_sinks, fixture_items, named},
 };
 
 mod delivery;
@@ -26,26 +24,6 @@ const KEY: &str = "dd-test-key";
 
 fn config(url: &str, extra: &str) -> Config {
     toml::from_str(&format!("url = {url:?}\napi_key = {KEY:?}\n{extra}")).unwrap()
-}
-
-fn batches() -> Vec<Batch> {
-    cairn_testkit::fixtures::scenario_batches("http-protobuf")
-}
-
-fn items_of(batch: &Batch) -> Vec<AuditItem> {
-    batch
-        .records
-        .iter()
-        .map(|r| AuditItem::from_record(r, &batch.origin))
-        .collect()
-}
-
-fn all_items() -> Vec<AuditItem> {
-    batches().iter().flat_map(items_of).collect()
-}
-
-fn named<'a>(items: &'a [AuditItem], name: &str) -> &'a AuditItem {
-    items.iter().find(|i| i.name == name).unwrap()
 }
 
 fn offline_sink(extra: &str) -> Datadog {
@@ -61,7 +39,7 @@ fn encode(sink: &Datadog, item: &AuditItem) -> Value {
 #[test]
 fn fixture_events_map_to_reserved_and_standard_attributes() {
     let sink = offline_sink("tags = [\"env:prod\", \"team:sec\"]\nhostname = \"gw-1\"");
-    let items = all_items();
+    let items = fixture_items();
     let result = named(&items, "tool_result");
     let log = encode(&sink, result);
     let uid = result.user_id.clone().unwrap();
@@ -114,36 +92,15 @@ fn fixture_events_map_to_reserved_and_standard_attributes() {
     }
 }
 
+/// The shared sample chain, with an organization and a tenant a tag list
+/// must not split on.
 fn sample_chain() -> PromptChain {
-    PromptChain {
-        chain_id: "c1".into(),
-        session_id: "s1".into(),
-        prompt_id: "p1".into(),
-        who: Some(v1::Who {
-            user_id: "u-1".into(),
-            email: "alice@example.com".into(),
-            organization_id: "org 9".into(),
-            tenant: "acme,eu".into(),
-            source_product: "cowork".into(),
-            host_name: "laptop-7".into(),
-            ..Default::default()
-        }),
-        when: Some(v1::When {
-            last_unix_nano: 1_767_607_200_123_000_000,
-            duration_ms: 1500,
-            ..Default::default()
-        }),
-        totals: Some(v1::Totals {
-            cost_usd: 0.25,
-            failed_tools: 1,
-            ..Default::default()
-        }),
-        cost_center: Some(v1::CostCenter {
-            cost_center: "cc-42".into(),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
+    let mut chain = testing::sample_chain();
+    let who = chain.who.as_mut().unwrap();
+    who.organization_id = "org 9".into();
+    who.tenant = "acme,eu".into();
+    who.source_product = "cowork".into();
+    chain
 }
 
 #[test]
@@ -233,7 +190,7 @@ async fn a_full_batch_fits_the_intake_to_the_byte_brackets_and_commas_included()
     let mut units: Vec<Encoded> = (0..MAX_ENTRIES - 1).map(|_| unit_of_len(4999)).collect();
     let rest = limits.max_bytes - units.iter().map(|u| u.bytes.len()).sum::<usize>();
     units.push(unit_of_len(rest));
-    assert_eq!(array_body(&units).len(), MAX_REQUEST_BYTES);
+    assert_eq!(crate::http::json_array(&units).len(), MAX_REQUEST_BYTES);
     assert_eq!(sink.send(&units).await, Ok(Report::delivered()));
     assert_eq!(fake.logs().len(), MAX_ENTRIES);
 
@@ -297,18 +254,10 @@ fn config_checks() {
 
 #[test]
 fn the_example_config_parses_and_checks() {
-    #[derive(serde::Deserialize)]
-    struct File {
-        sinks: Vec<crate::config::SinkConfig>,
-    }
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../config/sink-datadog.toml"
-    );
-    let file: File = toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    assert_eq!(file.sinks.len(), 1);
-    assert_eq!(file.sinks[0].name, "datadog");
-    let c = file.sinks[0].datadog.as_ref().unwrap();
+    let sinks = example_sinks("sink-datadog.toml");
+    assert_eq!(sinks.len(), 1);
+    assert_eq!(sinks[0].name, "datadog");
+    let c = sinks[0].datadog.as_ref().unwrap();
     c.check().unwrap();
     assert_eq!(
         c.api_key,

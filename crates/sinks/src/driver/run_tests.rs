@@ -29,6 +29,20 @@ struct Scripted {
     gate: Option<tokio::sync::Semaphore>,
 }
 
+impl Scripted {
+    /// A sink answering its first requests with `answers`, then delivered.
+    fn answering(answers: impl IntoIterator<Item = Result<Report, SinkError>>) -> Scripted {
+        let sink = Scripted::default();
+        sink.script.lock().unwrap().extend(answers);
+        sink
+    }
+
+    /// A sink whose every request fails with a retryable transport error.
+    fn failing(reason: &str) -> Scripted {
+        Scripted::answering((0..10_000).map(|_| Err(SinkError::transport(reason))))
+    }
+}
+
 fn text(u: &Encoded) -> String {
     String::from_utf8(u.bytes.clone()).unwrap()
 }
@@ -153,15 +167,29 @@ impl Harness {
             .await
             .unwrap()
             .unwrap();
-        let path = self.dir.path().join("dead-letter/test.jsonl");
-        let dead = std::fs::read_to_string(path)
-            .unwrap_or_default()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
+        let (_, dead) = crate::testing::dead_letters(self.dir.path(), "test");
         drop(self.abandon);
         (self.sink, self.counters, dead)
     }
+}
+
+/// Runs `sink` one request at a time on `work` (chain groups by name),
+/// then drains it.
+async fn one_at_a_time(
+    sink: Scripted,
+    work: &[&[&str]],
+) -> (
+    Arc<Scripted>,
+    crate::driver::stats::SinkCounters,
+    Vec<serde_json::Value>,
+) {
+    let mut config = fast_config();
+    config.concurrency = 1;
+    let h = start(sink, config, 8);
+    for names in work {
+        h.tx.send(chains(names)).await.unwrap();
+    }
+    h.finish().await
 }
 
 fn sorted(mut v: Vec<String>) -> Vec<String> {
@@ -175,8 +203,7 @@ fn names(n: usize) -> Vec<String> {
 
 #[tokio::test]
 async fn retryable_failures_are_resent_until_delivered_exactly_once() {
-    let sink = Scripted::default();
-    sink.script.lock().unwrap().extend([
+    let sink = Scripted::answering([
         Err(SinkError::transport("connection reset")),
         Err(SinkError::Retryable {
             reason: "HTTP 503".into(),
@@ -200,18 +227,13 @@ async fn retryable_failures_are_resent_until_delivered_exactly_once() {
 
 #[tokio::test]
 async fn per_item_retries_resend_only_those_items_and_rejects_are_dead_lettered() {
-    let sink = Scripted::default();
-    sink.script.lock().unwrap().push_back(Ok(Report {
+    let sink = Scripted::answering([Ok(Report {
         retry: vec![1, 3],
         rejected: vec![(2, "mapper_parsing_exception".into())],
         retry_after: None,
         ..Report::default()
-    }));
-    let mut config = fast_config();
-    config.concurrency = 1;
-    let h = start(sink, config, 8);
-    h.tx.send(chains(&["a", "b", "c", "d"])).await.unwrap();
-    let (sink, counters, dead) = h.finish().await;
+    })]);
+    let (sink, counters, dead) = one_at_a_time(sink, &[&["a", "b", "c", "d"]]).await;
     let sent = sink.sent.lock().unwrap().clone();
     assert_eq!(sent[0], vec!["a", "b", "c", "d"]);
     assert_eq!(
@@ -233,25 +255,20 @@ async fn per_item_retries_resend_only_those_items_and_rejects_are_dead_lettered(
 
 #[tokio::test]
 async fn too_large_splits_in_halves_and_a_single_oversized_unit_is_dead_lettered() {
-    let sink = Scripted::default();
     let too_large = || {
         Err(SinkError::TooLarge {
             reason: "HTTP 413".into(),
         })
     };
     // [a b c d] too large → [a b] ok, [c d] too large → [c] ok, [d] too large.
-    sink.script.lock().unwrap().extend([
+    let sink = Scripted::answering([
         too_large(),
         Ok(Report::delivered()),
         too_large(),
         Ok(Report::delivered()),
         too_large(),
     ]);
-    let mut config = fast_config();
-    config.concurrency = 1;
-    let h = start(sink, config, 8);
-    h.tx.send(chains(&["a", "b", "c", "d"])).await.unwrap();
-    let (sink, counters, dead) = h.finish().await;
+    let (sink, counters, dead) = one_at_a_time(sink, &[&["a", "b", "c", "d"]]).await;
     let sent = sink.sent.lock().unwrap().clone();
     assert_eq!(
         sent,
@@ -272,19 +289,10 @@ async fn too_large_splits_in_halves_and_a_single_oversized_unit_is_dead_lettered
 
 #[tokio::test]
 async fn permanent_failures_and_encode_errors_are_dead_lettered_with_their_reason() {
-    let sink = Scripted::default();
-    sink.script
-        .lock()
-        .unwrap()
-        .push_back(Err(SinkError::Permanent {
-            reason: "HTTP 403 Invalid token".into(),
-        }));
-    let mut config = fast_config();
-    config.concurrency = 1;
-    let h = start(sink, config, 8);
-    h.tx.send(chains(&["a", "b", "bad"])).await.unwrap();
-    h.tx.send(chains(&["c"])).await.unwrap();
-    let (sink, counters, dead) = h.finish().await;
+    let sink = Scripted::answering([Err(SinkError::Permanent {
+        reason: "HTTP 403 Invalid token".into(),
+    })]);
+    let (sink, counters, dead) = one_at_a_time(sink, &[&["a", "b", "bad"], &["c"]]).await;
     let reasons: Vec<&str> = dead.iter().filter_map(|d| d["reason"].as_str()).collect();
     assert_eq!(
         reasons
@@ -311,16 +319,11 @@ async fn permanent_failures_and_encode_errors_are_dead_lettered_with_their_reaso
 
 #[tokio::test]
 async fn unattributed_rejections_are_counted_not_resent() {
-    let sink = Scripted::default();
-    sink.script.lock().unwrap().push_back(Ok(Report {
+    let sink = Scripted::answering([Ok(Report {
         rejected_unattributed: Some((2, "2 log records had no timestamp".into())),
         ..Report::default()
-    }));
-    let mut config = fast_config();
-    config.concurrency = 1;
-    let h = start(sink, config, 8);
-    h.tx.send(chains(&["a", "b", "c"])).await.unwrap();
-    let (sink, counters, dead) = h.finish().await;
+    })]);
+    let (sink, counters, dead) = one_at_a_time(sink, &[&["a", "b", "c"]]).await;
     assert_eq!(sink.sent.lock().unwrap().len(), 1);
     assert_eq!(counters.delivered_total(), 1);
     assert_eq!(counters.dead_lettered_total(), 2);
@@ -329,11 +332,7 @@ async fn unattributed_rejections_are_counted_not_resent() {
 
 #[tokio::test]
 async fn shutdown_abandons_retries_into_dead_letters_instead_of_hanging() {
-    let sink = Scripted::default();
-    sink.script
-        .lock()
-        .unwrap()
-        .extend((0..10_000).map(|_| Err(SinkError::transport("connection refused"))));
+    let sink = Scripted::failing("connection refused");
     let mut config = fast_config();
     config.backoff.initial = Duration::from_secs(30);
     config.backoff.max = Duration::from_secs(30);
@@ -389,11 +388,7 @@ async fn a_stalled_destination_fills_the_queue_instead_of_memory() {
 
 #[tokio::test]
 async fn give_up_after_dead_letters_a_batch_that_never_gets_through() {
-    let sink = Scripted::default();
-    sink.script
-        .lock()
-        .unwrap()
-        .extend((0..10_000).map(|_| Err(SinkError::transport("HTTP 503"))));
+    let sink = Scripted::failing("HTTP 503");
     let mut config = fast_config();
     config.give_up_after = Some(Duration::from_millis(30));
     let h = start(sink, config, 8);

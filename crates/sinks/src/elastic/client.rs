@@ -18,8 +18,8 @@ use super::{
     encode::{Encoder, dataset_of},
 };
 use crate::{
-    driver::{BatchLimits, SinkError, error::retry_after_seconds},
-    http::{snippet, transport_error},
+    driver::{BatchLimits, SinkError},
+    http::{Compression, concat, exchange, snippet},
     item::AuditItem,
     sink::{EncodeError, Encoded, Report, Sink},
 };
@@ -53,8 +53,8 @@ pub struct Settings {
     pub bulk_url: reqwest::Url,
     /// The `Authorization` value.
     pub auth: Auth,
-    /// Gzip bodies.
-    pub gzip: bool,
+    /// Request body compression.
+    pub compression: Compression,
     /// The data stream written.
     pub data_stream: String,
     /// Uncompressed bytes per request.
@@ -73,7 +73,7 @@ pub struct Elastic {
     client: reqwest::Client,
     bulk_url: reqwest::Url,
     auth: Auth,
-    gzip: bool,
+    compression: Compression,
     encoder: Encoder,
     limits: BatchLimits,
 }
@@ -85,7 +85,7 @@ impl Elastic {
             client: s.client,
             bulk_url: s.bulk_url,
             auth: s.auth,
-            gzip: s.gzip,
+            compression: s.compression,
             encoder: Encoder {
                 dataset: dataset_of(&s.data_stream),
                 data_stream: s.data_stream,
@@ -240,26 +240,12 @@ impl Sink for Elastic {
     }
 
     async fn send(&self, batch: &[Encoded]) -> Result<Report, SinkError> {
-        let size = batch.iter().map(|u| u.bytes.len()).sum();
-        let mut body = Vec::with_capacity(size);
-        for unit in batch {
-            body.extend_from_slice(&unit.bytes);
-        }
-        let mut req = self
+        let req = self
             .client
             .post(self.bulk_url.clone())
             .header(header::AUTHORIZATION, self.auth.0.clone())
             .header(header::CONTENT_TYPE, "application/x-ndjson");
-        req = if self.gzip {
-            req.header(header::CONTENT_ENCODING, "gzip")
-                .body(crate::http::gzip(&body))
-        } else {
-            req.body(body)
-        };
-        let resp = req.send().await.map_err(transport_error)?;
-        let status = resp.status().as_u16();
-        let retry_after = retry_after_seconds(resp.headers().get(header::RETRY_AFTER));
-        let bytes = resp.bytes().await.map_err(transport_error)?;
-        classify(status, retry_after, &bytes, batch.len())
+        let answer = exchange(self.compression.body(req, concat(batch))).await?;
+        classify(answer.status, answer.retry_after, &answer.body, batch.len())
     }
 }

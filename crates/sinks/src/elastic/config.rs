@@ -203,7 +203,7 @@ impl Config {
             client,
             bulk_url: url,
             auth,
-            gzip: self.compression.is_gzip(),
+            compression: self.compression,
             data_stream: self.data_stream.clone(),
             max_bytes: self.max_bytes,
             max_docs: self.max_docs,

@@ -3,7 +3,7 @@
 //! table, and delivery through the real driver against the contract fake
 //! (per-item 429/400, lost replies answered by 409, 413 splits, bad keys).
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 use cairn_core::{
     chain::{PromptChain, v1},
@@ -13,15 +13,14 @@ use cairn_testkit::siem::elastic::ElasticFake;
 use serde_json::{Value, json};
 
 use super::{client::classify, encode::dataset_of, *};
+use crate::{
+    driver::SinkError,
+    item::AuditItem,
+    sink::Sink,
+    testing::{self, example_sinks, fixture_batches, fixture_items, named},
+};
 
 mod delivery;
-use crate::{
-    driver::{Backoff, BatchLimits, DriverConfig, SinkError, Work, stats::SinkStats},
-    item::AuditItem,
-    route::Route,
-    runtime::SinkSet,
-    sink::Sink,
-};
 
 const KEY: &str = "a2V5LWlkOmtleS1zZWNyZXQ=";
 
@@ -29,31 +28,11 @@ fn config(url: &str, extra: &str) -> Config {
     toml::from_str(&format!("url = {url:?}\napi_key = {KEY:?}\n{extra}")).unwrap()
 }
 
-fn batches() -> Vec<Batch> {
-    cairn_testkit::fixtures::scenario_batches("http-protobuf")
-}
-
-fn items_of(batch: &Batch) -> Vec<AuditItem> {
-    batch
-        .records
-        .iter()
-        .map(|r| AuditItem::from_record(r, &batch.origin))
-        .collect()
-}
-
-fn all_items() -> Vec<AuditItem> {
-    batches().iter().flat_map(items_of).collect()
-}
-
 fn logs_batch() -> Batch {
-    batches()
+    fixture_batches()
         .into_iter()
         .find(|b| b.origin.signal == cairn_core::signal::Signal::Logs)
         .unwrap()
-}
-
-fn named<'a>(items: &'a [AuditItem], name: &str) -> &'a AuditItem {
-    items.iter().find(|i| i.name == name).unwrap()
 }
 
 fn encode(sink: &Elastic, item: &AuditItem) -> (Value, Value) {
@@ -76,7 +55,7 @@ fn offline_sink() -> Elastic {
 #[test]
 fn fixture_events_map_to_ecs_field_by_field() {
     let sink = offline_sink();
-    let items = all_items();
+    let items = fixture_items();
     let decision = named(&items, "tool_decision");
     let (action, doc) = encode(&sink, decision);
     assert_eq!(
@@ -171,7 +150,7 @@ fn detail_as_string_and_a_custom_data_stream() {
     )
     .build()
     .unwrap();
-    let items = all_items();
+    let items = fixture_items();
     let (action, doc) = encode(&sink, &items[0]);
     assert_eq!(action["create"]["_index"], "logs-claude.security-prod");
     assert_eq!(doc["event"]["dataset"], "claude.security");
@@ -181,45 +160,29 @@ fn detail_as_string_and_a_custom_data_stream() {
     assert_eq!(dataset_of("audit-index"), "cairn.audit");
 }
 
+/// The shared sample chain with an account, an organization, a tenant,
+/// tokens and a rejected tool.
 fn sample_chain() -> PromptChain {
-    PromptChain {
-        chain_id: "c1".into(),
-        session_id: "s1".into(),
-        prompt_id: "p1".into(),
-        who: Some(v1::Who {
-            user_id: "u-1".into(),
-            email: "alice@example.com".into(),
-            account_uuid: "acc-1".into(),
-            organization_id: "org-9".into(),
-            tenant: "acme".into(),
-            source_product: "claude-code".into(),
-            host_name: "laptop-7".into(),
-            ..Default::default()
+    let mut chain = testing::sample_chain();
+    let who = chain.who.as_mut().unwrap();
+    who.account_uuid = "acc-1".into();
+    who.organization_id = "org-9".into();
+    who.tenant = "acme".into();
+    who.source_product = "claude-code".into();
+    chain.totals = Some(v1::Totals {
+        cost_usd: 0.25,
+        tokens: Some(v1::TokenCounts {
+            input: 5000,
+            output: 700,
+            cache_read: 12,
+            cache_creation: 3,
         }),
-        when: Some(v1::When {
-            last_unix_nano: 1_767_607_200_123_000_000,
-            duration_ms: 1500,
-            ..Default::default()
-        }),
-        totals: Some(v1::Totals {
-            cost_usd: 0.25,
-            tokens: Some(v1::TokenCounts {
-                input: 5000,
-                output: 700,
-                cache_read: 12,
-                cache_creation: 3,
-            }),
-            tool_calls: 2,
-            rejected_tools: 1,
-            models: vec!["claude-opus-5-5".into()],
-            ..Default::default()
-        }),
-        cost_center: Some(v1::CostCenter {
-            cost_center: "cc-42".into(),
-            ..Default::default()
-        }),
+        tool_calls: 2,
+        rejected_tools: 1,
+        models: vec!["claude-opus-5-5".into()],
         ..Default::default()
-    }
+    });
+    chain
 }
 
 #[test]
@@ -483,7 +446,7 @@ async fn the_fake_follows_the_bulk_contract() {
 async fn the_fake_mapping_refuses_the_raw_detail_and_accepts_the_escaped_one() {
     let fake = ElasticFake::builder().api_key("k").start().await;
     let sink = offline_sink();
-    let items = all_items();
+    let items = fixture_items();
     let prompt = named(&items, "user_prompt");
     let (action, escaped) = encode(&sink, prompt);
     let mut raw = escaped.clone();
@@ -504,17 +467,9 @@ async fn the_fake_mapping_refuses_the_raw_detail_and_accepts_the_escaped_one() {
 
 #[test]
 fn the_example_config_parses_and_checks() {
-    #[derive(serde::Deserialize)]
-    struct File {
-        sinks: Vec<crate::config::SinkConfig>,
-    }
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../config/sink-elastic.toml"
-    );
-    let file: File = toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    assert_eq!(file.sinks.len(), 1);
-    let s = &file.sinks[0];
+    let sinks = example_sinks("sink-elastic.toml");
+    assert_eq!(sinks.len(), 1);
+    let s = &sinks[0];
     assert_eq!(s.name, "elastic");
     let c = s.elastic.as_ref().unwrap();
     c.check().unwrap();

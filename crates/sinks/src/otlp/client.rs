@@ -24,7 +24,7 @@ use super::{
 };
 use crate::{
     driver::{BatchLimits, SinkError, error::classify_otlp_http},
-    http::{gzip, snippet, transport_error},
+    http::{snippet, transport_error},
     item::AuditItem,
     route::Route,
     sink::{EncodeError, Encoded, Report, Sink},
@@ -49,7 +49,7 @@ enum Transport {
 pub struct Otlp {
     transport: Transport,
     headers: Vec<(http::HeaderName, http::HeaderValue)>,
-    gzip: bool,
+    compression: Compression,
     max_bytes: usize,
 }
 
@@ -161,7 +161,7 @@ impl Otlp {
         Ok(Otlp {
             transport,
             headers,
-            gzip: config.compression == Compression::Gzip,
+            compression: config.compression,
             max_bytes,
         })
     }
@@ -173,7 +173,7 @@ impl Otlp {
         body: Vec<u8>,
     ) -> Result<Report, SinkError> {
         let mut grpc = tonic::client::Grpc::new(channel.clone());
-        if self.gzip {
+        if self.compression.is_gzip() {
             grpc = grpc
                 .send_compressed(CompressionEncoding::Gzip)
                 .accept_compressed(CompressionEncoding::Gzip);
@@ -211,13 +211,12 @@ impl Otlp {
         for (name, value) in &self.headers {
             req = req.header(name, value);
         }
-        let req = if self.gzip {
-            req.header(http::header::CONTENT_ENCODING, "gzip")
-                .body(gzip(&body))
-        } else {
-            req.body(body)
-        };
-        let resp = req.send().await.map_err(transport_error)?;
+        let resp = self
+            .compression
+            .body(req, body)
+            .send()
+            .await
+            .map_err(transport_error)?;
         let code = resp.status();
         let retry_after = resp.headers().get(http::header::RETRY_AFTER).cloned();
         let bytes = resp.bytes().await.map_err(transport_error)?;

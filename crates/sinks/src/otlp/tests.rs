@@ -15,62 +15,29 @@ use prost::Message;
 
 use super::*;
 use crate::{
-    driver::{DriverConfig, Work, stats::SinkStats},
+    driver::{DriverConfig, Work},
     route::Route,
-    runtime::SinkSet,
-    sink::Sink,
+    testing::Delivery,
 };
 
 fn config(toml_text: &str) -> Config {
     toml::from_str(toml_text).unwrap()
 }
 
-fn fast(sink: &Otlp) -> DriverConfig {
-    let mut d = DriverConfig::new(sink.limits());
-    d.backoff.initial = Duration::from_millis(5);
-    d.backoff.max = Duration::from_millis(50);
-    d
+/// Keeps the driver's default concurrency (several requests in flight).
+fn in_parallel(d: &mut DriverConfig) {
+    d.concurrency = DriverConfig::new(d.limits).concurrency;
 }
 
-struct Run {
-    set: SinkSet,
-    dir: tempfile::TempDir,
+/// An OTLP/gRPC (the default protocol) sink to `gw`.
+fn grpc_sink(gw: &TestGateway) -> Otlp {
+    config(&format!("endpoint = \"http://{}\"", gw.grpc_addr))
+        .build()
+        .unwrap()
 }
 
-fn start(sink: Otlp, route: Route) -> Run {
-    let dir = tempfile::tempdir().unwrap();
-    let mut set = SinkSet::default();
-    let driver = fast(&sink);
-    set.spawn(
-        "otlp",
-        sink,
-        route,
-        driver,
-        16,
-        dir.path(),
-        &SinkStats::default(),
-    )
-    .unwrap();
-    Run { set, dir }
-}
-
-impl Run {
-    async fn send(&self, work: Work) {
-        self.set.handles()[0].queue.send(work).await.unwrap();
-    }
-    fn counters(&self) -> crate::driver::stats::SinkCounters {
-        self.set.handles()[0].counters.clone()
-    }
-    async fn finish(self) -> (crate::driver::stats::SinkCounters, Vec<serde_json::Value>) {
-        let counters = self.counters();
-        self.set.drain(Duration::from_secs(10)).await;
-        let dead = std::fs::read_to_string(self.dir.path().join("dead-letter/otlp.jsonl"))
-            .unwrap_or_default()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
-        (counters, dead)
-    }
+fn start(sink: Otlp, route: Route) -> Delivery {
+    Delivery::start("otlp", sink, route, in_parallel)
 }
 
 /// Every log record, metric and span of some batches, protobuf-encoded and
@@ -115,13 +82,13 @@ async fn forwards_everything_once(protocol: &str, compression: &str) {
     let run = start(sink, Route::everything());
     let batches = fixture_batches();
     for b in &batches {
-        run.send(Work::Batch(Arc::new(b.clone()))).await;
+        run.feed(Work::Batch(Arc::new(b.clone()))).await;
     }
     let total: usize = batches.iter().map(|b| b.records.len()).sum();
-    let (counters, dead) = run.finish().await;
-    assert!(dead.is_empty(), "{dead:?}");
-    assert_eq!(counters.delivered_total(), total as u64);
-    assert_eq!(counters.received_total(), total as u64);
+    let out = run.finish().await;
+    assert!(out.dead.is_empty(), "{:?}", out.dead);
+    assert_eq!(out.delivered, total as u64);
+    assert_eq!(out.received, total as u64);
     assert_eq!(contents(&gw.ingest.batches()), contents(&batches));
     // Resource attributes travel with their records.
     let got = gw.ingest.batches();
@@ -160,14 +127,11 @@ fn chain(n: u32) -> PromptChain {
 #[tokio::test]
 async fn chains_arrive_as_log_records_named_cairn_prompt_chain() {
     let gw = TestGateway::start().await;
-    let sink = config(&format!("endpoint = \"http://{}\"", gw.grpc_addr))
-        .build()
-        .unwrap();
-    let run = start(sink, Route::everything());
-    run.send(Work::Chains(Arc::new(vec![chain(1), chain(2)])))
+    let run = start(grpc_sink(&gw), Route::everything());
+    run.feed(Work::Chains(Arc::new(vec![chain(1), chain(2)])))
         .await;
-    let (counters, _) = run.finish().await;
-    assert_eq!(counters.delivered_total(), 2);
+    let out = run.finish().await;
+    assert_eq!(out.delivered, 2);
     let got = gw.ingest.batches();
     let mut ids: Vec<String> = got
         .iter()
@@ -190,15 +154,13 @@ async fn chains_arrive_as_log_records_named_cairn_prompt_chain() {
 #[tokio::test]
 async fn routes_filter_what_is_forwarded() {
     let gw = TestGateway::start().await;
-    let sink = config(&format!("endpoint = \"http://{}\"", gw.grpc_addr))
-        .build()
-        .unwrap();
+    let sink = grpc_sink(&gw);
     let route: Route =
         toml::from_str("records = [\"events\"]\nevent_names = [\"api_request\"]").unwrap();
     let run = start(sink, route);
     let batches = fixture_batches();
     for b in &batches {
-        run.send(Work::Batch(Arc::new(b.clone()))).await;
+        run.feed(Work::Batch(Arc::new(b.clone()))).await;
     }
     let want = batches
         .iter()
@@ -206,8 +168,8 @@ async fn routes_filter_what_is_forwarded() {
         .filter(|r| matches!(&r.body, RecordBody::Event(e) if e.header.name == "api_request"))
         .count();
     assert!(want > 0);
-    let (counters, _) = run.finish().await;
-    assert_eq!(counters.delivered_total(), want as u64);
+    let out = run.finish().await;
+    assert_eq!(out.delivered, want as u64);
     let got = gw.ingest.batches();
     let names: Vec<_> = got
         .iter()
@@ -237,16 +199,16 @@ async fn pushback_then_delivery(protocol: &str) {
     let run = start(sink, Route::everything());
     let batches = fixtures::scenario_batches("http-protobuf");
     for b in &batches {
-        run.send(Work::Batch(Arc::new(b.clone()))).await;
+        run.feed(Work::Batch(Arc::new(b.clone()))).await;
     }
     let counters = run.counters();
     eventually!(counters.retried_total() >= 1);
     assert!(gw.ingest.batches().is_empty());
     gw.ingest.set_mode(Mode::Accept);
-    let (counters, dead) = run.finish().await;
-    assert!(dead.is_empty(), "{dead:?}");
+    let out = run.finish().await;
+    assert!(out.dead.is_empty(), "{:?}", out.dead);
     assert_eq!(contents(&gw.ingest.batches()), contents(&batches));
-    assert_eq!(counters.dead_lettered_total(), 0);
+    assert_eq!(out.dead_lettered, 0);
 }
 
 #[tokio::test]
@@ -258,10 +220,7 @@ async fn unavailable_and_503_are_retried_until_the_receiver_takes_them() {
 #[tokio::test]
 async fn partial_success_is_counted_and_dead_lettered_not_resent() {
     let gw = TestGateway::start().await;
-    let sink = config(&format!("endpoint = \"http://{}\"", gw.grpc_addr))
-        .build()
-        .unwrap();
-    let run = start(sink, Route::everything());
+    let run = start(grpc_sink(&gw), Route::everything());
     let mut batch = fixtures::scenario_batches("http-protobuf")
         .into_iter()
         .find(|b| {
@@ -279,16 +238,17 @@ async fn partial_success_is_counted_and_dead_lettered_not_resent() {
     if let RecordBody::Event(e) = &mut batch.records[0].body {
         e.log.trace_id = vec![1, 2, 3];
     }
-    run.send(Work::Batch(Arc::new(batch))).await;
-    let (counters, dead) = run.finish().await;
-    assert_eq!(counters.delivered_total(), n - 1);
-    assert_eq!(counters.dead_lettered_total(), 1);
-    assert_eq!(counters.retried_total(), 0);
-    assert_eq!(dead.len(), 1);
-    assert_eq!(dead[0]["record"]["unattributed_records"], 1);
+    run.feed(Work::Batch(Arc::new(batch))).await;
+    let out = run.finish().await;
+    assert_eq!(out.delivered, n - 1);
+    assert_eq!(out.dead_lettered, 1);
+    assert_eq!(out.retried, 0);
+    assert_eq!(out.dead.len(), 1);
+    assert_eq!(out.dead[0]["record"]["unattributed_records"], 1);
     assert!(
-        dead[0]["reason"].as_str().unwrap().contains("trace_id"),
-        "{dead:?}"
+        out.dead[0]["reason"].as_str().unwrap().contains("trace_id"),
+        "{:?}",
+        out.dead
     );
     assert_eq!(gw.ingest.record_count() as u64, n - 1);
 }
@@ -308,23 +268,19 @@ async fn headers_authenticate_and_a_refused_token_is_permanent() {
             crate::secret::SecretRef::Inline("Bearer s3cret-token".into()),
         )]);
         let run = start(good.build().unwrap(), Route::everything());
-        run.send(Work::Chains(Arc::new(vec![chain(1)]))).await;
-        let (counters, _) = run.finish().await;
-        assert_eq!(counters.delivered_total(), 1, "{protocol}");
+        run.feed(Work::Chains(Arc::new(vec![chain(1)]))).await;
+        let out = run.finish().await;
+        assert_eq!(out.delivered, 1, "{protocol}");
 
         let bad = config(&format!(
             "endpoint = \"http://{addr}\"\nprotocol = {protocol:?}"
         ));
         let run = start(bad.build().unwrap(), Route::everything());
-        run.send(Work::Chains(Arc::new(vec![chain(2)]))).await;
-        let (counters, dead) = run.finish().await;
-        assert_eq!(counters.dead_lettered_total(), 1, "{protocol}");
-        assert_eq!(
-            counters.retried_total(),
-            0,
-            "{protocol}: auth failures are not retried"
-        );
-        assert!(dead[0]["record"]["protobuf_base64"].is_string());
+        run.feed(Work::Chains(Arc::new(vec![chain(2)]))).await;
+        let out = run.finish().await;
+        assert_eq!(out.dead_lettered, 1, "{protocol}");
+        assert_eq!(out.retried, 0, "{protocol}: auth failures are not retried");
+        assert!(out.dead[0]["record"]["protobuf_base64"].is_string());
     }
     let got = gw.ingest.batches();
     assert_eq!(got.len(), 2);
@@ -352,9 +308,9 @@ async fn tls_with_a_private_ca_over_both_transports() {
             pki.ca_cert
         );
         let run = start(config(&text).build().unwrap(), Route::everything());
-        run.send(Work::Chains(Arc::new(vec![chain(1)]))).await;
-        let (counters, _) = run.finish().await;
-        assert_eq!(counters.delivered_total(), 1, "{protocol}");
+        run.feed(Work::Chains(Arc::new(vec![chain(1)]))).await;
+        let out = run.finish().await;
+        assert_eq!(out.delivered, 1, "{protocol}");
 
         // Without the CA the server is not trusted: nothing is delivered.
         let untrusted = format!(
@@ -362,29 +318,14 @@ async fn tls_with_a_private_ca_over_both_transports() {
             addr.port()
         );
         let sink = config(&untrusted).build().unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let mut set = SinkSet::default();
-        let mut d = fast(&sink);
-        d.give_up_after = Some(Duration::from_millis(200));
-        set.spawn(
-            "otlp",
-            sink,
-            Route::everything(),
-            d,
-            4,
-            dir.path(),
-            &SinkStats::default(),
-        )
-        .unwrap();
-        set.handles()[0]
-            .queue
-            .send(Work::Chains(Arc::new(vec![chain(2)])))
-            .await
-            .unwrap();
-        let counters = set.handles()[0].counters.clone();
-        set.drain(Duration::from_secs(10)).await;
-        assert_eq!(counters.delivered_total(), 0, "{protocol}");
-        assert_eq!(counters.dead_lettered_total(), 1, "{protocol}");
+        let run = Delivery::start("otlp", sink, Route::everything(), |d| {
+            in_parallel(d);
+            d.give_up_after = Some(Duration::from_millis(200));
+        });
+        run.feed(Work::Chains(Arc::new(vec![chain(2)]))).await;
+        let out = run.finish().await;
+        assert_eq!(out.delivered, 0, "{protocol}");
+        assert_eq!(out.dead_lettered, 1, "{protocol}");
     }
     assert_eq!(gw.ingest.record_count(), 2);
 }

@@ -35,7 +35,7 @@ use serde_json::Value;
 use super::{encode, token::TokenSource};
 use crate::{
     driver::{BatchLimits, SinkError, error::retry_after_seconds},
-    http::{gzip, snippet, transport_error},
+    http::{Compression, json_array, snippet, transport_error},
     item::AuditItem,
     secret::Secret,
     sink::{EncodeError, Encoded, Report, Sink},
@@ -64,14 +64,14 @@ pub(crate) struct Target {
     pub client_id: String,
     pub client_secret: Secret,
     pub scope: String,
-    pub gzip: bool,
+    pub compression: Compression,
 }
 
 /// The Sentinel sink.
 pub struct Sentinel {
     http: reqwest::Client,
     url: String,
-    gzip: bool,
+    compression: Compression,
     tokens: TokenSource,
     unauthorized: AtomicU32,
 }
@@ -90,7 +90,7 @@ impl Sentinel {
             ),
             http,
             url: t.ingest_url,
-            gzip: t.gzip,
+            compression: t.compression,
             unauthorized: AtomicU32::new(0),
         }
     }
@@ -117,9 +117,7 @@ impl Sentinel {
                 uuid::Uuid::new_v4().hyphenated().to_string(),
             )
             .body(body.clone());
-        if self.gzip {
-            req = req.header(http::header::CONTENT_ENCODING, "gzip");
-        }
+        req = self.compression.content_encoding(req);
         let resp = req.send().await.map_err(transport_error)?;
         let status = resp.status().as_u16();
         let retry_after = retry_after_seconds(resp.headers().get(http::header::RETRY_AFTER));
@@ -181,21 +179,6 @@ impl Answer {
     }
 }
 
-/// The rows as one JSON array.
-fn body(batch: &[Encoded]) -> Vec<u8> {
-    let len = batch.iter().map(|u| u.bytes.len() + 1).sum::<usize>() + 2;
-    let mut out = Vec::with_capacity(len);
-    out.push(b'[');
-    for (i, unit) in batch.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        out.extend_from_slice(&unit.bytes);
-    }
-    out.push(b']');
-    out
-}
-
 impl Sink for Sentinel {
     fn limits(&self) -> BatchLimits {
         BatchLimits {
@@ -210,8 +193,8 @@ impl Sink for Sentinel {
     }
 
     async fn send(&self, batch: &[Encoded]) -> Result<Report, SinkError> {
-        let json = body(batch);
-        let wire = Bytes::from(if self.gzip { gzip(&json) } else { json });
+        // Compressed once: a resend after a 401 sends the same bytes.
+        let wire = Bytes::from(self.compression.encode(json_array(batch)));
         let bearer = self.tokens.bearer().await?;
         let mut answer = self.post(&wire, &bearer.header).await?;
         if answer.status == 401 {

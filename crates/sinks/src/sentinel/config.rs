@@ -184,7 +184,7 @@ impl Config {
                 client_id: self.client_id.clone(),
                 client_secret: secret,
                 scope: self.scope.clone(),
-                gzip: self.compression == Compression::Gzip,
+                compression: self.compression,
             },
         ))
     }

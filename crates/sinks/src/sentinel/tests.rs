@@ -18,6 +18,7 @@ use crate::{
     driver::SinkError,
     item::{AuditItem, ItemKind},
     sink::{Encoded, Sink},
+    testing::{self, SCENARIO, chains_of, example_sinks, items_of},
 };
 
 mod driver;
@@ -27,29 +28,13 @@ mod token;
 /// Fixture batches, each copy under its own tenant label so record ids
 /// differ between copies.
 pub(super) fn batches(copies: usize) -> Vec<Batch> {
-    let base = cairn_testkit::fixtures::scenario_batches("http-protobuf");
-    assert!(!base.is_empty());
-    let mut out = Vec::new();
-    for copy in 0..copies {
-        for b in &base {
-            let mut b = b.clone();
-            b.origin.tenant = Some(format!("acme-{copy}").into());
-            out.push(b);
-        }
-    }
-    out
+    (0..copies)
+        .flat_map(|copy| testing::batches(SCENARIO, Some(&format!("acme-{copy}"))))
+        .collect()
 }
 
 pub(super) fn items(copies: usize) -> Vec<AuditItem> {
-    batches(copies)
-        .iter()
-        .flat_map(|b| {
-            b.records
-                .iter()
-                .map(|r| AuditItem::from_record(r, &b.origin))
-                .collect::<Vec<_>>()
-        })
-        .collect()
+    items_of(&batches(copies))
 }
 
 pub(super) fn toml_for(url: &str, secret: &str, extra: &str) -> String {
@@ -209,16 +194,7 @@ fn every_fixture_record_maps_column_by_column() {
 
 #[test]
 fn a_prompt_chain_maps_to_one_row() {
-    use cairn_pipeline::correlate::{Correlator, CorrelatorConfig};
-    let clock = Arc::new(cairn_core::clock::ManualClock::new(
-        1_795_458_664_000_000_000,
-    ));
-    let mut c = Correlator::new(CorrelatorConfig::default(), clock);
-    let mut chains = Vec::new();
-    for b in batches(1) {
-        c.process(&b, &mut chains);
-    }
-    c.close_all(&mut chains);
+    let chains = chains_of(&batches(1));
     let chain = chains.first().expect("the fixture session has a prompt");
     let item = AuditItem::from_chain(chain);
     assert_eq!(item.kind, ItemKind::Chain);
@@ -342,14 +318,7 @@ fn config_defaults_and_checks() {
 
 #[test]
 fn the_example_config_parses_and_checks() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../config/sink-sentinel.toml"
-    );
-    let text = std::fs::read_to_string(path).unwrap();
-    let doc: toml::Value = toml::from_str(&text).unwrap();
-    let sinks = doc["sinks"].as_array().unwrap();
-    let sink: crate::config::SinkConfig = sinks[0].clone().try_into().unwrap();
+    let sink = example_sinks("sink-sentinel.toml").remove(0);
     sink.sentinel.as_ref().unwrap().check().unwrap();
     use crate::route::RecordType;
     assert_eq!(

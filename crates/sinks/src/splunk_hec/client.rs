@@ -12,10 +12,10 @@ use http::{HeaderValue, header};
 use serde::Deserialize;
 use tokio::time::Instant;
 
-use super::config::{Compression, Config};
+use super::config::Config;
 use crate::{
-    driver::{BatchLimits, SinkError, error::retry_after_seconds},
-    http::{snippet, transport_error},
+    driver::{BatchLimits, SinkError},
+    http::{Answer, concat, exchange, snippet},
     item::AuditItem,
     secret::Secret,
     sink::{EncodeError, Encoded, Report, Sink},
@@ -187,16 +187,15 @@ impl SplunkHec {
     /// `GET /services/collector/health` with the token: `Ok` when HEC is
     /// healthy and takes the token. For readiness, not as a send gate.
     pub async fn health(&self) -> Result<(), SinkError> {
-        let resp = self
+        let req = self
             .client
             .get(self.health_url.clone())
-            .header(header::AUTHORIZATION, self.auth.clone())
-            .send()
-            .await
-            .map_err(transport_error)?;
-        let status = resp.status().as_u16();
-        let retry_after = retry_after_seconds(resp.headers().get(header::RETRY_AFTER));
-        let body = resp.bytes().await.map_err(transport_error)?;
+            .header(header::AUTHORIZATION, self.auth.clone());
+        let Answer {
+            status,
+            retry_after,
+            body,
+        } = exchange(req).await?;
         match classify(status, &body, retry_after, 0) {
             Verdict::Accepted { .. } => Ok(()),
             Verdict::Failed(e) => Err(e),
@@ -209,15 +208,11 @@ impl SplunkHec {
     /// Asks once whether `ack_id` was indexed.
     async fn ack_status(&self, ack_id: u64) -> Result<bool, SinkError> {
         let body = serde_json::json!({ "acks": [ack_id] }).to_string();
-        let resp = self
-            .request(&self.ack_url)
-            .body(body)
-            .send()
-            .await
-            .map_err(transport_error)?;
-        let status = resp.status().as_u16();
-        let retry_after = retry_after_seconds(resp.headers().get(header::RETRY_AFTER));
-        let bytes = resp.bytes().await.map_err(transport_error)?;
+        let Answer {
+            status,
+            retry_after,
+            body: bytes,
+        } = exchange(self.request(&self.ack_url).body(body)).await?;
         if !(200..300).contains(&status) {
             return Err(match classify(status, &bytes, retry_after, 0) {
                 Verdict::Failed(e) => e,
@@ -275,20 +270,14 @@ impl Sink for SplunkHec {
     }
 
     async fn send(&self, batch: &[Encoded]) -> Result<Report, SinkError> {
-        let mut body = Vec::with_capacity(batch.iter().map(|u| u.bytes.len()).sum());
-        for unit in batch {
-            body.extend_from_slice(&unit.bytes);
-        }
-        let mut req = self.request(&self.event_url);
-        if self.config.compression == Compression::Gzip {
-            body = crate::http::gzip(&body);
-            req = req.header(header::CONTENT_ENCODING, "gzip");
-        }
-        let resp = req.body(body).send().await.map_err(transport_error)?;
-        let status = resp.status().as_u16();
-        let retry_after = retry_after_seconds(resp.headers().get(header::RETRY_AFTER));
-        let bytes = resp.bytes().await.map_err(transport_error)?;
-        match classify(status, &bytes, retry_after, batch.len()) {
+        let req = self.request(&self.event_url);
+        let req = self.config.compression.body(req, concat(batch));
+        let Answer {
+            status,
+            retry_after,
+            body,
+        } = exchange(req).await?;
+        match classify(status, &body, retry_after, batch.len()) {
             Verdict::Failed(e) => Err(e),
             Verdict::Partial(report) => Ok(report),
             Verdict::Accepted { ack_id, warning } => {

@@ -3,16 +3,12 @@
 //! against the fake's exact bodies, the fake's own contract behaviour, and
 //! the config (including the shipped example).
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
-use cairn_core::{chain::PromptChain, clock::ManualClock, record::Batch};
-use cairn_pipeline::correlate::{Correlator, CorrelatorConfig};
-use cairn_testkit::{
-    fixtures,
-    siem::{
-        Answer,
-        splunk_hec::{self as fake, SplunkFake},
-    },
+use cairn_core::{chain::PromptChain, record::Batch};
+use cairn_testkit::siem::{
+    Answer,
+    splunk_hec::{self as fake, SplunkFake},
 };
 use serde_json::{Value, json};
 
@@ -21,49 +17,50 @@ use super::{
     *,
 };
 use crate::{
-    driver::SinkError,
+    driver::{DriverConfig, SinkError},
     item::{AuditItem, ItemKind},
+    route::Route,
     sink::{Report, Sink},
+    testing::{
+        self, Delivery, Outcome, SCENARIO, chains_of, example_sinks, fixture_ids, items_of,
+        json_line, named, work,
+    },
 };
 
-/// The `http-protobuf` capture's batches, tenant `acme`.
+/// The fixture's batches, tenant `acme` (shared with the Sumo tests).
 pub(crate) fn batches() -> Vec<Batch> {
-    fixtures::scenario_batches("http-protobuf")
-        .into_iter()
-        .map(|mut b| {
-            b.origin.tenant = Some("acme".into());
-            b
-        })
-        .collect()
+    testing::batches(SCENARIO, Some("acme"))
 }
 
 /// Every record of [`batches`] as an item.
 pub(crate) fn items() -> Vec<AuditItem> {
-    batches()
-        .iter()
-        .flat_map(|b| {
-            b.records
-                .iter()
-                .map(|r| AuditItem::from_record(r, &b.origin))
-        })
-        .collect()
+    items_of(&batches())
 }
 
 /// The prompt chains the correlator builds from [`batches`].
 pub(crate) fn chains() -> Vec<PromptChain> {
-    let clock = Arc::new(ManualClock::new(1_795_458_664_000_000_000));
-    let mut c = Correlator::new(CorrelatorConfig::default(), clock);
-    let mut out = Vec::new();
-    for b in &batches() {
-        c.process(b, &mut out);
-    }
-    c.close_all(&mut out);
-    assert!(!out.is_empty(), "the fixture builds at least one chain");
-    out
+    chains_of(&batches())
 }
 
+/// The first item of [`items`] called `name`.
 pub(crate) fn item(name: &str) -> AuditItem {
-    items().into_iter().find(|i| i.name == name).unwrap()
+    named(&items(), name).clone()
+}
+
+/// Every record and chain id of the fixture, sorted.
+pub(crate) fn expected_ids() -> Vec<String> {
+    fixture_ids(&batches(), &chains())
+}
+
+/// Runs `sink` as `name` on the real driver with fast retries (and
+/// `tweak`), feeds it the fixture's batches and chains, drains it.
+pub(crate) async fn deliver_all<S: Sink>(
+    name: &str,
+    sink: S,
+    tweak: impl FnOnce(&mut DriverConfig),
+) -> Outcome {
+    let work = work(batches(), chains());
+    Delivery::run(name, sink, Route::everything(), tweak, work).await
 }
 
 pub(crate) fn config(url: &str, extra: &str) -> Config {
@@ -73,10 +70,7 @@ pub(crate) fn config(url: &str, extra: &str) -> Config {
 fn envelope_of(c: &Config, item: &AuditItem) -> (String, Value) {
     let mut out = Vec::new();
     encode::envelope(c, item, &mut out).unwrap();
-    let text = String::from_utf8(out).unwrap();
-    assert!(text.ends_with('\n') && text.matches('\n').count() == 1);
-    let v = serde_json::from_str(text.trim_end()).unwrap();
-    (text, v)
+    json_line(out)
 }
 
 #[test]
@@ -351,14 +345,8 @@ fn config_checks_and_the_shipped_example() {
         "deflate is not offered: HEC answers 415"
     );
 
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/sink-splunk.toml");
-    let text = std::fs::read_to_string(path).unwrap();
-    #[derive(serde::Deserialize)]
-    struct File {
-        sinks: Vec<crate::config::SinkConfig>,
-    }
-    let file: File = toml::from_str(&text).map_err(|e| e.to_string()).unwrap();
-    let hec = file.sinks[0].splunk_hec.as_ref().unwrap();
+    let sinks = example_sinks("sink-splunk.toml");
+    let hec = sinks[0].splunk_hec.as_ref().unwrap();
     hec.check().unwrap();
     assert!(matches!(hec.token, crate::secret::SecretRef::Env { .. }));
 }

@@ -10,8 +10,8 @@ use http::{HeaderMap, HeaderName, HeaderValue, header};
 
 use super::config::{Compression, Config};
 use crate::{
-    driver::{BatchLimits, SinkError, error::retry_after_seconds},
-    http::{snippet, transport_error},
+    driver::{BatchLimits, SinkError},
+    http::{concat, exchange, snippet},
     item::AuditItem,
     secret::Secret,
     sink::{EncodeError, Encoded, Report, Sink},
@@ -150,24 +150,15 @@ impl Sink for Sumo {
     }
 
     async fn send(&self, batch: &[Encoded]) -> Result<Report, SinkError> {
-        let mut body = Vec::with_capacity(batch.iter().map(|u| u.bytes.len()).sum());
-        for unit in batch {
-            body.extend_from_slice(&unit.bytes);
-        }
-        let mut req = self
+        let req = self
             .client
             .post(self.url.clone())
             .headers(self.headers.clone())
             .header(header::CONTENT_TYPE, "application/json");
-        if self.compression == Compression::Gzip {
-            body = crate::http::gzip(&body);
-            req = req.header(header::CONTENT_ENCODING, "gzip");
-        }
-        let resp = req.body(body).send().await.map_err(transport_error)?;
-        let status = resp.status().as_u16();
-        let retry_after = retry_after_seconds(resp.headers().get(header::RETRY_AFTER));
-        let bytes = resp.bytes().await.map_err(transport_error)?;
-        match classify(status, &bytes, retry_after, |t| self.scrub(t)) {
+        let answer = exchange(self.compression.body(req, concat(batch))).await?;
+        match classify(answer.status, &answer.body, answer.retry_after, |t| {
+            self.scrub(t)
+        }) {
             None => Ok(Report::delivered()),
             Some(e) => Err(e),
         }

@@ -13,6 +13,7 @@ use crate::{
     item::AuditItem,
     sink::{Encoded, Sink},
     splunk_hec::tests::{chains, item, items},
+    testing::{example_sinks, json_line},
 };
 
 pub(crate) const TOKEN: &str = "ZaVnC4dhaV1f2xQ9kL3mTz8wQ==";
@@ -24,10 +25,7 @@ pub(crate) fn config(url: &str, extra: &str) -> Config {
 fn line_of(item: &AuditItem) -> (String, Value) {
     let mut out = Vec::new();
     encode::line(item, &mut out).unwrap();
-    let text = String::from_utf8(out).unwrap();
-    assert!(text.ends_with('\n') && text.matches('\n').count() == 1);
-    let v = serde_json::from_str(text.trim_end()).unwrap();
-    (text, v)
+    json_line(out)
 }
 
 #[test]
@@ -159,14 +157,8 @@ fn config_checks_never_echo_the_url() {
         .unwrap();
     assert!(!format!("{sink:?}").contains(TOKEN));
 
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config/sink-sumo.toml");
-    let text = std::fs::read_to_string(path).unwrap();
-    #[derive(serde::Deserialize)]
-    struct File {
-        sinks: Vec<crate::config::SinkConfig>,
-    }
-    let file: File = toml::from_str(&text).map_err(|e| e.to_string()).unwrap();
-    let sumo = file.sinks[0].sumo.as_ref().unwrap();
+    let sinks = example_sinks("sink-sumo.toml");
+    let sumo = sinks[0].sumo.as_ref().unwrap();
     sumo.check().unwrap();
     assert!(matches!(sumo.url, crate::secret::SecretRef::Env { .. }));
 }

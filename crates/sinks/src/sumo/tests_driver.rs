@@ -1,107 +1,28 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-//! The Sumo sink through the real driver ([`SinkSet`]) against the fake:
+//! The Sumo sink through the real driver (`SinkSet`) against the fake:
 //! every record once with the configured headers, retries on 408/429/503/504
 //! and a dropped connection, 413 splits, a refused URL dead-letters
 //! everything without ever writing the URL; the counters add up.
 
-use std::{
-    collections::{BTreeMap, BTreeSet},
-    sync::Arc,
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use cairn_testkit::siem::{
     Answer,
     sumo::{self as fake, SumoFake},
 };
-use serde_json::Value;
 
 use super::tests::{TOKEN, config};
 use super::*;
 use crate::{
-    driver::{Backoff, DriverConfig, Work, stats::SinkStats},
+    driver::DriverConfig,
     item::AuditItem,
-    route::Route,
-    runtime::SinkSet,
-    sink::Sink,
-    splunk_hec::tests::{batches, chains, items},
+    splunk_hec::tests::{chains, deliver_all, expected_ids, items},
+    testing::{Outcome, largest, once_each},
 };
 
-fn expected_ids() -> BTreeSet<String> {
-    let mut ids: BTreeSet<String> = items().into_iter().map(|i| i.record_id).collect();
-    ids.extend(chains().iter().map(|c| AuditItem::from_chain(c).record_id));
-    ids
-}
-
-struct Outcome {
-    delivered: u64,
-    dead_lettered: u64,
-    retried: u64,
-    dead: Vec<Value>,
-    dead_text: String,
-}
-
+/// The fixture through `sink` on the real driver.
 async fn run(sink: Sumo, tweak: impl FnOnce(&mut DriverConfig)) -> Outcome {
-    let dir = tempfile::tempdir().unwrap();
-    let mut driver = DriverConfig::new(sink.limits());
-    driver.limits.max_delay = Duration::from_millis(20);
-    driver.concurrency = 1;
-    driver.backoff = Backoff {
-        initial: Duration::from_millis(3),
-        max: Duration::from_millis(30),
-        ..Backoff::default()
-    };
-    tweak(&mut driver);
-    let mut set = SinkSet::default();
-    let stats = SinkStats::default();
-    set.spawn(
-        "sumo",
-        sink,
-        Route::everything(),
-        driver,
-        16,
-        dir.path(),
-        &stats,
-    )
-    .unwrap();
-    let h = &set.handles()[0];
-    for b in batches() {
-        h.queue.send(Work::Batch(Arc::new(b))).await.unwrap();
-    }
-    h.queue
-        .send(Work::Chains(Arc::new(chains())))
-        .await
-        .unwrap();
-    let counters = h.counters.clone();
-    set.drain(Duration::from_secs(30)).await;
-    let dead_text =
-        std::fs::read_to_string(dir.path().join("dead-letter/sumo.jsonl")).unwrap_or_default();
-    let dead = dead_text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    assert_eq!(
-        counters.received_total(),
-        counters.delivered_total() + counters.dead_lettered_total()
-    );
-    assert_eq!(counters.queued_now(), 0);
-    Outcome {
-        delivered: counters.delivered_total(),
-        dead_lettered: counters.dead_lettered_total(),
-        retried: counters.retried_total(),
-        dead,
-        dead_text,
-    }
-}
-
-fn once_each(ids: &[String]) -> BTreeSet<String> {
-    let mut count: BTreeMap<&str, usize> = BTreeMap::new();
-    for id in ids {
-        *count.entry(id).or_default() += 1;
-    }
-    let twice: Vec<_> = count.iter().filter(|(_, n)| **n > 1).collect();
-    assert!(twice.is_empty(), "received more than once: {twice:?}");
-    ids.iter().cloned().collect()
+    deliver_all("sumo", sink, tweak).await
 }
 
 #[tokio::test]
@@ -169,17 +90,8 @@ async fn over_the_limit_is_split_and_a_lone_oversized_line_is_dead_lettered() {
         .unwrap();
     let mut all = items();
     all.extend(chains().iter().map(AuditItem::from_chain));
-    let mut sizes: Vec<(usize, String)> = all
-        .iter()
-        .map(|i| {
-            let mut b = Vec::new();
-            probe.encode_item(i, &mut b).unwrap();
-            (b.len(), i.record_id.clone())
-        })
-        .collect();
-    sizes.sort();
-    let (largest, big_id) = sizes.last().cloned().unwrap();
-    assert!(sizes[sizes.len() - 2].0 < largest, "one largest line");
+    let (largest, big) = largest(&probe, &all);
+    let big_id = big.record_id.clone();
     let f = SumoFake::builder()
         .token(TOKEN)
         .max_bytes(largest - 1)
@@ -190,7 +102,7 @@ async fn over_the_limit_is_split_and_a_lone_oversized_line_is_dead_lettered() {
     })
     .await;
     let mut want = expected_ids();
-    want.remove(&big_id);
+    want.retain(|id| *id != big_id);
     assert_eq!(once_each(&f.record_ids()), want);
     assert_eq!(out.dead.len(), 1);
     assert_eq!(out.dead[0]["record"]["record_id"], big_id.as_str());
@@ -218,12 +130,7 @@ async fn an_unknown_source_dead_letters_everything_and_never_writes_the_url() {
     assert_eq!(out.delivered, 0);
     assert_eq!(out.retried, 0, "401 is permanent");
     assert_eq!(out.dead_lettered, expected_ids().len() as u64);
-    let ids: BTreeSet<String> = out
-        .dead
-        .iter()
-        .map(|d| d["record"]["record_id"].as_str().unwrap().to_owned())
-        .collect();
-    assert_eq!(ids, expected_ids());
+    assert_eq!(out.dead_ids(|line| &line["record_id"]), expected_ids());
     assert!(out.dead.iter().all(|d| {
         d["reason"]
             == "HTTP 401: no such source: [redacted] (the HTTP Source URL or its token was refused)"

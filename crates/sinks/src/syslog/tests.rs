@@ -3,14 +3,7 @@
 //! and CEF readers of `cairn-testkit`; escaping properties; the config
 //! rules. Delivery through a real rsyslog is in `tests_rsyslog.rs`.
 
-use std::sync::Arc;
-
-use cairn_core::{chain::PromptChain, clock::ManualClock};
-use cairn_pipeline::correlate::{Correlator, CorrelatorConfig};
-use cairn_testkit::{
-    fixtures,
-    siem::syslog::{Cef, Rfc5424, parse::check_timestamp, parse_cef, parse_rfc5424},
-};
+use cairn_testkit::siem::syslog::{Cef, Rfc5424, parse::check_timestamp, parse_cef, parse_rfc5424};
 use proptest::prelude::*;
 
 use super::{
@@ -18,33 +11,10 @@ use super::{
     config::{Config, Facility},
     encode::{Encoder, Format, timestamp},
 };
-use crate::item::{AuditItem, ItemKind, Outcome, Severity};
-
-/// Every record of a scenario as an item.
-pub(super) fn items(scenario: &str) -> Vec<AuditItem> {
-    fixtures::scenario_batches(scenario)
-        .iter()
-        .flat_map(|b| {
-            b.records
-                .iter()
-                .map(|r| AuditItem::from_record(r, &b.origin))
-        })
-        .collect()
-}
-
-/// The prompt chains the correlator builds from a scenario.
-pub(super) fn chains(scenario: &str) -> Vec<PromptChain> {
-    let mut c = Correlator::new(
-        CorrelatorConfig::default(),
-        Arc::new(ManualClock::new(1_795_458_664_000_000_000)),
-    );
-    let mut out = Vec::new();
-    for b in fixtures::scenario_batches(scenario) {
-        c.process(&b, &mut out);
-    }
-    c.close_all(&mut out);
-    out
-}
+use crate::{
+    item::{AuditItem, ItemKind, Outcome, Severity},
+    testing::{batches, chains_of, example_sinks, fixture_batches, fixture_items, items_of},
+};
 
 fn encoder(format: Format, include_detail: bool, max: usize) -> Encoder {
     Encoder::new(format, 13, "gw-1", 32473, include_detail, max)
@@ -133,7 +103,7 @@ pub(super) fn assert_cef(c: &Cef, item: &AuditItem, dvchost: &str) {
 #[test]
 fn every_fixture_record_maps_field_by_field_to_strict_rfc5424() {
     let e = encoder(Format::Rfc5424, false, 8192);
-    let all = items("http-protobuf");
+    let all = fixture_items();
     assert!(all.len() > 20, "{}", all.len());
     for item in &all {
         let bytes = encode(&e, item);
@@ -172,7 +142,7 @@ fn every_fixture_record_maps_field_by_field_to_strict_rfc5424() {
 #[test]
 fn errors_and_denials_set_the_syslog_severity() {
     let e = encoder(Format::Rfc5424, false, 8192);
-    let errors: Vec<AuditItem> = items("api-error-500")
+    let errors: Vec<AuditItem> = items_of(&batches("api-error-500", None))
         .into_iter()
         .filter(|i| i.severity == Severity::Error)
         .collect();
@@ -182,7 +152,7 @@ fn errors_and_denials_set_the_syslog_severity() {
         assert_eq!((m.facility, m.severity), (13, 3), "{}", item.name);
         assert_eq!(m.param("cairn@32473", "outcome"), Some("failure"));
     }
-    let mut denied = items("http-protobuf")
+    let mut denied = fixture_items()
         .into_iter()
         .find(|i| i.name == "tool_decision")
         .unwrap();
@@ -195,7 +165,7 @@ fn errors_and_denials_set_the_syslog_severity() {
 #[test]
 fn prompt_chains_map_to_one_message_each() {
     let e = encoder(Format::Rfc5424, false, 8192);
-    let chains = chains("http-protobuf");
+    let chains = chains_of(&fixture_batches());
     assert!(!chains.is_empty());
     for chain in &chains {
         let item = AuditItem::from_chain(chain);
@@ -220,7 +190,7 @@ fn contract_item() -> AuditItem {
     static DECISION: std::sync::OnceLock<AuditItem> = std::sync::OnceLock::new();
     let mut item = DECISION
         .get_or_init(|| {
-            items("http-protobuf")
+            fixture_items()
                 .into_iter()
                 .find(|i| i.name == "tool_decision")
                 .unwrap()
@@ -292,7 +262,7 @@ fn header_fields_are_made_valid() {
 
 #[test]
 fn detail_is_appended_on_request_and_cut_at_the_end_of_msg_only() {
-    let all = items("http-protobuf");
+    let all = fixture_items();
     let item = all.iter().find(|i| i.name == "api_request").unwrap();
     let full = encoder(Format::Rfc5424, true, 65_536);
     let m = parse_rfc5424(&encode(&full, item)).unwrap();
@@ -332,8 +302,12 @@ fn detail_is_appended_on_request_and_cut_at_the_end_of_msg_only() {
 #[test]
 fn every_fixture_record_maps_field_by_field_to_cef() {
     let e = encoder(Format::Cef, false, 8192);
-    let mut all = items("http-protobuf");
-    all.extend(chains("http-protobuf").iter().map(AuditItem::from_chain));
+    let mut all = fixture_items();
+    all.extend(
+        chains_of(&fixture_batches())
+            .iter()
+            .map(AuditItem::from_chain),
+    );
     for item in &all {
         let bytes = encode(&e, item);
         let m = parse_rfc5424(&bytes).unwrap();
@@ -578,14 +552,9 @@ fn config_refusals_name_the_problem() {
 
 #[test]
 fn the_example_config_file_is_valid() {
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/sink-syslog.toml");
-    let text = std::fs::read_to_string(&path).unwrap();
-    let doc: toml::Value = toml::from_str(&text).unwrap();
-    let sinks = doc["sinks"].as_array().unwrap();
+    let sinks = example_sinks("sink-syslog.toml");
     assert!(!sinks.is_empty());
-    for s in sinks {
-        let sink: crate::config::SinkConfig = s.clone().try_into().unwrap();
+    for sink in &sinks {
         let syslog = sink.syslog.as_ref().expect("a [sinks.syslog] table");
         syslog.check().unwrap();
         assert!(!sink.route.records.is_empty());

@@ -8,7 +8,6 @@
 
 use std::{
     collections::BTreeMap,
-    path::Path,
     sync::{
         Arc,
         atomic::{AtomicUsize, Ordering},
@@ -18,42 +17,24 @@ use std::{
 
 use cairn_core::record::Batch;
 use cairn_testkit::{
-    eventually, fixtures,
+    eventually,
     siem::syslog::{Input, Rfc5424, Rsyslog, parse_cef},
 };
 
 use super::{
     Config, Syslog,
     encode::machine_hostname,
-    tests::{assert_cef, assert_rfc5424, chains},
+    tests::{assert_cef, assert_rfc5424},
 };
 use crate::{
-    driver::{Backoff, BatchLimits, DriverConfig, SinkError, Work, stats::SinkStats},
+    driver::{BatchLimits, DriverConfig, SinkError, Work},
     item::AuditItem,
     route::Route,
-    runtime::SinkSet,
     sink::{EncodeError, Encoded, Report, Sink},
+    testing::{Delivery, Outcome, SCENARIO, batches, chains_of, fixture_batches},
 };
 
 const SD: &str = "cairn@32473";
-
-fn driver_config() -> DriverConfig {
-    DriverConfig {
-        limits: BatchLimits {
-            max_items: 8,
-            max_bytes: 1 << 20,
-            max_delay: Duration::from_millis(5),
-        },
-        concurrency: 2,
-        backoff: Backoff {
-            initial: Duration::from_millis(2),
-            max: Duration::from_millis(50),
-            multiplier: 2.0,
-            max_elapsed: Duration::from_secs(60),
-        },
-        give_up_after: None,
-    }
-}
 
 /// The real sink, counting its failed sends so a test can wait for them.
 struct Counting {
@@ -78,58 +59,47 @@ impl Sink for Counting {
 }
 
 struct Run {
-    set: SinkSet,
+    delivery: Delivery,
     failures: Arc<AtomicUsize>,
 }
 
-fn spawn(config: &str, data_dir: &Path, driver: DriverConfig) -> Run {
+/// Starts the sink of `config` on the real driver: at most 8 messages a
+/// batch, two batches in flight, 5 ms batching delay, then `tweak`.
+fn spawn(config: &str, tweak: impl FnOnce(&mut DriverConfig)) -> Run {
     let config: Config = toml::from_str(config).unwrap();
     let failures = Arc::new(AtomicUsize::new(0));
     let sink = Counting {
         inner: config.build().unwrap(),
         failures: Arc::clone(&failures),
     };
-    let mut set = SinkSet::default();
-    set.spawn(
-        "syslog",
-        sink,
-        Route::everything(),
-        driver,
-        64,
-        data_dir,
-        &SinkStats::default(),
-    )
-    .unwrap();
-    Run { set, failures }
-}
-
-/// Batches of a scenario, their records tagged with `tenant` (which also
-/// makes their record ids differ from the untagged run's).
-fn batches(scenario: &str, tenant: Option<&str>) -> Vec<Batch> {
-    let mut out = fixtures::scenario_batches(scenario);
-    for b in &mut out {
-        b.origin.tenant = tenant.map(Into::into);
-    }
-    out
+    let delivery = Delivery::start("syslog", sink, Route::everything(), |d| {
+        d.limits = BatchLimits {
+            max_items: 8,
+            max_bytes: 1 << 20,
+            max_delay: Duration::from_millis(5),
+        };
+        d.concurrency = 2;
+        tweak(d);
+    });
+    Run { delivery, failures }
 }
 
 /// Feeds every batch and the scenario's chains; returns the items the
 /// receiver should get.
 async fn feed(run: &Run, batches: Vec<Batch>, with_chains: bool) -> Vec<AuditItem> {
     let mut expected = Vec::new();
-    let queue = &run.set.handles()[0].queue;
     for b in batches {
         expected.extend(
             b.records
                 .iter()
                 .map(|r| AuditItem::from_record(r, &b.origin)),
         );
-        queue.send(Work::Batch(Arc::new(b))).await.unwrap();
+        run.delivery.feed(Work::Batch(Arc::new(b))).await;
     }
     if with_chains {
-        let chains = chains("http-protobuf");
+        let chains = chains_of(&fixture_batches());
         expected.extend(chains.iter().map(AuditItem::from_chain));
-        queue.send(Work::Chains(Arc::new(chains))).await.unwrap();
+        run.delivery.feed(Work::Chains(Arc::new(chains))).await;
     }
     expected
 }
@@ -179,29 +149,47 @@ async fn wait_for(r: &Rsyslog, input: Input, n: usize) -> Vec<Rfc5424> {
     r.messages(input)
 }
 
-async fn drain(run: Run) {
-    run.set.drain(Duration::from_secs(20)).await;
+/// rsyslog on loopback ports, in a directory that lives as long as the
+/// returned guard.
+async fn rsyslog() -> (tempfile::TempDir, Rsyslog) {
+    let dir = tempfile::tempdir().unwrap();
+    let r = Rsyslog::start(&dir.path().join("rsyslog")).await;
+    (dir, r)
+}
+
+/// Feeds `batches` (and the fixture's chains when `with_chains`) through
+/// the sink of `config`, drains it, and checks that all of it was delivered
+/// and that `input` got each item exactly once, field by field, from
+/// `hostname`.
+async fn delivers_exactly_once(
+    r: &Rsyslog,
+    input: Input,
+    config: &str,
+    batches: Vec<Batch>,
+    with_chains: bool,
+    hostname: &str,
+) -> (Outcome, Vec<Rfc5424>) {
+    let run = spawn(config, |_| {});
+    let expected = feed(&run, batches, with_chains).await;
+    let out = run.delivery.finish().await;
+    assert_eq!(out.delivered, expected.len() as u64);
+    assert_eq!(out.dead_lettered, 0);
+    let got = wait_for(r, input, expected.len()).await;
+    assert_exactly_once(&expected, &got, hostname);
+    (out, got)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tcp_delivers_every_record_and_chain_exactly_once_field_by_field() {
-    let dir = tempfile::tempdir().unwrap();
-    let r = Rsyslog::start(&dir.path().join("rsyslog")).await;
+    let (_dir, r) = rsyslog().await;
     let config = format!(
         "address = \"{}\"\nhostname = \"gw-1\"",
         r.address(Input::Tcp)
     );
-    let run = spawn(&config, dir.path(), driver_config());
-    let mut all = batches("http-protobuf", None);
+    let mut all = batches(SCENARIO, None);
     all.extend(batches("grpc-multibatch", Some("acme")));
-    let expected = feed(&run, all, true).await;
-    assert!(expected.len() > 40, "{}", expected.len());
-    let counters = run.set.handles()[0].counters.clone();
-    drain(run).await;
-    assert_eq!(counters.delivered_total(), expected.len() as u64);
-    assert_eq!(counters.dead_lettered_total(), 0);
-    let got = wait_for(&r, Input::Tcp, expected.len()).await;
-    assert_exactly_once(&expected, &got, "gw-1");
+    let (out, got) = delivers_exactly_once(&r, Input::Tcp, &config, all, true, "gw-1").await;
+    assert!(got.len() > 40, "{}", got.len());
     let tenants = got
         .iter()
         .filter(|m| m.param(SD, "tenant") == Some("acme"))
@@ -215,33 +203,33 @@ async fn tcp_delivers_every_record_and_chain_exactly_once_field_by_field() {
     assert_eq!(decision.param(SD, "act"), Some("allowed"));
     assert_eq!(decision.param(SD, "tool"), Some("Bash"));
     assert!(r.messages(Input::Udp).is_empty() && r.messages(Input::Tls).is_empty());
-    let dead = std::fs::read_to_string(dir.path().join("dead-letter/syslog.jsonl"));
-    assert!(dead.unwrap_or_default().is_empty());
+    assert!(out.dead_text.is_empty(), "{}", out.dead_text);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_delivers_exactly_once_with_the_machine_hostname() {
-    let dir = tempfile::tempdir().unwrap();
-    let r = Rsyslog::start(&dir.path().join("rsyslog")).await;
+    let (_dir, r) = rsyslog().await;
     let config = format!(
         "address = \"{}\"\ntransport = \"tls\"\nca_file = {:?}\nserver_name = \"localhost\"",
         r.address(Input::Tls),
         r.ca
     );
-    let run = spawn(&config, dir.path(), driver_config());
-    let expected = feed(&run, batches("http-protobuf", None), true).await;
-    let counters = run.set.handles()[0].counters.clone();
-    drain(run).await;
-    assert_eq!(counters.delivered_total(), expected.len() as u64);
-    let got = wait_for(&r, Input::Tls, expected.len()).await;
-    assert_exactly_once(&expected, &got, &machine_hostname());
+    let host = machine_hostname();
+    delivers_exactly_once(
+        &r,
+        Input::Tls,
+        &config,
+        batches(SCENARIO, None),
+        true,
+        &host,
+    )
+    .await;
     assert!(r.messages(Input::Tcp).is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mutual_tls_presents_the_client_certificate() {
-    let dir = tempfile::tempdir().unwrap();
-    let r = Rsyslog::start(&dir.path().join("rsyslog")).await;
+    let (_dir, r) = rsyslog().await;
     let config = format!(
         "address = \"{}\"\ntransport = \"tls\"\nhostname = \"gw-1\"\nca_file = {:?}\n\
          server_name = \"localhost\"\nclient_cert = {:?}\nclient_key = {:?}",
@@ -250,17 +238,20 @@ async fn mutual_tls_presents_the_client_certificate() {
         r.pki.client_cert,
         r.pki.client_key
     );
-    let run = spawn(&config, dir.path(), driver_config());
-    let expected = feed(&run, batches("http-protobuf", None), false).await;
-    drain(run).await;
-    let got = wait_for(&r, Input::Mtls, expected.len()).await;
-    assert_exactly_once(&expected, &got, "gw-1");
+    delivers_exactly_once(
+        &r,
+        Input::Mtls,
+        &config,
+        batches(SCENARIO, None),
+        false,
+        "gw-1",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_refuses_a_receiver_its_ca_did_not_sign_and_dead_letters_after_giving_up() {
-    let dir = tempfile::tempdir().unwrap();
-    let r = Rsyslog::start(&dir.path().join("rsyslog")).await;
+    let (dir, r) = rsyslog().await;
     let other = dir.path().join("other-ca");
     std::fs::create_dir_all(&other).unwrap();
     let other_ca = cairn_testkit::tls::write_pki(&other).ca_cert;
@@ -268,21 +259,16 @@ async fn tls_refuses_a_receiver_its_ca_did_not_sign_and_dead_letters_after_givin
         "address = \"{}\"\ntransport = \"tls\"\nca_file = {other_ca:?}\nserver_name = \"localhost\"",
         r.address(Input::Tls),
     );
-    let mut driver = driver_config();
-    driver.give_up_after = Some(Duration::from_millis(100));
-    let run = spawn(&config, dir.path(), driver);
-    let expected = feed(&run, batches("http-protobuf", None), false).await;
-    let counters = run.set.handles()[0].counters.clone();
-    drain(run).await;
-    assert_eq!(counters.dead_lettered_total(), expected.len() as u64);
-    assert_eq!(counters.delivered_total(), 0);
-    let dead = std::fs::read_to_string(dir.path().join("dead-letter/syslog.jsonl")).unwrap();
-    let lines: Vec<serde_json::Value> = dead
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let run = spawn(&config, |d| {
+        d.give_up_after = Some(Duration::from_millis(100))
+    });
+    let expected = feed(&run, batches(SCENARIO, None), false).await;
+    let out = run.delivery.finish().await;
+    assert_eq!(out.dead_lettered, expected.len() as u64);
+    assert_eq!(out.delivered, 0);
+    let lines = &out.dead;
     assert_eq!(lines.len(), expected.len());
-    for line in &lines {
+    for line in lines {
         let reason = line["reason"].as_str().unwrap();
         assert!(reason.starts_with("retries exhausted"), "{reason}");
         assert!(reason.contains("certificate"), "{reason}");
@@ -303,31 +289,33 @@ async fn tls_refuses_a_receiver_its_ca_did_not_sign_and_dead_letters_after_givin
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn udp_sends_one_datagram_per_record() {
-    let dir = tempfile::tempdir().unwrap();
-    let r = Rsyslog::start(&dir.path().join("rsyslog")).await;
+    let (_dir, r) = rsyslog().await;
     let config = format!(
         "address = \"{}\"\ntransport = \"udp\"\nhostname = \"gw-1\"",
         r.address(Input::Udp)
     );
-    let run = spawn(&config, dir.path(), driver_config());
-    let expected = feed(&run, batches("http-protobuf", None), true).await;
-    drain(run).await;
-    let got = wait_for(&r, Input::Udp, expected.len()).await;
-    assert_exactly_once(&expected, &got, "gw-1");
+    delivers_exactly_once(
+        &r,
+        Input::Udp,
+        &config,
+        batches(SCENARIO, None),
+        true,
+        "gw-1",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn udp_cuts_long_messages_at_the_end_of_msg_and_dead_letters_what_cannot_fit() {
-    let dir = tempfile::tempdir().unwrap();
-    let r = Rsyslog::start(&dir.path().join("rsyslog")).await;
+    let (_dir, r) = rsyslog().await;
     let limit = 480;
     let text = format!(
         "address = \"{}\"\ntransport = \"udp\"\nhostname = \"gw-1\"\ninclude_detail = true\nmax_datagram_bytes = {limit}",
         r.address(Input::Udp)
     );
     let encoder = toml::from_str::<Config>(&text).unwrap().build().unwrap();
-    let run = spawn(&text, dir.path(), driver_config());
-    let items = feed(&run, batches("http-protobuf", None), false).await;
+    let run = spawn(&text, |_| {});
+    let items = feed(&run, batches(SCENARIO, None), false).await;
     let (fits, too_big): (Vec<_>, Vec<_>) = items
         .into_iter()
         .partition(|i| encoder.encode_item(i, &mut Vec::new()).is_ok());
@@ -337,10 +325,9 @@ async fn udp_cuts_long_messages_at_the_end_of_msg_and_dead_letters_what_cannot_f
         fits.len(),
         too_big.len()
     );
-    let run_counters = run.set.handles()[0].counters.clone();
-    drain(run).await;
-    assert_eq!(run_counters.delivered_total(), fits.len() as u64);
-    assert_eq!(run_counters.dead_lettered_total(), too_big.len() as u64);
+    let out = run.delivery.finish().await;
+    assert_eq!(out.delivered, fits.len() as u64);
+    assert_eq!(out.dead_lettered, too_big.len() as u64);
     let got = wait_for(&r, Input::Udp, fits.len()).await;
     assert_eq!(got.len(), fits.len());
     for item in &fits {
@@ -363,15 +350,14 @@ async fn udp_cuts_long_messages_at_the_end_of_msg_and_dead_letters_what_cannot_f
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cef_over_tcp_arrives_as_the_message_field_by_field() {
-    let dir = tempfile::tempdir().unwrap();
-    let r = Rsyslog::start(&dir.path().join("rsyslog")).await;
+    let (_dir, r) = rsyslog().await;
     let config = format!(
         "address = \"{}\"\nformat = \"cef\"\nhostname = \"gw-1\"\nfacility = \"local4\"",
         r.address(Input::Tcp)
     );
-    let run = spawn(&config, dir.path(), driver_config());
-    let expected = feed(&run, batches("http-protobuf", None), true).await;
-    drain(run).await;
+    let run = spawn(&config, |_| {});
+    let expected = feed(&run, batches(SCENARIO, None), true).await;
+    run.delivery.finish().await;
     let got = wait_for(&r, Input::Tcp, expected.len()).await;
     assert_eq!(got.len(), expected.len());
     let mut seen = BTreeMap::new();
@@ -394,8 +380,7 @@ async fn cef_over_tcp_arrives_as_the_message_field_by_field() {
 /// retry); the receiver comes back on the same port and everything arrives
 /// exactly once.
 async fn receiver_restart(input: Input) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut r = Rsyslog::start(&dir.path().join("rsyslog")).await;
+    let (_dir, mut r) = rsyslog().await;
     let mut config = format!("address = \"{}\"\nhostname = \"gw-1\"", r.address(input));
     if input == Input::Tls {
         config.push_str(&format!(
@@ -403,21 +388,20 @@ async fn receiver_restart(input: Input) {
             r.ca
         ));
     }
-    let run = spawn(&config, dir.path(), driver_config());
-    let mut expected = feed(&run, batches("http-protobuf", None), false).await;
+    let run = spawn(&config, |_| {});
+    let mut expected = feed(&run, batches(SCENARIO, None), false).await;
     wait_for(&r, input, expected.len()).await;
     assert_eq!(run.failures.load(Ordering::SeqCst), 0);
 
     r.stop();
-    expected.extend(feed(&run, batches("http-protobuf", Some("while-down")), true).await);
+    expected.extend(feed(&run, batches(SCENARIO, Some("while-down")), true).await);
     eventually!(run.failures.load(Ordering::SeqCst) >= 3, 20);
     r.restart().await;
 
-    let counters = run.set.handles()[0].counters.clone();
-    drain(run).await;
-    assert!(counters.retried_total() >= 1);
-    assert_eq!(counters.delivered_total(), expected.len() as u64);
-    assert_eq!(counters.dead_lettered_total(), 0);
+    let out = run.delivery.finish().await;
+    assert!(out.retried >= 1);
+    assert_eq!(out.delivered, expected.len() as u64);
+    assert_eq!(out.dead_lettered, 0);
     let got = wait_for(&r, input, expected.len()).await;
     assert_exactly_once(&expected, &got, "gw-1");
 }

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 
-use super::{Answer, FakeServer, Request};
+use super::{Answer, FakeServer, Handler, Request};
 
 /// The uncompressed request cap (5 MB, read as 5,000,000 bytes).
 pub const MAX_REQUEST_BYTES: usize = 5_000_000;
@@ -81,15 +81,14 @@ impl DatadogFakeBuilder {
 
     /// Starts the fake on 127.0.0.1.
     pub async fn start(self) -> DatadogFake {
-        let logs: Arc<Mutex<Vec<Log>>> = Arc::default();
-        let logic = Logic {
+        let (server, logs) = FakeServer::start_with(|logs| Logic {
             api_key: self.api_key,
             max_bytes: self.max_bytes,
             max_entries: self.max_entries,
             max_log_bytes: self.max_log_bytes,
-            logs: Arc::clone(&logs),
-        };
-        let server = FakeServer::start(move |req: &Request| logic.handle(req)).await;
+            logs,
+        })
+        .await;
         DatadogFake { server, logs }
     }
 }
@@ -189,7 +188,7 @@ impl DatadogFake {
     }
 }
 
-impl Logic {
+impl Handler for Logic {
     fn handle(&self, req: &Request) -> Answer {
         if req.path != "/api/v2/logs" {
             return errors(404, "Not Found");

@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 use base64::Engine as _;
 use serde_json::{Value, json};
 
-use super::{Answer, FakeServer, Request};
+use super::{Answer, FakeServer, Handler, Request};
 
 /// The cluster's default `http.max_content_length` (100 MB).
 pub const DEFAULT_MAX_CONTENT_LENGTH: usize = 100 * 1024 * 1024;
@@ -93,15 +93,14 @@ impl ElasticFakeBuilder {
 
     /// Starts the fake on 127.0.0.1.
     pub async fn start(self) -> ElasticFake {
-        let state: Arc<Mutex<State>> = Arc::default();
-        let logic = Logic {
+        let (server, state) = FakeServer::start_with(|state| Logic {
             auth: self.auth,
             max_content_length: self.max_content_length,
             max_fields: self.max_fields,
             max_depth: self.max_depth,
-            state: Arc::clone(&state),
-        };
-        let server = FakeServer::start(move |req: &Request| logic.handle(req)).await;
+            state,
+        })
+        .await;
         ElasticFake { server, state }
     }
 }
@@ -250,7 +249,7 @@ impl ElasticFake {
     }
 }
 
-impl Logic {
+impl Handler for Logic {
     fn handle(&self, req: &Request) -> Answer {
         let target = match req.path.trim_end_matches('/').rsplit_once('/') {
             Some(("", "_bulk")) => None,

@@ -219,6 +219,21 @@ impl FakeServer {
         }
     }
 
+    /// Starts the contract logic `logic` builds around fresh shared state
+    /// (what the fake records), and returns the server with the test's
+    /// handle on that state.
+    pub async fn start_with<S, H>(
+        logic: impl FnOnce(Arc<Mutex<S>>) -> H,
+    ) -> (FakeServer, Arc<Mutex<S>>)
+    where
+        S: Default,
+        H: Handler,
+    {
+        let state: Arc<Mutex<S>> = Arc::default();
+        let server = FakeServer::start(logic(Arc::clone(&state))).await;
+        (server, state)
+    }
+
     /// `http://127.0.0.1:<port>`.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)

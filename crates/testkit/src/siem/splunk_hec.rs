@@ -20,7 +20,7 @@ use std::{
 use base64::Engine as _;
 use serde_json::{Value, json};
 
-use super::{Answer, FakeServer, Request};
+use super::{Answer, FakeServer, Handler, Request};
 
 /// HTTP status and exact text of a HEC code (0–27), per the contract table.
 pub fn status_and_text(code: u8) -> Option<(u16, &'static str)> {
@@ -193,12 +193,11 @@ impl SplunkFakeBuilder {
 
     /// Starts the fake on 127.0.0.1.
     pub async fn start(self) -> SplunkFake {
-        let state: Arc<Mutex<State>> = Arc::default();
-        let logic = Logic {
+        let (server, state) = FakeServer::start_with(|state| Logic {
             settings: self.0,
-            state: Arc::clone(&state),
-        };
-        let server = FakeServer::start(move |req: &Request| logic.handle(req)).await;
+            state,
+        })
+        .await;
         SplunkFake { server, state }
     }
 }
@@ -321,7 +320,9 @@ impl Logic {
             None => Ok(None),
         }
     }
+}
 
+impl Handler for Logic {
     fn handle(&self, req: &Request) -> Answer {
         match (req.method.as_str(), req.path.as_str()) {
             (
@@ -340,7 +341,9 @@ impl Logic {
             ),
         }
     }
+}
 
+impl Logic {
     fn health(&self, req: &Request) -> Answer {
         if let Token::Given(t) = self.token_of(req) {
             if self.settings.disabled.contains(&t) {

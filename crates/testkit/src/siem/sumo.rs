@@ -17,7 +17,7 @@ use std::{
 
 use serde_json::Value;
 
-use super::{Answer, FakeServer, Request};
+use super::{Answer, FakeServer, Handler, Request};
 
 /// The path prefix of an HTTP Source.
 pub const PATH: &str = "/receiver/v1/http";
@@ -89,12 +89,11 @@ impl SumoFakeBuilder {
     }
     /// Starts the fake on 127.0.0.1.
     pub async fn start(self) -> SumoFake {
-        let received: Arc<Mutex<Vec<Received>>> = Arc::default();
-        let logic = Logic {
+        let (server, received) = FakeServer::start_with(|received| Logic {
             settings: self.0,
-            received: Arc::clone(&received),
-        };
-        let server = FakeServer::start(move |req: &Request| logic.handle(req)).await;
+            received,
+        })
+        .await;
         SumoFake { server, received }
     }
 }
@@ -168,7 +167,9 @@ impl Logic {
         let (name, value) = self.settings.auth_header.as_ref()?;
         (req.path == PATH && req.header(name) == Some(value.as_str())).then(|| value.clone())
     }
+}
 
+impl Handler for Logic {
     fn handle(&self, req: &Request) -> Answer {
         if req.method != http::Method::POST {
             return Answer::empty(405);

@@ -3,95 +3,31 @@
 //! answers (429 with Retry-After, 408, 500, 503, a dropped connection),
 //! 413 splits by bytes and by entries, permanent 400/401/403.
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 use cairn_testkit::siem::datadog::DatadogFake;
 
 use super::*;
 use crate::{
-    driver::{Backoff, BatchLimits, DriverConfig, Work, stats::SinkStats},
+    driver::Work,
     route::Route,
-    runtime::SinkSet,
+    testing::{Delivery, Outcome, fixture_batches, fixture_items, ids, items_of, largest, work},
 };
 
-struct Outcome {
-    delivered: u64,
-    dead_lettered: u64,
-    retried: u64,
-    dead: Vec<Value>,
-    _dir: tempfile::TempDir,
-}
-
-async fn deliver(sink: Datadog, work: Vec<Work>) -> Outcome {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = DriverConfig::new(BatchLimits {
-        max_delay: Duration::from_millis(20),
-        ..sink.limits()
-    });
-    config.concurrency = 1;
-    config.backoff = Backoff {
-        initial: Duration::from_millis(2),
-        max: Duration::from_millis(20),
-        ..Backoff::default()
-    };
-    let mut set = SinkSet::default();
-    set.spawn(
-        "dd",
-        sink,
-        Route::everything(),
-        config,
-        16,
-        dir.path(),
-        &SinkStats::default(),
-    )
-    .unwrap();
-    let counters = set.handles()[0].counters.clone();
-    for w in work {
-        set.handles()[0].queue.send(w).await.unwrap();
-    }
-    set.drain(Duration::from_secs(20)).await;
-    let dead = std::fs::read_to_string(dir.path().join("dead-letter/dd.jsonl"))
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    assert_eq!(counters.queued_now(), 0);
-    assert_eq!(
-        counters.received_total(),
-        counters.delivered_total() + counters.dead_lettered_total()
-    );
-    Outcome {
-        delivered: counters.delivered_total(),
-        dead_lettered: counters.dead_lettered_total(),
-        retried: counters.retried_total(),
-        dead,
-        _dir: dir,
-    }
-}
-
-fn all_work() -> Vec<Work> {
-    batches()
-        .into_iter()
-        .map(|b| Work::Batch(Arc::new(b)))
-        .collect()
-}
-
-fn sorted_ids(items: &[AuditItem]) -> Vec<String> {
-    let mut ids: Vec<String> = items.iter().map(|i| i.record_id.clone()).collect();
-    ids.sort();
-    ids
+/// Runs the sink built from `extra` against `fake` on the real driver.
+async fn deliver(fake: &DatadogFake, extra: &str, work: Vec<Work>) -> Outcome {
+    let sink = config(&fake.url(), extra).build().unwrap();
+    Delivery::run("dd", sink, Route::everything(), |_| {}, work).await
 }
 
 #[tokio::test]
 async fn every_fixture_record_is_accepted_once_with_the_contract_headers() {
     let fake = DatadogFake::builder().start().await;
-    let mut items = all_items();
+    let mut items = fixture_items();
     items.push(AuditItem::from_chain(&sample_chain()));
-    let mut work = all_work();
-    work.push(Work::Chains(Arc::new(vec![sample_chain()])));
-    let out = deliver(config(&fake.url(), "").build().unwrap(), work).await;
+    let out = deliver(&fake, "", work(fixture_batches(), vec![sample_chain()])).await;
     assert!(out.dead.is_empty(), "{:?}", out.dead);
-    assert_eq!(fake.record_ids(), sorted_ids(&items));
+    assert_eq!(fake.record_ids(), ids(&items));
     let chain = fake.log(&items.last().unwrap().record_id).unwrap();
     assert_eq!(chain.value["evt"]["name"], "prompt_chain");
     assert_eq!(chain.value["hostname"], "laptop-7");
@@ -119,27 +55,17 @@ async fn retryable_answers_are_resent_until_accepted_and_retry_after_is_honoured
     fake.fail_request(2, 500);
     fake.fail_request(3, 503);
     fake.drop_request(4);
-    let batch = batches().remove(0);
-    let items = items_of(&batch);
+    let batches = vec![fixture_batches().remove(0)];
+    let items = items_of(&batches);
     let started = std::time::Instant::now();
-    let out = deliver(
-        config(&fake.url(), "compression = \"none\"")
-            .build()
-            .unwrap(),
-        vec![Work::Batch(Arc::new(batch))],
-    )
-    .await;
+    let out = deliver(&fake, "compression = \"none\"", work(batches, vec![])).await;
     assert!(
         started.elapsed() >= Duration::from_secs(1),
         "Retry-After honoured"
     );
     assert_eq!(fake.requests().len(), 6);
     assert!(fake.requests()[5].header("content-encoding").is_none());
-    assert_eq!(
-        fake.record_ids(),
-        sorted_ids(&items),
-        "each record exactly once"
-    );
+    assert_eq!(fake.record_ids(), ids(&items), "each record exactly once");
     assert_eq!(out.delivered, items.len() as u64);
     assert_eq!(out.retried, 5);
     assert!(out.dead.is_empty());
@@ -147,32 +73,16 @@ async fn retryable_answers_are_resent_until_accepted_and_retry_after_is_honoured
 
 #[tokio::test]
 async fn a_413_splits_by_bytes_and_entries_and_dead_letters_only_what_never_fits() {
-    let items = all_items();
-    let sizer = offline_sink("");
-    let sizes: Vec<usize> = items
-        .iter()
-        .map(|i| {
-            let mut out = Vec::new();
-            sizer.encode_item(i, &mut out).unwrap();
-            out.len()
-        })
-        .collect();
-    let largest = *sizes.iter().max().unwrap();
-    assert_eq!(sizes.iter().filter(|s| **s == largest).count(), 1);
-    let too_big = &items[sizes.iter().position(|s| *s == largest).unwrap()];
+    let items = fixture_items();
+    let (largest, too_big) = largest(&offline_sink(""), &items);
     // A single log is `[` + log + `]`: the largest misses by one byte.
     let fake = DatadogFake::builder()
         .max_bytes(largest + 1)
         .max_entries(3)
         .start()
         .await;
-    let out = deliver(config(&fake.url(), "").build().unwrap(), all_work()).await;
-    let mut want: Vec<String> = items
-        .iter()
-        .map(|i| i.record_id.clone())
-        .filter(|id| *id != too_big.record_id)
-        .collect();
-    want.sort();
+    let out = deliver(&fake, "", work(fixture_batches(), vec![])).await;
+    let want = ids(items.iter().filter(|i| i.record_id != too_big.record_id));
     assert_eq!(fake.record_ids(), want);
     assert_eq!(out.dead_lettered, 1);
     assert_eq!(out.dead.len(), 1);
@@ -192,20 +102,14 @@ async fn a_413_splits_by_bytes_and_entries_and_dead_letters_only_what_never_fits
 #[tokio::test]
 async fn a_wrong_key_and_scripted_400_401_are_permanent() {
     let fake = DatadogFake::builder().api_key("another").start().await;
-    let items = all_items();
-    let out = deliver(config(&fake.url(), "").build().unwrap(), all_work()).await;
+    let items = fixture_items();
+    let out = deliver(&fake, "", work(fixture_batches(), vec![])).await;
     assert!(fake.logs().is_empty());
     assert_eq!(out.dead_lettered, items.len() as u64);
     assert_eq!(out.retried, 0);
     assert!(out.dead.iter().all(|d| d["reason"] == "HTTP 403 Forbidden"));
     // Dead letters keep the log itself.
-    let mut ids: Vec<String> = out
-        .dead
-        .iter()
-        .map(|d| d["record"]["record_id"].as_str().unwrap().to_owned())
-        .collect();
-    ids.sort();
-    assert_eq!(ids, sorted_ids(&items));
+    assert_eq!(out.dead_ids(|log| &log["record_id"]), ids(&items));
 
     for (status, reason) in [
         (400, "HTTP 400 Bad Request: malformed payload"),
@@ -213,13 +117,9 @@ async fn a_wrong_key_and_scripted_400_401_are_permanent() {
     ] {
         let fake = DatadogFake::builder().start().await;
         fake.fail_request(0, status);
-        let batch = batches().remove(0);
+        let batch = fixture_batches().remove(0);
         let n = batch.records.len() as u64;
-        let out = deliver(
-            config(&fake.url(), "").build().unwrap(),
-            vec![Work::Batch(Arc::new(batch))],
-        )
-        .await;
+        let out = deliver(&fake, "", work(vec![batch], vec![])).await;
         assert_eq!(out.dead_lettered, n, "{status}");
         assert_eq!(fake.requests().len(), 1, "{status}: never resent");
         assert!(out.dead.iter().all(|d| d["reason"] == reason), "{status}");

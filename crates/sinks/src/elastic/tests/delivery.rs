@@ -4,29 +4,11 @@
 //! 413 splits, wrong keys and 403s, Basic authentication.
 
 use super::*;
-
-fn driver_config(sink: &Elastic) -> DriverConfig {
-    let mut c = DriverConfig::new(BatchLimits {
-        max_delay: Duration::from_millis(20),
-        ..sink.limits()
-    });
-    c.concurrency = 1;
-    c.backoff = Backoff {
-        initial: Duration::from_millis(2),
-        max: Duration::from_millis(20),
-        ..Backoff::default()
-    };
-    c
-}
-
-struct Outcome {
-    received: u64,
-    delivered: u64,
-    dead_lettered: u64,
-    retried: u64,
-    dead: Vec<Value>,
-    _dir: tempfile::TempDir,
-}
+use crate::{
+    driver::Work,
+    route::Route,
+    testing::{Delivery, Outcome, fixture_batches, fixture_items, ids, items_of, largest, work},
+};
 
 /// The source document of a dead-lettered `_bulk` unit (stored as the
 /// array of its action and document lines).
@@ -35,56 +17,9 @@ fn dead_doc(line: &Value) -> Value {
     line["record"][1].clone()
 }
 
+/// Runs `sink` against the fake on the real driver.
 async fn deliver(sink: Elastic, work: Vec<Work>) -> Outcome {
-    let dir = tempfile::tempdir().unwrap();
-    let config = driver_config(&sink);
-    let mut set = SinkSet::default();
-    set.spawn(
-        "es",
-        sink,
-        Route::everything(),
-        config,
-        16,
-        dir.path(),
-        &SinkStats::default(),
-    )
-    .unwrap();
-    let counters = set.handles()[0].counters.clone();
-    for w in work {
-        set.handles()[0].queue.send(w).await.unwrap();
-    }
-    set.drain(Duration::from_secs(20)).await;
-    let dead = std::fs::read_to_string(dir.path().join("dead-letter/es.jsonl"))
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
-    assert_eq!(counters.queued_now(), 0);
-    assert_eq!(
-        counters.received_total(),
-        counters.delivered_total() + counters.dead_lettered_total()
-    );
-    Outcome {
-        received: counters.received_total(),
-        delivered: counters.delivered_total(),
-        dead_lettered: counters.dead_lettered_total(),
-        retried: counters.retried_total(),
-        dead,
-        _dir: dir,
-    }
-}
-
-fn all_work() -> Vec<Work> {
-    batches()
-        .into_iter()
-        .map(|b| Work::Batch(Arc::new(b)))
-        .collect()
-}
-
-fn sorted_ids(items: &[AuditItem]) -> Vec<String> {
-    let mut ids: Vec<String> = items.iter().map(|i| i.record_id.clone()).collect();
-    ids.sort();
-    ids
+    Delivery::run("es", sink, Route::everything(), |_| {}, work).await
 }
 
 #[tokio::test]
@@ -94,13 +29,15 @@ async fn every_fixture_record_lands_once_within_the_default_mapping_limits() {
         .max_fields(1000)
         .start()
         .await;
-    let mut items = all_items();
+    let mut items = fixture_items();
     items.push(AuditItem::from_chain(&sample_chain()));
-    let mut work = all_work();
-    work.push(Work::Chains(Arc::new(vec![sample_chain()])));
-    let out = deliver(config(&fake.url(), "").build().unwrap(), work).await;
+    let out = deliver(
+        config(&fake.url(), "").build().unwrap(),
+        work(fixture_batches(), vec![sample_chain()]),
+    )
+    .await;
     assert!(out.dead.is_empty(), "{:?}", out.dead);
-    assert_eq!(fake.ids(), sorted_ids(&items));
+    assert_eq!(fake.ids(), ids(&items));
     let chain = fake.doc(&items.last().unwrap().record_id).unwrap();
     assert_eq!(chain["event"]["action"], "prompt_chain");
     assert_eq!(chain["user"]["email"], "alice@example.com");
@@ -125,8 +62,8 @@ async fn every_fixture_record_lands_once_within_the_default_mapping_limits() {
 #[tokio::test]
 async fn per_item_429s_are_resent_alone_a_400_is_dead_lettered_and_a_lost_reply_reads_as_409s() {
     let fake = ElasticFake::builder().api_key(KEY).start().await;
-    let batch = logs_batch();
-    let items = items_of(&batch);
+    let batches = vec![logs_batch()];
+    let items = items_of(&batches);
     let (a, b, c) = (
         &items[1].record_id,
         &items[3].record_id,
@@ -140,7 +77,7 @@ async fn per_item_429s_are_resent_alone_a_400_is_dead_lettered_and_a_lost_reply_
     fake.fail_id(c, 400, 2);
     let out = deliver(
         config(&fake.url(), "").build().unwrap(),
-        vec![Work::Batch(Arc::new(batch))],
+        work(batches, vec![]),
     )
     .await;
 
@@ -174,13 +111,7 @@ async fn per_item_429s_are_resent_alone_a_400_is_dead_lettered_and_a_lost_reply_
     assert_eq!(fake.item_statuses(2).unwrap(), vec![201, 201]);
 
     // Each record once in the store, except the refused one.
-    let mut want: Vec<String> = items
-        .iter()
-        .map(|i| i.record_id.clone())
-        .filter(|id| id != c)
-        .collect();
-    want.sort();
-    assert_eq!(fake.ids(), want);
+    assert_eq!(fake.ids(), ids(items.iter().filter(|i| i.record_id != *c)));
     assert_eq!(fake.docs().len(), items.len() - 1);
 
     assert_eq!(out.dead.len(), 1);
@@ -207,14 +138,14 @@ async fn request_429_with_retry_after_then_503_then_a_dropped_connection_still_l
     fake.drop_request(2);
     // The first item of the next attempt meets a shard failure: resent alone.
     fake.fail_position(3, 0, 503);
-    let batch = logs_batch();
-    let items = items_of(&batch);
+    let batches = vec![logs_batch()];
+    let items = items_of(&batches);
     let started = std::time::Instant::now();
     let out = deliver(
         config(&fake.url(), "compression = \"none\"")
             .build()
             .unwrap(),
-        vec![Work::Batch(Arc::new(batch))],
+        work(batches, vec![]),
     )
     .await;
     assert!(
@@ -225,7 +156,7 @@ async fn request_429_with_retry_after_then_503_then_a_dropped_connection_still_l
     assert!(fake.requests()[3].header("content-encoding").is_none());
     assert_eq!(fake.item_statuses(3).unwrap()[0], 503);
     assert_eq!(fake.item_statuses(4).unwrap(), vec![201]);
-    assert_eq!(fake.ids(), sorted_ids(&items));
+    assert_eq!(fake.ids(), ids(&items));
     assert!(out.dead.is_empty());
     assert_eq!(out.delivered, items.len() as u64);
     assert_eq!(out.retried, 4);
@@ -233,31 +164,19 @@ async fn request_429_with_retry_after_then_503_then_a_dropped_connection_still_l
 
 #[tokio::test]
 async fn a_413_splits_down_and_only_the_document_that_never_fits_is_dead_lettered() {
-    let items = all_items();
-    let sink_for_size = offline_sink();
-    let sizes: Vec<usize> = items
-        .iter()
-        .map(|i| {
-            let mut out = Vec::new();
-            sink_for_size.encode_item(i, &mut out).unwrap();
-            out.len()
-        })
-        .collect();
-    let largest = *sizes.iter().max().unwrap();
-    assert_eq!(sizes.iter().filter(|s| **s == largest).count(), 1);
-    let too_big = &items[sizes.iter().position(|s| *s == largest).unwrap()];
+    let items = fixture_items();
+    let (largest, too_big) = largest(&offline_sink(), &items);
     let fake = ElasticFake::builder()
         .api_key(KEY)
         .max_content_length(largest - 1)
         .start()
         .await;
-    let out = deliver(config(&fake.url(), "").build().unwrap(), all_work()).await;
-    let mut want: Vec<String> = items
-        .iter()
-        .map(|i| i.record_id.clone())
-        .filter(|id| *id != too_big.record_id)
-        .collect();
-    want.sort();
+    let out = deliver(
+        config(&fake.url(), "").build().unwrap(),
+        work(fixture_batches(), vec![]),
+    )
+    .await;
+    let want = ids(items.iter().filter(|i| i.record_id != too_big.record_id));
     assert_eq!(fake.ids(), want);
     assert_eq!(out.dead.len(), 1);
     assert_eq!(dead_doc(&out.dead[0])["event"]["id"], too_big.record_id);
@@ -286,8 +205,12 @@ async fn a_wrong_key_and_a_403_are_permanent() {
         .api_key("the-right-one")
         .start()
         .await;
-    let items = all_items();
-    let out = deliver(config(&fake.url(), "").build().unwrap(), all_work()).await;
+    let items = fixture_items();
+    let out = deliver(
+        config(&fake.url(), "").build().unwrap(),
+        work(fixture_batches(), vec![]),
+    )
+    .await;
     assert!(fake.ids().is_empty());
     assert_eq!(out.dead_lettered, items.len() as u64);
     assert_eq!(out.dead.len(), items.len());
@@ -305,7 +228,7 @@ async fn a_wrong_key_and_a_403_are_permanent() {
     let n = batch.records.len() as u64;
     let out = deliver(
         config(&fake.url(), "").build().unwrap(),
-        vec![Work::Batch(Arc::new(batch))],
+        work(vec![batch], vec![]),
     )
     .await;
     assert!(fake.ids().is_empty());
@@ -323,8 +246,8 @@ async fn a_wrong_key_and_a_403_are_permanent() {
 #[tokio::test]
 async fn basic_authentication_is_accepted() {
     let fake = ElasticFake::builder().basic("cairn", "pw").start().await;
-    let batch = logs_batch();
-    let items = items_of(&batch);
+    let batches = vec![logs_batch()];
+    let items = items_of(&batches);
     let sink = toml::from_str::<Config>(&format!(
         "url = {:?}\nusername = \"cairn\"\npassword = \"pw\"\ntarget_in_path = true",
         fake.url()
@@ -332,8 +255,8 @@ async fn basic_authentication_is_accepted() {
     .unwrap()
     .build()
     .unwrap();
-    let out = deliver(sink, vec![Work::Batch(Arc::new(batch))]).await;
-    assert_eq!(fake.ids(), sorted_ids(&items));
+    let out = deliver(sink, work(batches, vec![])).await;
+    assert_eq!(fake.ids(), ids(&items));
     assert_eq!(out.delivered, items.len() as u64);
     let req = &fake.requests()[0];
     assert_eq!(req.header("authorization"), Some("Basic Y2Fpcm46cHc="));

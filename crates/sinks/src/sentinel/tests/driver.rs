@@ -4,103 +4,28 @@
 
 use std::{collections::BTreeMap, time::Duration};
 
-use cairn_core::{chain::PromptChain, clock::ManualClock};
-use cairn_pipeline::correlate::{Correlator, CorrelatorConfig};
+use cairn_core::clock::ManualClock;
 
 use super::*;
 use crate::{
-    driver::{BatchLimits, DriverConfig, Work, stats::SinkStats},
+    driver::Work,
     route::Route,
-    runtime::SinkSet,
+    testing::{Delivery, chains_of, fixture_ids},
 };
 
-struct Run {
-    set: SinkSet,
-    dir: tempfile::TempDir,
-}
-
-fn start(sink: Sentinel, concurrency: usize, max_items: usize) -> Run {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = DriverConfig::new(BatchLimits {
-        max_items,
-        max_bytes: MAX_BYTES,
-        max_delay: Duration::from_millis(5),
-    });
-    config.concurrency = concurrency;
-    config.backoff.initial = Duration::from_millis(2);
-    config.backoff.max = Duration::from_millis(50);
-    let mut set = SinkSet::default();
-    set.spawn(
-        "sentinel",
-        sink,
-        Route::everything(),
-        config,
-        64,
-        dir.path(),
-        &SinkStats::default(),
-    )
-    .unwrap();
-    Run { set, dir }
-}
-
-impl Run {
-    async fn feed(&self, work: Work) {
-        self.set.handles()[0].queue.send(work).await.unwrap();
-    }
-
-    /// Drains; returns (received, delivered, dead-lettered) and the dead
-    /// letters.
-    async fn finish(self) -> ((u64, u64, u64), Vec<Value>) {
-        let c = self.set.handles()[0].counters.clone();
-        self.set.drain(Duration::from_secs(20)).await;
-        let path = self.dir.path().join("dead-letter/sentinel.jsonl");
-        let dead = std::fs::read_to_string(path)
-            .unwrap_or_default()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
-        let totals = (
-            c.received_total(),
-            c.delivered_total(),
-            c.dead_lettered_total(),
-        );
-        (totals, dead)
-    }
-}
-
-fn chains_of(batches: &[Batch]) -> Vec<PromptChain> {
-    let clock = Arc::new(ManualClock::new(1_795_458_664_000_000_000));
-    let mut c = Correlator::new(CorrelatorConfig::default(), clock);
-    let mut out = Vec::new();
-    for b in batches {
-        c.process(b, &mut out);
-    }
-    c.close_all(&mut out);
-    out
+/// Starts `sink` on the real driver: `concurrency` requests in flight, at
+/// most `max_items` rows a request, batches closed after 5 ms.
+fn start(sink: Sentinel, concurrency: usize, max_items: usize) -> Delivery {
+    Delivery::start("sentinel", sink, Route::everything(), |d| {
+        d.limits.max_items = max_items;
+        d.limits.max_delay = Duration::from_millis(5);
+        d.concurrency = concurrency;
+    })
 }
 
 fn sorted(mut v: Vec<String>) -> Vec<String> {
     v.sort();
     v
-}
-
-/// Every record id of `batches` and `chains`, each once.
-fn expected_ids(batches: &[Batch], chains: &[PromptChain]) -> Vec<String> {
-    let mut ids: Vec<String> = batches
-        .iter()
-        .flat_map(|b| {
-            b.records
-                .iter()
-                .map(|r| AuditItem::from_record(r, &b.origin).record_id)
-                .collect::<Vec<_>>()
-        })
-        .chain(chains.iter().map(|c| AuditItem::from_chain(c).record_id))
-        .collect();
-    ids.sort();
-    let n = ids.len();
-    ids.dedup();
-    assert_eq!(ids.len(), n, "the test's records have distinct ids");
-    ids
 }
 
 fn ingest_ids(fake: &SentinelFake, ingest: usize) -> Vec<String> {
@@ -135,12 +60,12 @@ async fn every_record_and_chain_arrives_once_through_throttling_outages_and_a_40
         run.feed(Work::Batch(Arc::new(b.clone()))).await;
     }
     run.feed(Work::Chains(Arc::new(chains.clone()))).await;
-    let (totals, dead) = run.finish().await;
-    assert!(dead.is_empty(), "{dead:?}");
-    let want = expected_ids(&batches, &chains);
+    let out = run.finish().await;
+    assert!(out.dead.is_empty(), "{:?}", out.dead);
+    let want = fixture_ids(&batches, &chains);
     assert_eq!(want.len(), 66);
     assert_eq!(sorted(fake.record_ids()), want, "each record exactly once");
-    assert_eq!(totals, (66, 66, 0));
+    assert_eq!(out.totals(), (66, 66, 0));
     let ingests = fake.ingests();
     let statuses: Vec<u16> = ingests.iter().take(5).map(|i| i.status).collect();
     assert_eq!(statuses, vec![429, 503, 0, 401, 204]);
@@ -171,10 +96,10 @@ async fn a_413_is_split_until_every_request_fits() {
     for b in &batches {
         run.feed(Work::Batch(Arc::new(b.clone()))).await;
     }
-    let (totals, dead) = run.finish().await;
-    assert!(dead.is_empty(), "{dead:?}");
-    assert_eq!(sorted(fake.record_ids()), expected_ids(&batches, &[]));
-    assert_eq!(totals, (42, 42, 0));
+    let out = run.finish().await;
+    assert!(out.dead.is_empty(), "{:?}", out.dead);
+    assert_eq!(sorted(fake.record_ids()), fixture_ids(&batches, &[]));
+    assert_eq!(out.totals(), (42, 42, 0));
     assert!(fake.answered(413) >= 1);
     let reqs = fake.server().requests();
     for r in reqs
@@ -211,10 +136,10 @@ async fn rows_spanning_thirty_minutes_are_split_like_a_413() {
     }
     let run = start(sink(&fake), 1, 100);
     run.feed(Work::Batch(Arc::new(logs.clone()))).await;
-    let (totals, dead) = run.finish().await;
-    assert!(dead.is_empty(), "{dead:?}");
-    assert_eq!(totals, (11, 11, 0));
-    assert_eq!(sorted(fake.record_ids()), expected_ids(&[logs], &[]));
+    let out = run.finish().await;
+    assert!(out.dead.is_empty(), "{:?}", out.dead);
+    assert_eq!(out.totals(), (11, 11, 0));
+    assert_eq!(sorted(fake.record_ids()), fixture_ids(&[logs], &[]));
     assert!(fake.answered(400) >= 2, "split more than once");
     let reqs: Vec<_> = fake
         .server()
@@ -248,9 +173,9 @@ async fn refused_batches_are_dead_lettered_with_their_reason_and_nothing_else() 
     for b in &batches {
         run.feed(Work::Batch(Arc::new(b.clone()))).await;
     }
-    let (totals, dead) = run.finish().await;
+    let out = run.finish().await;
     let mut reasons: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for d in &dead {
+    for d in &out.dead {
         assert_eq!(d["sink"], "sentinel");
         let id = d["record"]["RecordId"].as_str().unwrap().to_owned();
         reasons
@@ -280,9 +205,9 @@ async fn refused_batches_are_dead_lettered_with_their_reason_and_nothing_else() 
     let mut all = fake.record_ids();
     all.extend(refused_400.iter().cloned());
     all.extend(refused_404.iter().cloned());
-    assert_eq!(sorted(all), expected_ids(&batches, &[]));
+    assert_eq!(sorted(all), fixture_ids(&batches, &[]));
     let n_dead = (refused_400.len() + refused_404.len()) as u64;
-    assert_eq!(totals, (21, 21 - n_dead, n_dead));
+    assert_eq!(out.totals(), (21, 21 - n_dead, n_dead));
 }
 
 #[tokio::test]
@@ -292,11 +217,11 @@ async fn without_the_role_or_with_a_bad_secret_everything_is_dead_lettered_witho
     let batches = batches(1);
     let run = start(sink(&fake), 2, 10);
     run.feed(Work::Batch(Arc::new(batches[0].clone()))).await;
-    let (totals, dead) = run.finish().await;
+    let out = run.finish().await;
     let n = batches[0].records.len() as u64;
-    assert_eq!(totals, (n, 0, n));
-    assert_eq!(dead.len() as u64, n);
-    assert!(dead.iter().all(|d| {
+    assert_eq!(out.totals(), (n, 0, n));
+    assert_eq!(out.dead.len() as u64, n);
+    assert!(out.dead.iter().all(|d| {
         d["reason"]
             .as_str()
             .unwrap()
@@ -307,10 +232,10 @@ async fn without_the_role_or_with_a_bad_secret_everything_is_dead_lettered_witho
     let secret = "Leaky~Secret~Value~0123456789";
     let run = start(sink_with(&fake, secret, ""), 2, 10);
     run.feed(Work::Batch(Arc::new(batches[1].clone()))).await;
-    let (totals, dead) = run.finish().await;
+    let out = run.finish().await;
     let n = batches[1].records.len() as u64;
-    assert_eq!(totals, (n, 0, n));
-    let text = serde_json::to_string(&dead).unwrap();
+    assert_eq!(out.totals(), (n, 0, n));
+    let text = serde_json::to_string(&out.dead).unwrap();
     assert!(text.contains("invalid_client (AADSTS7000215"), "{text}");
     assert!(!text.contains(secret));
 }
@@ -333,10 +258,10 @@ async fn tokens_are_refreshed_before_expiry_over_four_lifetimes_on_a_moved_clock
         cairn_testkit::eventually!(fake.rows().len() == sent);
         clock.advance(7 * 60 * 1_000_000_000);
     }
-    let (totals, dead) = run.finish().await;
-    assert!(dead.is_empty());
-    assert_eq!(totals, (273, 273, 0));
-    assert_eq!(sorted(fake.record_ids()), expected_ids(&batches, &[]));
+    let out = run.finish().await;
+    assert!(out.dead.is_empty());
+    assert_eq!(out.totals(), (273, 273, 0));
+    assert_eq!(sorted(fake.record_ids()), fixture_ids(&batches, &[]));
     // At 0, 56, 112, 168 and 224 min (the last batch goes at 266 min).
     assert_eq!(fake.tokens_issued(), 5);
     assert_eq!(
@@ -367,10 +292,10 @@ async fn a_two_second_token_is_refreshed_in_real_time_without_a_401() {
         cairn_testkit::eventually!(fake.rows().len() == sent);
     }
     assert!(began.elapsed() >= Duration::from_millis(4250));
-    let (totals, dead) = run.finish().await;
-    assert!(dead.is_empty());
-    assert_eq!(totals, (126, 126, 0));
-    assert_eq!(sorted(fake.record_ids()), expected_ids(&batches, &[]));
+    let out = run.finish().await;
+    assert!(out.dead.is_empty());
+    assert_eq!(out.totals(), (126, 126, 0));
+    assert_eq!(sorted(fake.record_ids()), fixture_ids(&batches, &[]));
     // Refreshed once a second (half the lifetime), well before the fake
     // expires a token, so none was ever refused.
     assert!(fake.tokens_issued() >= 3, "{}", fake.tokens_issued());
