@@ -250,6 +250,30 @@ async fn mutual_tls_presents_the_client_certificate() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_certificate_the_receiver_refuses_is_not_counted_as_delivered() {
+    let (_dir, r) = rsyslog().await;
+    let config = format!(
+        "address = \"{}\"\ntransport = \"tls\"\nca_file = {:?}\nserver_name = \"localhost\"\n\
+         client_cert = {:?}\nclient_key = {:?}",
+        r.address(Input::Mtls),
+        r.ca,
+        r.pki.rogue_client_cert,
+        r.pki.rogue_client_key
+    );
+    let run = spawn(&config, |d| {
+        d.give_up_after = Some(Duration::from_millis(300))
+    });
+    let expected = feed(&run, batches(SCENARIO, None), false).await;
+    let out = run.delivery.finish().await;
+    assert_eq!(
+        out.delivered, 0,
+        "records sent into a refused session were counted as delivered"
+    );
+    assert_eq!(out.dead_lettered, expected.len() as u64);
+    assert!(r.messages(Input::Mtls).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_refuses_a_receiver_its_ca_did_not_sign_and_dead_letters_after_giving_up() {
     let (dir, r) = rsyslog().await;
     let other = dir.path().join("other-ca");

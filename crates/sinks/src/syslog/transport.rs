@@ -182,11 +182,45 @@ async fn connect(address: &str, tls: Option<&TlsTarget>, timeout: Duration) -> i
         None => Ok(Conn::Tcp(tcp)),
         Some((config, name)) => {
             let connector = TlsConnector::from(Arc::clone(config));
-            let stream = tokio::time::timeout(timeout, connector.connect(name.clone(), tcp))
+            let mut stream = tokio::time::timeout(timeout, connector.connect(name.clone(), tcp))
                 .await
                 .map_err(|_| timed_out("TLS handshake"))??;
+            refused_after_handshake(config, &mut stream).await?;
             Ok(Conn::Tls(Box::new(stream)))
         }
+    }
+}
+
+/// How long to listen for a refusal of our client certificate after a
+/// TLS 1.3 handshake.
+const CLIENT_CERT_SETTLE: Duration = Duration::from_millis(250);
+
+/// Under TLS 1.3 the server checks the client certificate after our side of
+/// the handshake is complete, so a refusal arrives as an alert afterwards,
+/// and frames written meanwhile would vanish with no error. When we present
+/// a certificate over TLS 1.3, wait briefly for that alert (or a close)
+/// before the first write; a receiver that accepts us sends nothing, so the
+/// wait ends by timing out. A refusal slower than the wait still loses the
+/// batch written on that connection: syslog has no acknowledgement.
+async fn refused_after_handshake(
+    config: &rustls::ClientConfig,
+    stream: &mut TlsStream<TcpStream>,
+) -> io::Result<()> {
+    let tls13 = stream.get_ref().1.protocol_version() == Some(rustls::ProtocolVersion::TLSv1_3);
+    if !tls13 || !config.client_auth_cert_resolver.has_certs() {
+        return Ok(());
+    }
+    let mut buf = [0u8; 64];
+    match tokio::time::timeout(CLIENT_CERT_SETTLE, stream.read(&mut buf)).await {
+        Err(_) | Ok(Ok(1..)) => Ok(()),
+        Ok(Ok(0)) => Err(io::Error::new(
+            io::ErrorKind::ConnectionReset,
+            "the receiver closed the TLS connection after the handshake (client certificate refused?)",
+        )),
+        Ok(Err(e)) => Err(io::Error::new(
+            e.kind(),
+            format!("the receiver refused the TLS session after the handshake: {e}"),
+        )),
     }
 }
 
