@@ -225,8 +225,12 @@ impl Wal {
             self.poisoned = true;
             return Err(e);
         }
-        if self.shared.acked_changed.swap(false, Ordering::Relaxed) {
-            self.reclaim()?;
+        if self.shared.acked_changed.swap(false, Ordering::Relaxed)
+            && let Err(e) = self.reclaim()
+        {
+            // The frames are committed; freeing disk is retried later.
+            tracing::warn!(error = %e, "WAL: deleting consumed segments failed");
+            self.shared.acked_changed.store(true, Ordering::Relaxed);
         }
         Ok(Lsn(self.tail))
     }
