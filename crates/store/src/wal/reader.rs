@@ -168,6 +168,11 @@ impl Reader {
                 }
             }
         }
+        if out.is_empty() {
+            // At the head: let go of the segment, so one that is deleted
+            // while this consumer idles does not keep its disk space.
+            self.open = None;
+        }
         Ok(out)
     }
 

@@ -370,3 +370,14 @@ fn misuse_is_refused() {
     drop(r);
     assert!(wal.register("a").is_ok());
 }
+
+#[test]
+fn the_writer_and_readers_move_between_threads() {
+    fn send<T: Send>() {}
+    fn send_sync<T: Send + Sync>() {}
+    send::<Wal>();
+    send::<crate::wal::Reader>();
+    send_sync::<crate::wal::WalStatsHandle>();
+    send_sync::<crate::wal::RealFs>();
+    send_sync::<crate::wal::SimFs>();
+}
