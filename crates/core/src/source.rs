@@ -29,12 +29,11 @@ pub enum SourceProduct {
 impl SourceProduct {
     /// Detects the product from `service.name` and the scope name.
     pub fn detect(service_name: Option<&str>, scope_name: &str) -> SourceProduct {
-        match service_name {
-            Some("claude-code") => return SourceProduct::ClaudeCode,
-            Some("claude-code-desktop") => return SourceProduct::ClaudeCodeDesktop,
-            Some("cowork") => return SourceProduct::Cowork,
-            Some("claude-desktop") => return SourceProduct::ClaudeDesktop,
-            _ => {}
+        if let Some(known) = service_name
+            .map(SourceProduct::from_label)
+            .filter(|p| *p != SourceProduct::Other)
+        {
+            return known;
         }
         if scope_name.starts_with("com.anthropic.claude_code") {
             SourceProduct::ClaudeCode
@@ -53,6 +52,41 @@ impl SourceProduct {
             SourceProduct::Cowork => "cowork",
             SourceProduct::ClaudeDesktop => "claude-desktop",
             SourceProduct::Other => "other",
+        }
+    }
+
+    /// The product for a label [`SourceProduct::as_str`] gives (a chain's
+    /// `who.source_product`); anything else is [`SourceProduct::Other`].
+    pub fn from_label(label: &str) -> SourceProduct {
+        match label {
+            "claude-code" => SourceProduct::ClaudeCode,
+            "claude-code-desktop" => SourceProduct::ClaudeCodeDesktop,
+            "cowork" => SourceProduct::Cowork,
+            "claude-desktop" => SourceProduct::ClaudeDesktop,
+            _ => SourceProduct::Other,
+        }
+    }
+
+    /// The product as an application name (`claude_code`), as SIEM schemas
+    /// (CIM `app`) expect.
+    pub fn app_name(self) -> &'static str {
+        match self {
+            SourceProduct::ClaudeCode => "claude_code",
+            SourceProduct::ClaudeCodeDesktop => "claude_code_desktop",
+            SourceProduct::Cowork => "cowork",
+            SourceProduct::ClaudeDesktop => "claude_desktop",
+            SourceProduct::Other => "other",
+        }
+    }
+
+    /// The product's human name (`Claude Code`).
+    pub fn display_name(self) -> &'static str {
+        match self {
+            SourceProduct::ClaudeCode => "Claude Code",
+            SourceProduct::ClaudeCodeDesktop => "Claude Code Desktop",
+            SourceProduct::Cowork => "Claude Cowork",
+            SourceProduct::ClaudeDesktop => "Claude Desktop",
+            SourceProduct::Other => "Claude",
         }
     }
 }
@@ -79,5 +113,22 @@ mod tests {
             SourceProduct::detect(Some("checkout-api"), "io.opentelemetry.http"),
             SourceProduct::Other
         );
+    }
+
+    #[test]
+    fn labels_round_trip_and_unknown_labels_are_other() {
+        use SourceProduct as P;
+        for p in [
+            P::ClaudeCode,
+            P::ClaudeCodeDesktop,
+            P::Cowork,
+            P::ClaudeDesktop,
+            P::Other,
+        ] {
+            assert_eq!(P::from_label(p.as_str()), p);
+        }
+        assert_eq!(P::from_label("Claude-Code"), P::Other);
+        assert_eq!(P::Cowork.app_name(), "cowork");
+        assert_eq!(P::ClaudeCode.display_name(), "Claude Code");
     }
 }

@@ -16,6 +16,7 @@ use cairn_core::{
     chain::{PromptChain, rfc3339_millis, v1},
     event::{ClaudeEvent, Decision},
     record::{Origin, Record, RecordBody},
+    source::SourceProduct,
 };
 use prost::Message;
 use serde_json::Value;
@@ -176,16 +177,6 @@ fn str_attr(detail: &Value, key: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn product_names(source: &str) -> (&'static str, &'static str) {
-    match source {
-        "claude-code" => ("claude_code", "Claude Code"),
-        "claude-code-desktop" => ("claude_code_desktop", "Claude Code Desktop"),
-        "cowork" => ("cowork", "Claude Cowork"),
-        "claude-desktop" => ("claude_desktop", "Claude Desktop"),
-        _ => ("other", "Claude"),
-    }
-}
-
 /// What an event says about action, outcome, severity and its summary.
 struct Verdict {
     action: String,
@@ -332,7 +323,7 @@ impl AuditItem {
                 )
             }
         };
-        let (app, product) = product_names(record.source.as_str());
+        let (app, product) = (record.source.app_name(), record.source.display_name());
         let id = &record.identity;
         AuditItem {
             kind,
@@ -407,14 +398,7 @@ impl AuditItem {
                 format!(", closed by {closed}")
             },
         );
-        let source: &'static str = match who.source_product.as_str() {
-            "claude-code" => "claude-code",
-            "claude-code-desktop" => "claude-code-desktop",
-            "cowork" => "cowork",
-            "claude-desktop" => "claude-desktop",
-            _ => "other",
-        };
-        let (app, product) = product_names(source);
+        let product_of = SourceProduct::from_label(&who.source_product);
         let opt = |s: &str| (!s.is_empty()).then(|| s.to_owned());
         let amendment = chain.amendment.to_le_bytes();
         AuditItem {
@@ -422,9 +406,9 @@ impl AuditItem {
             record_id: id_of(&[b"chain", chain.chain_id.as_bytes(), &amendment]),
             time_unix_nano: when.last_unix_nano,
             name: "prompt_chain".into(),
-            source,
-            app,
-            product,
+            source: product_of.as_str(),
+            app: product_of.app_name(),
+            product: product_of.display_name(),
             version: opt(&who.source_version),
             tenant: opt(&who.tenant),
             user_id: opt(&who.user_id),
