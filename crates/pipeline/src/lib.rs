@@ -9,6 +9,7 @@
 pub mod correlate;
 pub mod enrich;
 mod ids;
+pub mod journal;
 pub mod output;
 pub mod records_file;
 pub mod redact;

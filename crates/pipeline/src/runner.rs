@@ -7,6 +7,13 @@
 //! only then answers each submitter: group commit, so one flush covers many
 //! requests under load.
 //!
+//! With a [`Journal`] (the write-ahead log), each batch of the group is
+//! appended to it and the journal is committed once before the outputs are
+//! written and anyone is answered; a full journal answers `Overloaded` for
+//! the batches it could not take. Prompt chains are journaled too: a chain
+//! that finds the journal full waits on the writer (and new batches are
+//! refused) until there is room, so derived records are never dropped.
+//!
 //! After a group is acknowledged, each [`Stage`] (the correlator, the spend
 //! meter) sees its batches in order, and every `tick` the stages are asked
 //! to close what timed out; chain records they emit are written to the same
@@ -29,7 +36,12 @@ use cairn_core::{
 };
 use tokio::sync::oneshot;
 
-use crate::{correlate::Correlator, enrich::SpendMeter, output::Output};
+use crate::{
+    correlate::Correlator,
+    enrich::SpendMeter,
+    journal::{Journal, JournalError},
+    output::Output,
+};
 
 type Reply = oneshot::Sender<Result<(), SubmitError>>;
 /// A queued batch and where its acknowledgement goes.
@@ -128,8 +140,22 @@ impl Pipeline {
         output: Box<dyn Output>,
         stages: Vec<Box<dyn Stage>>,
     ) -> std::io::Result<Arc<Pipeline>> {
+        Pipeline::start_journaled(config, None, output, stages)
+    }
+
+    /// Starts the writer thread: every batch goes to `journal` (when there
+    /// is one) and `output` before it is acknowledged, then to `stages`.
+    pub fn start_journaled(
+        config: PipelineConfig,
+        journal: Option<Box<dyn Journal>>,
+        output: Box<dyn Output>,
+        stages: Vec<Box<dyn Stage>>,
+    ) -> std::io::Result<Arc<Pipeline>> {
         let (tx, rx) = mpsc::sync_channel(config.queue_batches.max(1));
         let writer = Writer {
+            journal,
+            waiting_chains: Vec::new(),
+            retry_after: config.retry_after,
             output,
             stages,
             max_group: config.max_group.max(1),
@@ -193,6 +219,10 @@ impl Ingest for Pipeline {
 }
 
 struct Writer {
+    journal: Option<Box<dyn Journal>>,
+    /// Chains the journal had no room for yet, oldest first.
+    waiting_chains: Vec<PromptChain>,
+    retry_after: Duration,
     output: Box<dyn Output>,
     stages: Vec<Box<dyn Stage>>,
     max_group: usize,
@@ -235,6 +265,9 @@ impl Writer {
                 self.commit(&mut group, &mut chains);
             }
             if std::time::Instant::now() >= next_tick {
+                if let Some(j) = self.journal.as_mut() {
+                    j.maintain();
+                }
                 self.each_stage(|s, out| s.on_tick(out), &mut chains);
                 self.write_chains(&mut chains);
                 next_tick = std::time::Instant::now() + self.tick;
@@ -242,32 +275,110 @@ impl Writer {
         }
         self.each_stage(|s, out| s.close(out), &mut chains);
         self.write_chains(&mut chains);
+        if !self.waiting_chains.is_empty() {
+            tracing::error!(
+                count = self.waiting_chains.len(),
+                "prompt chains found the write-ahead log full at shutdown and were not journaled"
+            );
+        }
+        if let Some(j) = self.journal.as_mut() {
+            j.close();
+        }
         if let Err(e) = self.output.flush() {
             tracing::error!(error = %e, "final flush failed");
         }
     }
 
-    /// Writes, flushes and acknowledges a group, then hands it to the stages.
+    /// Appends the group to the journal and commits it: one answer per
+    /// batch (`Ok` = durable). Without a journal, every batch passes.
+    fn journal_group(&mut self, batches: &[Arc<Batch>]) -> Vec<Result<(), SubmitError>> {
+        let mut answers: Vec<Result<(), SubmitError>> = vec![Ok(()); batches.len()];
+        let Some(journal) = self.journal.as_mut() else {
+            return answers;
+        };
+        let full = SubmitError::Overloaded {
+            retry_after: self.retry_after,
+        };
+        // Chains waiting for room go first; until they are in, batches wait.
+        let mut room = Self::journal_waiting(journal.as_mut(), &mut self.waiting_chains);
+        let mut appended = false;
+        for (batch, answer) in batches.iter().zip(answers.iter_mut()) {
+            if !room {
+                *answer = Err(full.clone());
+                continue;
+            }
+            match journal.append(batch) {
+                Ok(()) => appended = true,
+                Err(JournalError::Full) => {
+                    room = false;
+                    *answer = Err(full.clone());
+                }
+                Err(JournalError::Failed(why)) => {
+                    tracing::error!(error = %why, "the write-ahead log failed; requests are refused, not acknowledged");
+                    return vec![Err(SubmitError::Storage(why)); batches.len()];
+                }
+            }
+        }
+        if appended && let Err(e) = journal.commit() {
+            tracing::error!(error = %e, "committing the write-ahead log failed; requests are refused, not acknowledged");
+            let why = e.to_string();
+            return vec![Err(SubmitError::Storage(why)); batches.len()];
+        }
+        answers
+    }
+
+    /// Journals the chains that were waiting for room; true when none is
+    /// left waiting.
+    fn journal_waiting(journal: &mut dyn Journal, waiting: &mut Vec<PromptChain>) -> bool {
+        if waiting.is_empty() {
+            return true;
+        }
+        match journal
+            .append_chains(waiting)
+            .and_then(|()| journal.commit())
+        {
+            Ok(()) => {
+                waiting.clear();
+                true
+            }
+            Err(JournalError::Full) => false,
+            Err(JournalError::Failed(why)) => {
+                tracing::error!(error = %why, count = waiting.len(), "journaling prompt chains failed");
+                false
+            }
+        }
+    }
+
+    /// Journals, writes, flushes and acknowledges a group, then hands what
+    /// was acknowledged to the stages.
     fn commit(&mut self, group: &mut Vec<Queued>, chains: &mut Vec<PromptChain>) {
-        let output = &mut self.output;
         let raw = self.raw_chain_events;
-        let result = group
+        let kept: Vec<Arc<Batch>> = group
             .iter()
-            .try_for_each(|(batch, _)| {
+            .map(|(batch, _)| {
                 if raw {
-                    output.write_shared(batch)
+                    Arc::clone(batch)
                 } else {
-                    output.write_shared(&Arc::new(without_chain_events(batch)))
+                    Arc::new(without_chain_events(batch))
                 }
             })
-            .and_then(|()| output.flush())
-            .map_err(|e| {
-                tracing::error!(error = %e, "writing records failed; requests are refused, not acknowledged");
-                SubmitError::Storage(e.kind().to_string())
-            });
-        let ok = result.is_ok();
-        for (batch, reply) in group.drain(..) {
-            let _ = reply.send(result.clone());
+            .collect();
+        let mut answers = self.journal_group(&kept);
+        let output = &mut self.output;
+        let written = kept
+            .iter()
+            .zip(&answers)
+            .filter(|(_, a)| a.is_ok())
+            .try_for_each(|(batch, _)| output.write_shared(batch))
+            .and_then(|()| output.flush());
+        if let Err(e) = written {
+            tracing::error!(error = %e, "writing records failed; requests are refused, not acknowledged");
+            let why = SubmitError::Storage(e.kind().to_string());
+            answers.iter_mut().for_each(|a| *a = Err(why.clone()));
+        }
+        for ((batch, reply), answer) in group.drain(..).zip(answers) {
+            let ok = answer.is_ok();
+            let _ = reply.send(answer);
             // Only what was acknowledged feeds the chains and counters: a
             // refused request will be resent.
             if ok {
@@ -296,6 +407,12 @@ impl Writer {
     }
 
     fn write_chains(&mut self, chains: &mut Vec<PromptChain>) {
+        if let Some(journal) = self.journal.as_mut() {
+            if !chains.is_empty() {
+                self.waiting_chains.extend(chains.iter().cloned());
+            }
+            Self::journal_waiting(journal.as_mut(), &mut self.waiting_chains);
+        }
         if chains.is_empty() {
             return;
         }
@@ -586,5 +703,90 @@ mod tests {
             22,
             "every batch was written"
         );
+    }
+    /// A journal that is full while `full` is set, and records what it took.
+    #[derive(Clone, Default)]
+    struct FakeJournal {
+        full: Arc<AtomicBool>,
+        taken: Arc<Mutex<Vec<String>>>,
+        pending: Vec<String>,
+    }
+    impl Journal for FakeJournal {
+        fn append(&mut self, b: &Batch) -> Result<(), JournalError> {
+            if self.full.load(Ordering::SeqCst) {
+                return Err(JournalError::Full);
+            }
+            self.pending.push(format!("batch:{}", b.records.len()));
+            Ok(())
+        }
+        fn append_chains(&mut self, c: &[PromptChain]) -> Result<(), JournalError> {
+            if self.full.load(Ordering::SeqCst) {
+                return Err(JournalError::Full);
+            }
+            self.pending.push(format!("chains:{}", c.len()));
+            Ok(())
+        }
+        fn commit(&mut self) -> Result<(), JournalError> {
+            self.taken.lock().unwrap().append(&mut self.pending);
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_full_journal_pushes_back_and_chains_wait_for_room() {
+        let clock = Arc::new(cairn_core::clock::ManualClock::new(1));
+        let correlator = Correlator::new(
+            crate::correlate::CorrelatorConfig {
+                idle_timeout: Duration::from_secs(60),
+                ..Default::default()
+            },
+            clock.clone(),
+        );
+        let journal = FakeJournal::default();
+        let rec = Recorder::default();
+        let p = Pipeline::start_journaled(
+            PipelineConfig {
+                tick: Duration::from_millis(5),
+                retry_after: Duration::from_secs(2),
+                ..PipelineConfig::default()
+            },
+            Some(Box::new(journal.clone())),
+            Box::new(rec.clone()),
+            vec![Box::new(correlator)],
+        )
+        .unwrap();
+        let batches = cairn_testkit::fixtures::scenario_batches("http-protobuf");
+        for b in &batches {
+            assert_eq!(p.submit(b.clone()).await, Ok(()));
+        }
+        let journaled = journal.taken.lock().unwrap().len();
+        assert_eq!(
+            journaled,
+            batches.len(),
+            "each acknowledged batch was journaled"
+        );
+        // Full: refused with the configured hint, and not written anywhere.
+        journal.full.store(true, Ordering::SeqCst);
+        let written = rec.records.lock().unwrap().len();
+        assert_eq!(
+            p.submit(batches[0].clone()).await,
+            Err(SubmitError::Overloaded {
+                retry_after: Duration::from_secs(2)
+            })
+        );
+        assert_eq!(rec.records.lock().unwrap().len(), written);
+        // The chain closes while the journal is full: it waits, and batches
+        // are refused until it is in, so it is never dropped.
+        clock.advance(61_000_000_000);
+        wait_for("the idle chain", || rec.chains.lock().unwrap().len() == 1).await;
+        journal.full.store(false, Ordering::SeqCst);
+        wait_for("the waiting chain to be journaled", || {
+            journal.taken.lock().unwrap().len() == journaled + 1
+        })
+        .await;
+        assert_eq!(journal.taken.lock().unwrap()[journaled], "chains:1");
+        assert_eq!(p.submit(batches[0].clone()).await, Ok(()));
+        p.close();
+        assert_eq!(journal.taken.lock().unwrap().len(), journaled + 2);
     }
 }

@@ -75,6 +75,12 @@ impl Reader {
         Lsn(self.pos)
     }
 
+    /// Whether the writer is gone (dropped): once the reader has read to the
+    /// head after this turned true, nothing more will come.
+    pub fn writer_closed(&self) -> bool {
+        self.shared.lock().closed
+    }
+
     /// Goes back to the acked position: frames read since come again.
     pub fn rewind(&mut self) {
         self.pos = self.acked.0;

@@ -1,0 +1,38 @@
+//! The durable log the writer thread appends acknowledged work to.
+//!
+//! The writer appends every batch of a group, commits once (group commit),
+//! and only then answers the receivers: a batch is acknowledged only when
+//! the journal holds it. The sinks and the archive read the journal on their
+//! own threads, each at its own pace, so none of them is on the
+//! acknowledgement path. `cairn-store`'s WAL is the implementation; this
+//! trait keeps the pipeline free of storage details and testable with fakes.
+
+use cairn_core::{chain::PromptChain, record::Batch};
+
+/// Why the journal refused work.
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    /// The disk budget is used up until consumers catch up: push back
+    /// (503 / UNAVAILABLE with `Retry-After`), never drop.
+    #[error("the write-ahead log is full")]
+    Full,
+    /// Writing or syncing failed; what was appended since the last commit is
+    /// not acknowledged.
+    #[error("write-ahead log: {0}")]
+    Failed(String),
+}
+
+/// An append-only, durable log of acknowledged work.
+pub trait Journal: Send + 'static {
+    /// Buffers one batch for the next commit.
+    fn append(&mut self, batch: &Batch) -> Result<(), JournalError>;
+    /// Buffers closed prompt chains for the next commit.
+    fn append_chains(&mut self, chains: &[PromptChain]) -> Result<(), JournalError>;
+    /// Makes everything appended durable (per the configured durability).
+    fn commit(&mut self) -> Result<(), JournalError>;
+    /// Periodic housekeeping on the writer thread (freeing what every
+    /// consumer has finished with).
+    fn maintain(&mut self) {}
+    /// Called once when the writer stops, after the last commit.
+    fn close(&mut self) {}
+}
