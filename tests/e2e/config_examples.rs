@@ -207,4 +207,11 @@ fn sink_errors_name_file_line_and_sink() {
         Overrides::default(),
     );
     assert!(e.contains("unknown variant"), "{e}");
+
+    // The name also names a file and a WAL cursor.
+    let e = err(
+        "[[sinks]]\nname = \"../x\"\n[sinks.otlp]\nendpoint = \"http://127.0.0.1:1\"\n",
+        Overrides::default(),
+    );
+    assert!(e.contains("sink name \"../x\""), "{e}");
 }

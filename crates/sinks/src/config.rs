@@ -163,6 +163,19 @@ impl SinkConfig {
         if self.name.trim().is_empty() {
             return Err("a sink needs a name".into());
         }
+        // The name also names its WAL cursor and dead-letter file.
+        let name_ok = self.name.len() <= 58
+            && !self.name.starts_with('.')
+            && self
+                .name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+        if !name_ok {
+            return Err(format!(
+                "sink name {:?}: use 1-58 of A-Z a-z 0-9 _ . - (not starting with .)",
+                self.name
+            ));
+        }
         if self.route.records.is_empty() {
             return Err(format!("sink {:?}: route.records is empty", self.name));
         }

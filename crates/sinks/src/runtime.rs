@@ -1,17 +1,20 @@
-//! Running sinks: one driver task per sink behind a bounded queue, and the
-//! writer-thread [`Output`] that hands acknowledged batches and closed
-//! chains to every sink whose route wants them.
+//! Running sinks: one driver task per sink behind a bounded queue, and one
+//! WAL reader thread per sink ([`SinkFeed`]) that fills the queue from the
+//! write-ahead log with what the sink's route wants and acknowledges what
+//! the driver finished.
 //!
-//! The queue is bounded and the writer blocks on a full one, so a sink that
-//! falls behind pushes back through the writer's queue to the receivers
-//! (503 / UNAVAILABLE) instead of growing memory. Until the write-ahead log
-//! lands, that also means a stalled sink slows the others; each sink then
-//! reads the log through its own cursor instead.
+//! Each sink reads at its own pace through its own cursor: a sink that is
+//! down or slow only grows its backlog in the log (bounded by the log's
+//! budget, which pushes back on receivers when full), never memory, and
+//! never slows the other sinks. What a sink had not finished at a stop or
+//! crash is read again on the next start.
 
 use std::{path::Path, sync::Arc, time::Duration};
 
-use cairn_core::{chain::PromptChain, record::Batch};
-use cairn_pipeline::output::Output;
+use cairn_store::{
+    journal::{ConsumeError, Consumer, Entry, consume},
+    wal::{Lsn, Wal, WalError},
+};
 use tokio::{
     sync::{mpsc, watch},
     task::JoinHandle,
@@ -19,8 +22,9 @@ use tokio::{
 
 use crate::{
     driver::{
-        DriverConfig, Work,
+        DriverConfig, Job, Work,
         dead_letter::DeadLetters,
+        progress::AckPoint,
         run::Driver,
         stats::{SinkCounters, SinkStats},
     },
@@ -28,16 +32,23 @@ use crate::{
     sink::Sink,
 };
 
+/// The WAL consumer name of a sink.
+pub fn consumer_name(sink: &str) -> String {
+    format!("sink.{sink}")
+}
+
 /// One running sink, as the topology holds it.
 pub struct SinkHandle {
     /// Its configured name.
     pub name: String,
     /// What it takes.
     pub route: Route,
-    /// Its queue.
-    pub queue: mpsc::Sender<Work>,
+    /// Its queue, until a WAL reader takes it over.
+    pub queue: Option<mpsc::Sender<Job>>,
     /// Its counters.
     pub counters: SinkCounters,
+    point: Arc<AckPoint>,
+    feeder: Option<std::thread::JoinHandle<()>>,
     task: JoinHandle<()>,
 }
 
@@ -45,6 +56,7 @@ pub struct SinkHandle {
 pub struct SinkSet {
     handles: Vec<SinkHandle>,
     abandon: watch::Sender<bool>,
+    replays: bool,
 }
 
 impl Default for SinkSet {
@@ -52,6 +64,7 @@ impl Default for SinkSet {
         SinkSet {
             handles: Vec::new(),
             abandon: watch::channel(false).0,
+            replays: false,
         }
     }
 }
@@ -73,6 +86,7 @@ impl SinkSet {
         stats: &SinkStats,
     ) -> std::io::Result<()> {
         let counters = stats.for_sink(name);
+        let point = Arc::new(AckPoint::default());
         let driver = Driver {
             name: name.to_owned(),
             sink: Arc::new(sink),
@@ -80,16 +94,48 @@ impl SinkSet {
             config,
             dead_letters: DeadLetters::open(data_dir, name)?,
             counters: counters.clone(),
+            point: Arc::clone(&point),
+            replays: self.replays,
         };
         let (tx, rx) = mpsc::channel(queue.max(1));
         let task = tokio::spawn(driver.run(rx, self.abandon.subscribe()));
         self.handles.push(SinkHandle {
             name: name.to_owned(),
             route,
-            queue: tx,
+            queue: Some(tx),
             counters,
+            point,
+            feeder: None,
             task,
         });
+        Ok(())
+    }
+
+    /// Feeds every sink from `wal`: registers each sink's consumer (a new
+    /// one starts at the head; a known one at its cursor, so its unfinished
+    /// backlog is read again) and starts its reader thread. Call before the
+    /// writer starts appending.
+    pub fn feed_from(&mut self, wal: &mut Wal) -> Result<(), WalError> {
+        for h in &mut self.handles {
+            let Some(tx) = h.queue.take() else {
+                continue;
+            };
+            let reader = wal.register(&consumer_name(&h.name))?;
+            let mut feed = SinkFeed {
+                route: h.route.clone(),
+                tx: Some(tx),
+                point: Arc::clone(&h.point),
+                abandon: self.abandon.subscribe(),
+            };
+            let thread = std::thread::Builder::new()
+                .name(format!("cairn-feed-{}", h.name))
+                .spawn(move || consume(reader, &mut feed))
+                .map_err(|source| WalError::Io {
+                    path: wal.dir().clone(),
+                    source,
+                })?;
+            h.feeder = Some(thread);
+        }
         Ok(())
     }
 
@@ -103,25 +149,30 @@ impl SinkSet {
         self.handles.is_empty()
     }
 
-    /// The writer-thread output feeding every sink.
-    pub fn output(&self) -> SinkOutput {
-        SinkOutput {
-            targets: self
-                .handles
-                .iter()
-                .map(|h| (h.route.clone(), h.queue.clone()))
-                .collect(),
+    /// A set whose sinks will be fed from the WAL ([`SinkSet::feed_from`]):
+    /// work abandoned at shutdown stays in the log instead of being
+    /// dead-lettered.
+    pub fn replaying() -> SinkSet {
+        SinkSet {
+            replays: true,
+            ..SinkSet::default()
         }
     }
 
-    /// Waits for every sink to drain after the writer closed its queues.
-    /// After `deadline`, retries still pending are abandoned: their records
-    /// go to the dead-letter files as "undelivered at shutdown".
+    /// Waits for every sink to drain: WAL-fed sinks read to the head once
+    /// the writer is gone; directly fed ones take what was queued. After
+    /// `deadline`, reading stops and retries still pending are abandoned:
+    /// kept in the WAL for the next start, or (fed directly) dead-lettered
+    /// as "undelivered at shutdown".
     pub async fn drain(self, deadline: Duration) {
-        let SinkSet { handles, abandon } = self;
+        let SinkSet {
+            handles, abandon, ..
+        } = self;
         let mut tasks = Vec::new();
-        for h in handles {
-            drop(h.queue);
+        let mut feeders = Vec::new();
+        for mut h in handles {
+            drop(h.queue.take());
+            feeders.extend(h.feeder.take());
             tasks.push((h.name, h.task));
         }
         let all = futures::future::join_all(tasks.into_iter().map(|(name, task)| async move {
@@ -138,54 +189,73 @@ impl SinkSet {
                 all.await;
             }
         }
+        for feeder in feeders {
+            let joined = tokio::task::spawn_blocking(move || feeder.join()).await;
+            if !matches!(joined, Ok(Ok(()))) {
+                tracing::error!("a sink's WAL reader failed");
+            }
+        }
     }
 }
 
-/// The writer thread's side of the sinks.
-pub struct SinkOutput {
-    targets: Vec<(Route, mpsc::Sender<Work>)>,
+/// A sink's WAL reader: hands the driver each frame's work (what the route
+/// wants, or an empty job that only moves the finished point) and reports
+/// the driver's finished point for acknowledgement.
+struct SinkFeed {
+    route: Route,
+    tx: Option<mpsc::Sender<Job>>,
+    point: Arc<AckPoint>,
+    abandon: watch::Receiver<bool>,
 }
 
-fn closed() -> std::io::Error {
-    std::io::Error::other("a sink stopped")
-}
+/// How long a closing reader waits for its driver after the queue closed;
+/// the drain deadline normally ends the driver well before.
+const DRIVER_STOP_WAIT: Duration = Duration::from_secs(600);
 
-impl Output for SinkOutput {
-    fn write(&mut self, batch: &Batch) -> std::io::Result<()> {
-        self.write_shared(&Arc::new(batch.clone()))
-    }
-
-    fn write_shared(&mut self, batch: &Arc<Batch>) -> std::io::Result<()> {
-        for (route, tx) in &self.targets {
-            let wanted = route.takes_batches()
-                && batch
-                    .records
+impl SinkFeed {
+    fn work(&self, entry: Entry) -> Option<Work> {
+        match entry {
+            Entry::Batch(batch) => {
+                let wanted = self.route.takes_batches()
+                    && batch
+                        .records
+                        .iter()
+                        .any(|r| self.route.accepts_record(r, &batch.origin));
+                wanted.then_some(Work::Batch(batch))
+            }
+            Entry::Chains(chains) => {
+                let mine: Vec<_> = chains
                     .iter()
-                    .any(|r| route.accepts_record(r, &batch.origin));
-            if wanted {
-                tx.blocking_send(Work::Batch(Arc::clone(batch)))
-                    .map_err(|_| closed())?;
+                    .filter(|c| self.route.accepts_chain(c))
+                    .cloned()
+                    .collect();
+                (!mine.is_empty()).then(|| Work::Chains(Arc::new(mine)))
             }
         }
-        Ok(())
+    }
+}
+
+impl Consumer for SinkFeed {
+    fn take(&mut self, lsn: Lsn, entry: Option<Entry>) -> Result<(), ConsumeError> {
+        let work = entry.and_then(|e| self.work(e));
+        let tx = self.tx.as_ref().ok_or(ConsumeError::Gone)?;
+        tx.blocking_send(Job { lsn: lsn.0, work })
+            .map_err(|_| ConsumeError::Gone)
     }
 
-    fn write_chains(&mut self, chains: &[PromptChain]) -> std::io::Result<()> {
-        for (route, tx) in &self.targets {
-            let mine: Vec<PromptChain> = chains
-                .iter()
-                .filter(|c| route.accepts_chain(c))
-                .cloned()
-                .collect();
-            if !mine.is_empty() {
-                tx.blocking_send(Work::Chains(Arc::new(mine)))
-                    .map_err(|_| closed())?;
-            }
+    fn finished(&mut self) -> std::io::Result<Option<Lsn>> {
+        Ok(self.point.done().map(Lsn))
+    }
+
+    fn should_stop(&self) -> bool {
+        *self.abandon.borrow()
+    }
+
+    fn close(&mut self) -> Option<Lsn> {
+        drop(self.tx.take());
+        if !self.point.wait_stopped(DRIVER_STOP_WAIT) {
+            tracing::error!("a sink driver did not stop; its position is kept where it was");
         }
-        Ok(())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
+        self.point.done().map(Lsn)
     }
 }

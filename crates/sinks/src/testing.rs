@@ -23,7 +23,7 @@ use serde_json::Value;
 use crate::{
     config::SinkConfig,
     driver::{
-        Backoff, BatchLimits, DriverConfig, Work,
+        Backoff, BatchLimits, DriverConfig, Job, Work,
         stats::{SinkCounters, SinkStats},
     },
     item::AuditItem,
@@ -335,7 +335,13 @@ impl Delivery {
 
     /// Queues one work item (waits while the queue is full).
     pub async fn feed(&self, work: Work) {
-        self.set.handles()[0].queue.send(work).await.unwrap();
+        self.set.handles()[0]
+            .queue
+            .as_ref()
+            .unwrap()
+            .send(Job::direct(work))
+            .await
+            .unwrap();
     }
 
     /// The sink's counters, live.

@@ -7,10 +7,11 @@ pub mod backoff;
 pub mod batch;
 pub mod dead_letter;
 pub mod error;
+pub mod progress;
 pub mod run;
 pub mod stats;
 
 pub use backoff::Backoff;
 pub use batch::BatchLimits;
 pub use error::SinkError;
-pub use run::{DriverConfig, Work};
+pub use run::{DriverConfig, Job, Work};

@@ -11,10 +11,13 @@
 //! without a counter and a dead-letter line.
 //!
 //! While every request slot is busy the loop stops reading its queue, so a
-//! slow destination fills the queue and the writer pushes back on the
-//! receivers instead of memory growing. At shutdown the queue is drained;
-//! once `abandon` is signalled (the drain deadline), requests still retrying
-//! are dead-lettered as "undelivered at shutdown" instead of hanging exit.
+//! slow destination fills the queue and its WAL reader waits, instead of
+//! memory growing. Each [`Job`] carries its WAL position; [`Progress`]
+//! publishes how far everything is delivered or dead-lettered, which the
+//! reader acknowledges. At shutdown the queue is drained; once `abandon` is
+//! signalled (the drain deadline), requests still retrying stop: a sink fed
+//! from the WAL leaves them unfinished, to be read again on the next start,
+//! and one fed directly dead-letters them as "undelivered at shutdown".
 
 use std::{collections::VecDeque, sync::Arc, time::Duration};
 
@@ -30,6 +33,7 @@ use super::{
     batch::{BatchLimits, Batcher},
     dead_letter::DeadLetters,
     error::SinkError,
+    progress::{AckPoint, Progress, StopOnDrop},
     stats::SinkCounters,
 };
 use crate::{
@@ -44,6 +48,26 @@ pub enum Work {
     Batch(Arc<Batch>),
     /// Closed prompt chains (already filtered by the sink's route).
     Chains(Arc<Vec<PromptChain>>),
+}
+
+/// One queued item with its position in the write-ahead log.
+#[derive(Clone, Debug)]
+pub struct Job {
+    /// The LSN of the frame it came from (0 when fed directly).
+    pub lsn: u64,
+    /// What to deliver; `None` when the frame holds nothing for this sink
+    /// (it still moves the finished point).
+    pub work: Option<Work>,
+}
+
+impl Job {
+    /// A job fed directly, not from the WAL.
+    pub fn direct(work: Work) -> Job {
+        Job {
+            lsn: 0,
+            work: Some(work),
+        }
+    }
 }
 
 /// How one sink delivers.
@@ -81,6 +105,8 @@ pub struct Delivered {
     pub dead: Vec<(Encoded, String)>,
     /// Records refused without naming them (OTLP partial success).
     pub unattributed: Vec<(u64, String)>,
+    /// Units still undelivered when shutdown abandoned retries, with why.
+    pub abandoned: Vec<(Encoded, String)>,
 }
 
 /// Waits `delay`, or returns `false` at once if shutdown abandoned retries.
@@ -189,7 +215,7 @@ pub async fn deliver<S: Sink>(
             tracing::debug!(failures, ?delay, reason = %why, "retrying a sink request");
             if !wait_or_abandon(delay, &mut abandon).await {
                 let reason = format!("undelivered at shutdown: {why}");
-                out.dead
+                out.abandoned
                     .extend(batch.drain(..).map(|u| (u, reason.clone())));
                 break;
             }
@@ -212,19 +238,32 @@ pub struct Driver<S: Sink> {
     pub dead_letters: DeadLetters,
     /// Its counters.
     pub counters: SinkCounters,
+    /// How far it has finished, for its WAL reader.
+    pub point: Arc<AckPoint>,
+    /// Fed from the WAL: work abandoned at shutdown is left unfinished (read
+    /// again on the next start) instead of dead-lettered.
+    pub replays: bool,
 }
+
+/// Units batched together, each with its job's sequence number.
+type Units = Vec<(Encoded, u64)>;
 
 impl<S: Sink> Driver<S> {
     fn encode(
         &mut self,
-        work: &Work,
-        batchers: &mut [Batcher<Encoded>],
-        ready: &mut VecDeque<Vec<Encoded>>,
+        job: &Job,
+        progress: &mut Progress,
+        batchers: &mut [Batcher<(Encoded, u64)>],
+        ready: &mut VecDeque<Units>,
     ) {
+        let seq = progress.open(job.lsn);
         let mut units: Vec<Result<Encoded, EncodeError>> = Vec::new();
-        match work {
-            Work::Batch(batch) => self.sink.encode_batch(batch, &self.route, &mut units),
-            Work::Chains(chains) => units.extend(chains.iter().map(|c| self.sink.encode_chain(c))),
+        match &job.work {
+            Some(Work::Batch(batch)) => self.sink.encode_batch(batch, &self.route, &mut units),
+            Some(Work::Chains(chains)) => {
+                units.extend(chains.iter().map(|c| self.sink.encode_chain(c)));
+            }
+            None => {}
         }
         let now = std::time::Instant::now();
         let mut failed = Vec::new();
@@ -235,7 +274,8 @@ impl<S: Sink> Driver<S> {
                     let size = unit.bytes.len();
                     let lane = usize::from(unit.lane).min(batchers.len().saturating_sub(1));
                     if let Some(b) = batchers.get_mut(lane) {
-                        ready.extend(b.push(unit, size, now));
+                        progress.add(seq);
+                        ready.extend(b.push((unit, seq), size, now));
                     }
                 }
                 Err(e) => failed.push(e.0),
@@ -244,6 +284,26 @@ impl<S: Sink> Driver<S> {
         for reason in failed {
             self.counters.received(1);
             self.dead_letter_count(1, &format!("encode: {reason}"));
+        }
+        progress.advance(&self.point);
+    }
+
+    /// Books a finished request: counters, dead letters, progress.
+    fn finished(&mut self, d: Delivered, seqs: Vec<u64>, progress: &mut Progress) {
+        self.counters.delivered(d.records);
+        for (n, reason) in d.unattributed {
+            self.dead_letter_count(n, &format!("rejected by the server: {reason}"));
+        }
+        self.dead_letter(d.dead);
+        if d.abandoned.is_empty() {
+            seqs.into_iter().for_each(|seq| progress.finish(seq));
+            progress.advance(&self.point);
+        } else if self.replays {
+            // Left unfinished: the WAL keeps them for the next start, and
+            // they stay counted as queued.
+            tracing::info!(sink = %self.name, units = d.abandoned.len(), "undelivered at shutdown; kept in the WAL for the next start");
+        } else {
+            self.dead_letter(d.abandoned);
         }
     }
 
@@ -279,13 +339,15 @@ impl<S: Sink> Driver<S> {
 
     /// Runs until the queue is closed and everything taken is delivered or
     /// dead-lettered.
-    pub async fn run(mut self, mut queue: mpsc::Receiver<Work>, abandon: watch::Receiver<bool>) {
+    pub async fn run(mut self, mut queue: mpsc::Receiver<Job>, abandon: watch::Receiver<bool>) {
+        let _stopped = StopOnDrop(Arc::clone(&self.point));
         let lanes = usize::from(self.sink.lanes().max(1));
-        let mut batchers: Vec<Batcher<Encoded>> = (0..lanes)
+        let mut batchers: Vec<Batcher<(Encoded, u64)>> = (0..lanes)
             .map(|_| Batcher::new(self.config.limits))
             .collect();
-        let mut ready: VecDeque<Vec<Encoded>> = VecDeque::new();
-        let mut inflight: JoinSet<Delivered> = JoinSet::new();
+        let mut ready: VecDeque<Units> = VecDeque::new();
+        let mut progress = Progress::default();
+        let mut inflight: JoinSet<(Delivered, Vec<u64>)> = JoinSet::new();
         let concurrency = self.config.concurrency.max(1);
         let mut open = true;
         loop {
@@ -296,8 +358,10 @@ impl<S: Sink> Driver<S> {
                 let config = self.config.clone();
                 let abandon = abandon.clone();
                 let counters = self.counters.clone();
+                let (units, seqs): (Vec<Encoded>, Vec<u64>) = batch.into_iter().unzip();
                 inflight.spawn(async move {
-                    deliver(sink.as_ref(), batch, &config, abandon, &counters).await
+                    let d = deliver(sink.as_ref(), units, &config, abandon, &counters).await;
+                    (d, seqs)
                 });
             }
             if !open && ready.is_empty() && inflight.is_empty() {
@@ -312,18 +376,12 @@ impl<S: Sink> Driver<S> {
             tokio::select! {
                 Some(done) = inflight.join_next(), if !inflight.is_empty() => {
                     match done {
-                        Ok(d) => {
-                            self.counters.delivered(d.records);
-                            for (n, reason) in d.unattributed {
-                                self.dead_letter_count(n, &format!("rejected by the server: {reason}"));
-                            }
-                            self.dead_letter(d.dead);
-                        }
+                        Ok((d, seqs)) => self.finished(d, seqs, &mut progress),
                         Err(e) => tracing::error!(sink = %self.name, error = %e, "a delivery task failed"),
                     }
                 }
-                work = queue.recv(), if can_take => match work {
-                    Some(work) => self.encode(&work, &mut batchers, &mut ready),
+                job = queue.recv(), if can_take => match job {
+                    Some(job) => self.encode(&job, &mut progress, &mut batchers, &mut ready),
                     None => {
                         open = false;
                         ready.extend(batchers.iter_mut().filter_map(Batcher::take));

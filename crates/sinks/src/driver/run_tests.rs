@@ -13,6 +13,7 @@ use cairn_core::chain::PromptChain;
 use tokio::sync::{mpsc, watch};
 
 use super::*;
+use crate::driver::progress::AckPoint;
 use crate::{
     driver::stats::SinkStats,
     item::AuditItem,
@@ -90,7 +91,18 @@ impl Sink for Scripted {
     }
 }
 
-fn chains(names: &[&str]) -> Work {
+fn chains(names: &[&str]) -> Job {
+    chains_at(0, names)
+}
+
+fn chains_at(lsn: u64, names: &[&str]) -> Job {
+    Job {
+        lsn,
+        work: Some(chain_work(names)),
+    }
+}
+
+fn chain_work(names: &[&str]) -> Work {
     Work::Chains(Arc::new(
         names
             .iter()
@@ -124,13 +136,19 @@ struct Harness {
     sink: Arc<Scripted>,
     counters: crate::driver::stats::SinkCounters,
     dir: tempfile::TempDir,
-    tx: mpsc::Sender<Work>,
+    tx: mpsc::Sender<Job>,
     abandon: watch::Sender<bool>,
+    point: Arc<AckPoint>,
     task: tokio::task::JoinHandle<()>,
 }
 
 fn start(sink: Scripted, config: DriverConfig, queue: usize) -> Harness {
+    start_with(sink, config, queue, false)
+}
+
+fn start_with(sink: Scripted, config: DriverConfig, queue: usize, replays: bool) -> Harness {
     let sink = Arc::new(sink);
+    let point = Arc::new(AckPoint::default());
     let dir = tempfile::tempdir().unwrap();
     let counters = SinkStats::default().for_sink("test");
     let driver = Driver {
@@ -140,6 +158,8 @@ fn start(sink: Scripted, config: DriverConfig, queue: usize) -> Harness {
         config,
         dead_letters: DeadLetters::open(dir.path(), "test").unwrap(),
         counters: counters.clone(),
+        point: Arc::clone(&point),
+        replays,
     };
     let (tx, rx) = mpsc::channel(queue);
     let (abandon, abandon_rx) = watch::channel(false);
@@ -150,6 +170,7 @@ fn start(sink: Scripted, config: DriverConfig, queue: usize) -> Harness {
         dir,
         tx,
         abandon,
+        point,
         task,
     }
 }
@@ -401,4 +422,169 @@ async fn give_up_after_dead_letters_a_batch_that_never_gets_through() {
             .unwrap()
             .starts_with("retries exhausted")
     );
+}
+
+#[tokio::test]
+async fn the_finished_point_follows_the_oldest_unfinished_job() {
+    // Nothing is answered until the test lets it: the point stays put;
+    // then it passes all three jobs, the empty one included.
+    let sink = Scripted {
+        gate: Some(tokio::sync::Semaphore::new(0)),
+        ..Scripted::default()
+    };
+    let mut config = fast_config();
+    config.limits.max_items = 1;
+    let h = start_with(sink, config, 8, true);
+    h.tx.send(chains_at(100, &["slow"])).await.unwrap();
+    h.tx.send(Job {
+        lsn: 150,
+        work: None,
+    })
+    .await
+    .unwrap();
+    h.tx.send(chains_at(200, &["x"])).await.unwrap();
+    assert_eq!(h.point.done(), None);
+    h.sink.gate.as_ref().unwrap().add_permits(2);
+    for _ in 0..1000 {
+        if h.point.done() == Some(200) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(h.point.done(), Some(200));
+    let point = Arc::clone(&h.point);
+    let (_sink, counters, dead) = h.finish().await;
+    assert_eq!(counters.delivered_total(), 2);
+    assert!(dead.is_empty());
+    assert!(point.wait_stopped(Duration::from_secs(1)));
+}
+
+#[tokio::test]
+async fn wal_fed_work_abandoned_at_shutdown_stays_unfinished_not_dead() {
+    let sink = Scripted::failing("connection refused");
+    let mut config = fast_config();
+    config.backoff.initial = Duration::from_secs(30);
+    config.backoff.max = Duration::from_secs(30);
+    let h = start_with(sink, config, 8, true);
+    h.tx.send(Job {
+        lsn: 10,
+        work: None,
+    })
+    .await
+    .unwrap();
+    h.tx.send(chains_at(20, &["a", "b"])).await.unwrap();
+    for _ in 0..1000 {
+        if h.counters.retried_total() > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(h.counters.retried_total() > 0);
+    h.abandon.send(true).unwrap();
+    let point = Arc::clone(&h.point);
+    let (_sink, counters, dead) = h.finish().await;
+    assert!(dead.is_empty(), "{dead:?}");
+    assert_eq!(counters.dead_lettered_total(), 0);
+    assert_eq!(counters.queued_now(), 2, "still queued: the WAL keeps them");
+    assert_eq!(
+        point.done(),
+        Some(10),
+        "only the job before them is finished"
+    );
+}
+
+/// A [`Scripted`] the test keeps a handle on after `SinkSet::spawn`.
+struct Shared(Arc<Scripted>);
+
+impl Sink for Shared {
+    fn limits(&self) -> BatchLimits {
+        self.0.limits()
+    }
+    fn encode_item(&self, item: &AuditItem, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        self.0.encode_item(item, out)
+    }
+    fn encode_chain(&self, chain: &PromptChain) -> Result<Encoded, EncodeError> {
+        self.0.encode_chain(chain)
+    }
+    async fn send(&self, batch: &[Encoded]) -> Result<Report, SinkError> {
+        self.0.send(batch).await
+    }
+}
+
+/// Runs one "process lifetime": a sink fed from the WAL in `dir`, the
+/// writer appending `rounds` of chains, then shutdown with `deadline`.
+async fn wal_lifetime(
+    dir: &std::path::Path,
+    sink: Arc<Scripted>,
+    rounds: &[&[&str]],
+    deadline: Duration,
+) -> crate::driver::stats::SinkCounters {
+    use cairn_pipeline::journal::Journal as _;
+    use cairn_store::{
+        journal::WalJournal,
+        wal::{Wal, WalConfig},
+    };
+    let mut wal = Wal::open(dir.join("wal"), WalConfig::default()).unwrap();
+    let stats = SinkStats::default();
+    let mut set = crate::runtime::SinkSet::replaying();
+    set.spawn(
+        "s",
+        Shared(sink),
+        Route::everything(),
+        fast_config(),
+        8,
+        dir,
+        &stats,
+    )
+    .unwrap();
+    set.feed_from(&mut wal).unwrap();
+    let counters = set.handles()[0].counters.clone();
+    let mut journal = WalJournal::new(wal);
+    for names in rounds {
+        let Work::Chains(c) = chain_work(names) else {
+            unreachable!()
+        };
+        journal.append_chains(&c).unwrap();
+        journal.commit().unwrap();
+    }
+    drop(journal);
+    set.drain(deadline).await;
+    counters
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wal_fed_sink_gets_everything_and_a_failed_one_gets_it_again_after_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    // First life: the destination refuses everything; shutdown abandons.
+    let down = Arc::new(Scripted::failing("connection refused"));
+    let counters = wal_lifetime(
+        dir.path(),
+        Arc::clone(&down),
+        &[&["a", "b"], &["c"]],
+        Duration::from_millis(300),
+    )
+    .await;
+    assert!(down.accepted.lock().unwrap().is_empty());
+    assert_eq!(counters.dead_lettered_total(), 0, "kept, not dead-lettered");
+    assert_eq!(counters.queued_now(), 3);
+    // Second life: the backlog is read again and delivered, then new work.
+    let up = Arc::new(Scripted::default());
+    let counters = wal_lifetime(
+        dir.path(),
+        Arc::clone(&up),
+        &[&["d"]],
+        Duration::from_secs(10),
+    )
+    .await;
+    assert_eq!(
+        sorted(up.accepted.lock().unwrap().clone()),
+        ["a", "b", "c", "d"]
+    );
+    assert_eq!(counters.received_total(), 4);
+    assert_eq!(counters.delivered_total(), 4);
+    assert_eq!(counters.queued_now(), 0);
+    // Third life: nothing is left to replay.
+    let idle = Arc::new(Scripted::default());
+    wal_lifetime(dir.path(), Arc::clone(&idle), &[], Duration::from_secs(10)).await;
+    assert!(idle.sent.lock().unwrap().is_empty());
 }
