@@ -7,3 +7,4 @@ pub mod archive_cli;
 pub mod cli;
 pub mod config;
 pub mod topology;
+pub mod wal_metrics;

@@ -1,7 +1,10 @@
 //! Builds and runs the gateway from a [`Plan`]: binds every listener first
-//! (so a bad address fails before anything starts), starts the pipeline,
-//! serves, and on shutdown drains receivers before closing the pipeline so
-//! every acknowledged batch is written.
+//! (so a bad address fails before anything starts), opens the write-ahead
+//! log and starts its consumers (each sink, the archive), starts the
+//! pipeline, serves, and on shutdown drains receivers before closing the
+//! pipeline so every acknowledged batch is in the log, then lets the
+//! consumers finish (the archive to the head; the sinks until the drain
+//! deadline, leaving the rest in the log for the next start).
 
 use std::{
     net::SocketAddr,
@@ -17,13 +20,21 @@ use cairn_otlp::{
 use cairn_pipeline::{
     correlate::Correlator,
     enrich::{Enricher, Enriching, SpendMeter},
-    output::{Discard, Fanout, Output},
+    journal::Journal,
+    output::{Discard, Output},
     records_file::RecordsFile,
     redact::{RedactStage, RedactionStats},
     runner::{Pipeline, Stage},
 };
-use cairn_sinks::{driver::stats::SinkStats, runtime::SinkSet};
-use cairn_store::archive::{Archive, ArchiveKey, ArchiveOutput};
+use cairn_sinks::{
+    driver::stats::SinkStats,
+    runtime::{SinkSet, consumer_name},
+};
+use cairn_store::{
+    archive::{Archive, ArchiveKey, ArchiveOutput},
+    journal::{ArchiveConsumer, WalJournal, consume},
+    wal::Wal,
+};
 use prometheus_client::registry::Registry;
 use tokio::{net::TcpListener, sync::watch, task::JoinSet};
 
@@ -53,6 +64,7 @@ pub struct Running {
     enricher: Arc<Enricher>,
     sinks: SinkSet,
     sink_drain_timeout: std::time::Duration,
+    archive: ArchiveThread,
 }
 
 impl std::fmt::Debug for Running {
@@ -123,7 +135,7 @@ pub async fn start(plan: &Plan) -> anyhow::Result<Running> {
         })?),
         None => Box::new(Discard),
     };
-    let output: Box<dyn Output> = match &plan.archive {
+    let archive = match &plan.archive {
         Some(a) => {
             let key = match &a.key_file {
                 Some(path) => ArchiveKey::from_file(path),
@@ -137,21 +149,17 @@ pub async fn start(plan: &Plan) -> anyhow::Result<Running> {
                 Arc::new(SystemClock),
             )
             .context("opening the archive")?;
-            Box::new(Fanout(vec![output, Box::new(ArchiveOutput::new(archive))]))
+            Some(ArchiveOutput::new(archive))
         }
-        None => output,
+        None => None,
     };
     let mut registry = Registry::default();
     let sink_stats = SinkStats::default();
     sink_stats.register(&mut registry);
-    let sinks = cairn_sinks::config::spawn_all(&plan.sinks, &plan.data_dir, &sink_stats)
+    let mut sinks = cairn_sinks::config::spawn_all(&plan.sinks, &plan.data_dir, &sink_stats)
         .map_err(anyhow::Error::msg)
         .context("starting the sinks")?;
-    let output: Box<dyn Output> = if sinks.is_empty() {
-        output
-    } else {
-        Box::new(Fanout(vec![output, Box::new(sinks.output())]))
-    };
+    let (journal, archive) = open_wal(plan, archive, &mut sinks, &mut registry)?;
     enricher.stats().register(&mut registry);
     let spend = SpendMeter::new(plan.spend_per_user);
     spend.register(&mut registry);
@@ -161,7 +169,7 @@ pub async fn start(plan: &Plan) -> anyhow::Result<Running> {
         correlator.stats().register(&mut registry);
         stages.push(Box::new(correlator));
     }
-    let pipeline = Pipeline::start_with(plan.queue, output, stages)?;
+    let pipeline = Pipeline::start_journaled(plan.queue, journal, output, stages)?;
 
     let stats = ReceiverStats::default();
     stats.register(&mut registry);
@@ -227,7 +235,68 @@ pub async fn start(plan: &Plan) -> anyhow::Result<Running> {
         enricher,
         sinks,
         sink_drain_timeout: plan.sink_drain_timeout,
+        archive,
     })
+}
+
+/// The archive's WAL reader thread, when there is an archive.
+type ArchiveThread = Option<std::thread::JoinHandle<()>>;
+
+/// Opens the write-ahead log when something reads it (a sink, the
+/// archive): releases consumers no longer configured, registers the archive
+/// and every sink (each resumes at its durable cursor: replay), and starts
+/// the archive's reader thread. Without consumers there is nothing to keep,
+/// and no log.
+fn open_wal(
+    plan: &Plan,
+    archive: Option<ArchiveOutput>,
+    sinks: &mut SinkSet,
+    registry: &mut Registry,
+) -> anyhow::Result<(Option<Box<dyn Journal>>, ArchiveThread)> {
+    const ARCHIVE: &str = "archive";
+    let mut wanted: Vec<String> = sinks
+        .handles()
+        .iter()
+        .map(|h| consumer_name(&h.name))
+        .collect();
+    if archive.is_some() {
+        wanted.push(ARCHIVE.to_owned());
+    }
+    if wanted.is_empty() {
+        return Ok((None, None));
+    }
+    let dir = plan.data_dir.join("wal");
+    let mut wal = Wal::open(&dir, plan.wal)
+        .with_context(|| format!("opening the write-ahead log in {}", dir.display()))?;
+    let stats = wal.stats();
+    if stats.quarantined_frames() > 0 {
+        tracing::warn!(
+            frames = stats.quarantined_frames(),
+            bytes = stats.quarantined_bytes,
+            "WAL: damaged frames were found and moved to wal/quarantine"
+        );
+    }
+    for c in stats.consumers {
+        if !wanted.contains(&c.name) {
+            tracing::warn!(consumer = %c.name, backlog_bytes = c.lag_bytes, "WAL: a consumer is no longer configured; its backlog is released");
+            wal.unregister(&c.name)?;
+        }
+    }
+    let archive = match archive {
+        Some(out) => {
+            let reader = wal.register(ARCHIVE)?;
+            let mut consumer = ArchiveConsumer::new(out);
+            Some(
+                std::thread::Builder::new()
+                    .name("cairn-archive".into())
+                    .spawn(move || consume(reader, &mut consumer))?,
+            )
+        }
+        None => None,
+    };
+    sinks.feed_from(&mut wal)?;
+    crate::wal_metrics::WalMetrics(wal.stats_handle()).register(registry);
+    Ok((Some(Box::new(WalJournal::new(wal))), archive))
 }
 
 impl Running {
@@ -247,9 +316,17 @@ impl Running {
         if let Some(handle) = self.enricher.handle() {
             handle.stop();
         }
-        // The writer has closed the sink queues; let the sinks deliver what
-        // they hold, then dead-letter what is still retrying.
+        // The writer is gone: the archive reads the log to its head; the
+        // sinks deliver until the deadline, and what they have not finished
+        // stays in the log for the next start.
         self.sinks.drain(self.sink_drain_timeout).await;
+        if let Some(archive) = self.archive.take()
+            && tokio::task::spawn_blocking(move || archive.join())
+                .await
+                .map_or(true, |joined| joined.is_err())
+        {
+            tracing::error!("the archive's WAL reader failed");
+        }
         let _ = self.stop_admin.send(true);
         while self.admin.join_next().await.is_some() {}
         tracing::info!("stopped");

@@ -224,14 +224,15 @@ fn start<S: Sink>(
     .map_err(|e| format!("sink {:?}: opening its dead-letter file: {e}", c.name))
 }
 
-/// Builds and starts every sink on the current tokio runtime.
+/// Builds and starts every sink on the current tokio runtime, to be fed
+/// from the WAL ([`SinkSet::feed_from`]).
 pub fn spawn_all(
     sinks: &[SinkConfig],
     data_dir: &Path,
     stats: &SinkStats,
 ) -> Result<SinkSet, String> {
     check_all(sinks)?;
-    let mut set = SinkSet::default();
+    let mut set = SinkSet::replaying();
     for c in sinks {
         let named = |e: String| format!("sink {:?}: {e}", c.name);
         match c.kind()? {

@@ -47,6 +47,9 @@ pub struct ConfigFile {
     /// The tamper-evident archive under `<data_dir>/archive`.
     #[serde(default)]
     pub archive: ArchiveSection,
+    /// The write-ahead log under `<data_dir>/wal`.
+    #[serde(default)]
+    pub wal: WalSection,
     /// Where records go besides the records file: `[[sinks]]` tables.
     #[serde(default)]
     pub sinks: Vec<Spanned<cairn_sinks::config::SinkConfig>>,
@@ -103,6 +106,44 @@ impl Default for ArchiveSection {
             retention_days: None,
             checkpoint_records: default_checkpoint_records(),
             checkpoint_interval_secs: default_checkpoint_secs(),
+        }
+    }
+}
+
+/// `[wal]`: the write-ahead log under `<data_dir>/wal`. Every acknowledged
+/// batch is in it before the answer; the sinks and the archive read it at
+/// their own pace and it keeps what any of them has not finished.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WalSection {
+    /// `"fsync"` (default): a batch is synced to disk before it is
+    /// acknowledged (group commit). `"buffered"`: written to the OS only,
+    /// which survives a cairn crash but not a machine crash.
+    #[serde(default)]
+    pub durability: cairn_store::wal::Durability,
+    /// The most disk it may use (default `"2 GiB"`); when full, receivers
+    /// answer 503 / UNAVAILABLE with `Retry-After` until sinks catch up.
+    #[serde(default = "default_wal_budget")]
+    pub budget: Spanned<bytesize::ByteSize>,
+    /// Segment file size (default `"64 MiB"`): disk is freed a segment at a
+    /// time, once every sink and the archive are past it.
+    #[serde(default = "default_wal_segment")]
+    pub segment: Spanned<bytesize::ByteSize>,
+}
+
+fn default_wal_budget() -> Spanned<bytesize::ByteSize> {
+    spanned(bytesize::ByteSize::gib(2))
+}
+fn default_wal_segment() -> Spanned<bytesize::ByteSize> {
+    spanned(bytesize::ByteSize::mib(64))
+}
+
+impl Default for WalSection {
+    fn default() -> Self {
+        WalSection {
+            durability: cairn_store::wal::Durability::Fsync,
+            budget: default_wal_budget(),
+            segment: default_wal_segment(),
         }
     }
 }

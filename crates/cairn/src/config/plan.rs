@@ -117,10 +117,12 @@ pub struct Plan {
     pub enrichment: EnrichConfig,
     /// The archive, when enabled.
     pub archive: Option<ArchivePlan>,
+    /// The write-ahead log (opened when there is a sink or the archive).
+    pub wal: cairn_store::wal::WalConfig,
     /// The sinks, checked (secrets are resolved at start).
     pub sinks: Vec<cairn_sinks::config::SinkConfig>,
-    /// How long sinks may keep retrying at shutdown before what they hold
-    /// is dead-lettered.
+    /// How long sinks may keep delivering at shutdown; what they have not
+    /// finished by then stays in the WAL for the next start.
     pub sink_drain_timeout: Duration,
     /// Spend counters carry a `user` label.
     pub spend_per_user: bool,
@@ -302,6 +304,7 @@ pub fn plan(source: &Source, overrides: &Overrides) -> Result<Plan, ConfigError>
     let enrichment = enrichment(source, file.enrichment.as_ref(), &redaction.policy)?;
     let sinks = sinks(source, &file.sinks)?;
     let archive = archive(source, &file.archive)?;
+    let wal = wal(source, &file.wal, max_body)?;
 
     Ok(Plan {
         redaction,
@@ -326,6 +329,7 @@ pub fn plan(source: &Source, overrides: &Overrides) -> Result<Plan, ConfigError>
         chains: chains(source, &file.chains)?,
         enrichment,
         archive,
+        wal,
         sinks,
         sink_drain_timeout: Duration::from_secs(s.drain_timeout_secs.max(1)),
         spend_per_user: file.spend.per_user,
@@ -552,6 +556,35 @@ fn archive(source: &Source, a: &super::ArchiveSection) -> Result<Option<ArchiveP
         },
         key_file: a.key_file.clone(),
     }))
+}
+
+/// The WAL must take the largest body twice over, and hold at least two
+/// segments so one can be freed while the next fills.
+fn wal(
+    source: &Source,
+    w: &super::WalSection,
+    max_body: u64,
+) -> Result<cairn_store::wal::WalConfig, ConfigError> {
+    let segment = w.segment.get_ref().as_u64();
+    let budget = w.budget.get_ref().as_u64();
+    if segment < 64 * 1024 {
+        return Err(source.error(w.segment.span(), "wal.segment", "must be at least 64 KiB"));
+    }
+    if budget < segment.saturating_mul(2) || budget < max_body.saturating_mul(2) {
+        return Err(source.error(
+            w.budget.span(),
+            "wal.budget",
+            format!(
+                "must be at least twice wal.segment and twice server.max_body_bytes ({})",
+                bytesize::ByteSize(segment.max(max_body).saturating_mul(2))
+            ),
+        ));
+    }
+    Ok(cairn_store::wal::WalConfig {
+        segment_bytes: segment,
+        budget_bytes: budget,
+        durability: w.durability,
+    })
 }
 
 fn sinks(

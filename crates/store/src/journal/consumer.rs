@@ -189,10 +189,7 @@ impl Consumer for ArchiveConsumer {
     }
 
     fn close(&mut self) -> Option<Lsn> {
-        let Some(out) = self.out.take() else {
-            return None;
-        };
-        match out.close() {
+        match self.out.take()?.close() {
             Ok(()) => self.taken,
             Err(e) => {
                 tracing::error!(error = %e, "closing the archive failed; its tail is read again from the WAL on the next start");

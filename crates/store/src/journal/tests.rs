@@ -12,10 +12,13 @@ use cairn_pipeline::journal::{Journal, JournalError};
 use super::*;
 use crate::wal::{Durability, Lsn, Wal, WalConfig};
 
+/// What a consumer was handed, in order.
+type Taken = Arc<Mutex<Vec<(Lsn, Option<Entry>)>>>;
+
 /// Records what it is handed; finishes only up to `finish_upto` frames.
 #[derive(Clone, Default)]
 struct Recorder {
-    got: Arc<Mutex<Vec<(Lsn, Option<Entry>)>>>,
+    got: Taken,
     finish_upto: Option<usize>,
     closed: Arc<Mutex<bool>>,
 }
