@@ -32,7 +32,7 @@ use cairn_sinks::{
 };
 use cairn_store::{
     archive::{Archive, ArchiveKey, ArchiveOutput},
-    journal::{ArchiveConsumer, WalJournal, consume},
+    journal::{ArchiveConsumer, RECENT_BYTES, Recent, WalJournal, consume},
     wal::Wal,
 };
 use prometheus_client::registry::Registry;
@@ -282,21 +282,23 @@ fn open_wal(
             wal.unregister(&c.name)?;
         }
     }
+    let recent = Recent::new(RECENT_BYTES);
     let archive = match archive {
         Some(out) => {
             let reader = wal.register(ARCHIVE)?;
             let mut consumer = ArchiveConsumer::new(out);
+            let recent = recent.clone();
             Some(
                 std::thread::Builder::new()
                     .name("cairn-archive".into())
-                    .spawn(move || consume(reader, &mut consumer))?,
+                    .spawn(move || consume(reader, &recent, &mut consumer))?,
             )
         }
         None => None,
     };
-    sinks.feed_from(&mut wal)?;
+    sinks.feed_from(&mut wal, &recent)?;
     crate::wal_metrics::WalMetrics(wal.stats_handle()).register(registry);
-    Ok((Some(Box::new(WalJournal::new(wal))), archive))
+    Ok((Some(Box::new(WalJournal::new(wal, recent))), archive))
 }
 
 impl Running {

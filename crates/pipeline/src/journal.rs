@@ -7,6 +7,8 @@
 //! acknowledgement path. `cairn-store`'s WAL is the implementation; this
 //! trait keeps the pipeline free of storage details and testable with fakes.
 
+use std::sync::Arc;
+
 use cairn_core::{chain::PromptChain, record::Batch};
 
 /// Why the journal refused work.
@@ -24,8 +26,9 @@ pub enum JournalError {
 
 /// An append-only, durable log of acknowledged work.
 pub trait Journal: Send + 'static {
-    /// Buffers one batch for the next commit.
-    fn append(&mut self, batch: &Batch) -> Result<(), JournalError>;
+    /// Buffers one batch for the next commit (shared: a journal may keep it
+    /// for its readers).
+    fn append(&mut self, batch: &Arc<Batch>) -> Result<(), JournalError>;
     /// Buffers closed prompt chains for the next commit.
     fn append_chains(&mut self, chains: &[PromptChain]) -> Result<(), JournalError>;
     /// Makes everything appended durable (per the configured durability).

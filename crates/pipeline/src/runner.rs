@@ -712,7 +712,7 @@ mod tests {
         pending: Vec<String>,
     }
     impl Journal for FakeJournal {
-        fn append(&mut self, b: &Batch) -> Result<(), JournalError> {
+        fn append(&mut self, b: &Arc<Batch>) -> Result<(), JournalError> {
             if self.full.load(Ordering::SeqCst) {
                 return Err(JournalError::Full);
             }

@@ -12,7 +12,7 @@
 use std::{path::Path, sync::Arc, time::Duration};
 
 use cairn_store::{
-    journal::{ConsumeError, Consumer, Entry, consume},
+    journal::{ConsumeError, Consumer, Entry, Recent, consume},
     wal::{Lsn, Wal, WalError},
 };
 use tokio::{
@@ -113,14 +113,16 @@ impl SinkSet {
 
     /// Feeds every sink from `wal`: registers each sink's consumer (a new
     /// one starts at the head; a known one at its cursor, so its unfinished
-    /// backlog is read again) and starts its reader thread. Call before the
+    /// backlog is read again) and starts its reader thread, which takes
+    /// entries still in `recent` without decoding them. Call before the
     /// writer starts appending.
-    pub fn feed_from(&mut self, wal: &mut Wal) -> Result<(), WalError> {
+    pub fn feed_from(&mut self, wal: &mut Wal, recent: &Recent) -> Result<(), WalError> {
         for h in &mut self.handles {
             let Some(tx) = h.queue.take() else {
                 continue;
             };
             let reader = wal.register(&consumer_name(&h.name))?;
+            let recent = recent.clone();
             let mut feed = SinkFeed {
                 route: h.route.clone(),
                 tx: Some(tx),
@@ -129,7 +131,7 @@ impl SinkSet {
             };
             let thread = std::thread::Builder::new()
                 .name(format!("cairn-feed-{}", h.name))
-                .spawn(move || consume(reader, &mut feed))
+                .spawn(move || consume(reader, &recent, &mut feed))
                 .map_err(|source| WalError::Io {
                     path: wal.dir().clone(),
                     source,

@@ -537,9 +537,10 @@ async fn wal_lifetime(
         &stats,
     )
     .unwrap();
-    set.feed_from(&mut wal).unwrap();
+    let recent = cairn_store::journal::Recent::new(1 << 20);
+    set.feed_from(&mut wal, &recent).unwrap();
     let counters = set.handles()[0].counters.clone();
-    let mut journal = WalJournal::new(wal);
+    let mut journal = WalJournal::new(wal, recent);
     for names in rounds {
         let Work::Chains(c) = chain_work(names) else {
             unreachable!()

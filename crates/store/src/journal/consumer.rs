@@ -17,7 +17,10 @@ use std::{
 
 use cairn_pipeline::output::Output as _;
 
-use super::entry::{self, Entry};
+use super::{
+    entry::{self, Entry},
+    recent::Recent,
+};
 use crate::{
     archive::ArchiveOutput,
     wal::{Lsn, Reader},
@@ -81,7 +84,7 @@ fn ack(reader: &mut Reader, at: Option<Lsn>) {
 /// Runs `consumer` over `reader` until the writer is gone and everything
 /// committed was taken, or the consumer asks to stop; then closes it and
 /// acknowledges how far it got.
-pub fn consume(mut reader: Reader, consumer: &mut dyn Consumer) {
+pub fn consume(mut reader: Reader, recent: &Recent, consumer: &mut dyn Consumer) {
     let mut last_ack = Instant::now();
     let mut failures = 0u32;
     'read: loop {
@@ -102,7 +105,7 @@ pub fn consume(mut reader: Reader, consumer: &mut dyn Consumer) {
         };
         let idle = frames.is_empty();
         for (lsn, payload) in frames {
-            let entry = match entry::decode(&payload) {
+            let entry = match recent.get(lsn).map_or_else(|| entry::decode(&payload), Ok) {
                 Ok(entry) => Some(entry),
                 Err(e) => {
                     UNDECODABLE.fetch_add(1, Ordering::Relaxed);

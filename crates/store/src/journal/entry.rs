@@ -224,10 +224,7 @@ fn encode_grouped<'a, M: Message + 'a>(
             j += 1;
         }
         let len = optional_len(res.resource.as_ref())
-            + scopes[i..j]
-                .iter()
-                .map(|s| ld_len(2, s.2))
-                .sum::<usize>()
+            + scopes[i..j].iter().map(|s| ld_len(2, s.2)).sum::<usize>()
             + schema_len(&res.schema_url);
         ld_head(1, len, out);
         if let Some(r) = &res.resource {

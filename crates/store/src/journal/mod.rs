@@ -10,18 +10,25 @@
 
 mod consumer;
 pub mod entry;
+mod recent;
+
+use std::sync::Arc;
 
 use cairn_core::{chain::PromptChain, record::Batch};
 use cairn_pipeline::journal::{Journal, JournalError};
 pub use consumer::{ArchiveConsumer, ConsumeError, Consumer, consume, undecodable_frames};
 pub use entry::{Entry, EntryError};
+pub use recent::{DEFAULT_BYTES as RECENT_BYTES, Recent};
 
-use crate::wal::{Wal, WalError};
+use crate::wal::{Lsn, Wal, WalError};
 
 /// The pipeline's journal over a [`Wal`].
 pub struct WalJournal {
     wal: Wal,
     buf: Vec<u8>,
+    recent: Recent,
+    /// Appended since the last commit: handed to `recent` once committed.
+    pending: Vec<(Lsn, Entry, usize)>,
 }
 
 impl std::fmt::Debug for WalJournal {
@@ -33,17 +40,23 @@ impl std::fmt::Debug for WalJournal {
 }
 
 impl WalJournal {
-    /// Wraps an open log (its consumers already registered).
-    pub fn new(wal: Wal) -> WalJournal {
+    /// Wraps an open log (its consumers already registered); committed
+    /// entries are also kept, typed, in `recent` for the consumers.
+    pub fn new(wal: Wal, recent: Recent) -> WalJournal {
         WalJournal {
             wal,
             buf: Vec::new(),
+            recent,
+            pending: Vec::new(),
         }
     }
 
-    fn put(&mut self) -> Result<(), JournalError> {
+    fn put(&mut self, entry: Entry) -> Result<(), JournalError> {
         match self.wal.append(&self.buf) {
-            Ok(_) => Ok(()),
+            Ok(lsn) => {
+                self.pending.push((lsn, entry, self.buf.len()));
+                Ok(())
+            }
             Err(WalError::Full { .. }) => Err(JournalError::Full),
             Err(e) => Err(JournalError::Failed(e.to_string())),
         }
@@ -51,23 +64,29 @@ impl WalJournal {
 }
 
 impl Journal for WalJournal {
-    fn append(&mut self, batch: &Batch) -> Result<(), JournalError> {
+    fn append(&mut self, batch: &Arc<Batch>) -> Result<(), JournalError> {
         self.buf.clear();
         entry::encode_batch(batch, &mut self.buf);
-        self.put()
+        self.put(Entry::Batch(Arc::clone(batch)))
     }
 
     fn append_chains(&mut self, chains: &[PromptChain]) -> Result<(), JournalError> {
         self.buf.clear();
         entry::encode_chains(chains, &mut self.buf);
-        self.put()
+        self.put(Entry::Chains(Arc::new(chains.to_vec())))
     }
 
     fn commit(&mut self) -> Result<(), JournalError> {
-        self.wal
-            .commit()
-            .map(|_| ())
-            .map_err(|e| JournalError::Failed(e.to_string()))
+        match self.wal.commit() {
+            Ok(_) => {
+                self.recent.extend(self.pending.drain(..));
+                Ok(())
+            }
+            Err(e) => {
+                self.pending.clear();
+                Err(JournalError::Failed(e.to_string()))
+            }
+        }
     }
 
     fn maintain(&mut self) {

@@ -39,8 +39,11 @@ impl Consumer for Recorder {
     }
 }
 
-fn batches() -> Vec<Batch> {
+fn batches() -> Vec<Arc<Batch>> {
     cairn_testkit::fixtures::scenario_batches("http-protobuf")
+        .into_iter()
+        .map(Arc::new)
+        .collect()
 }
 
 fn config(budget: u64) -> WalConfig {
@@ -60,15 +63,15 @@ fn what_the_pipeline_journals_reaches_the_consumer_in_order() {
     let dir = tempfile::tempdir().unwrap();
     let mut wal = Wal::open(dir.path(), config(1 << 20)).unwrap();
     let reader = wal.register("archive").unwrap();
-    let mut journal = WalJournal::new(wal);
+    let mut journal = WalJournal::new(wal, Recent::new(0));
     let rec = Recorder::default();
     let mut consumer = rec.clone();
-    let thread = std::thread::spawn(move || consume(reader, &mut consumer));
+    let thread = std::thread::spawn(move || consume(reader, &Recent::new(0), &mut consumer));
     let mut want = Vec::new();
     for round in 0..20 {
         for b in batches() {
             journal.append(&b).unwrap();
-            want.push(Entry::Batch(Arc::new(b)));
+            want.push(Entry::Batch(b));
         }
         let chain = cairn_core::chain::PromptChain {
             prompt_id: format!("p{round}"),
@@ -96,7 +99,7 @@ fn unfinished_entries_are_replayed_on_the_next_start() {
     let dir = tempfile::tempdir().unwrap();
     let mut wal = Wal::open(dir.path(), config(1 << 20)).unwrap();
     let reader = wal.register("sink.a").unwrap();
-    let mut journal = WalJournal::new(wal);
+    let mut journal = WalJournal::new(wal, Recent::new(0));
     let all = batches();
     for b in &all {
         journal.append(b).unwrap();
@@ -108,18 +111,18 @@ fn unfinished_entries_are_replayed_on_the_next_start() {
         finish_upto: Some(2),
         ..Recorder::default()
     };
-    consume(reader, &mut first.clone());
+    consume(reader, &Recent::new(0), &mut first.clone());
     assert_eq!(first.got.lock().unwrap().len(), all.len());
 
     let mut wal = Wal::open(dir.path(), config(1 << 20)).unwrap();
     let reader = wal.register("sink.a").unwrap();
     drop(wal);
     let second = Recorder::default();
-    consume(reader, &mut second.clone());
+    consume(reader, &Recent::new(0), &mut second.clone());
     let again = entries(&second.got.lock().unwrap());
     let rest: Vec<Entry> = all[2..]
         .iter()
-        .map(|b| Entry::Batch(Arc::new(b.clone())))
+        .map(|b| Entry::Batch(Arc::clone(b)))
         .collect();
     assert_eq!(again, rest);
 }
@@ -129,7 +132,7 @@ fn a_full_log_refuses_instead_of_dropping_until_consumers_catch_up() {
     let dir = tempfile::tempdir().unwrap();
     let mut wal = Wal::open(dir.path(), config(64 << 10)).unwrap();
     let reader = wal.register("slow").unwrap();
-    let mut journal = WalJournal::new(wal);
+    let mut journal = WalJournal::new(wal, Recent::new(0));
     let b = &batches()[0];
     let mut accepted = 0;
     let full = loop {
@@ -146,7 +149,7 @@ fn a_full_log_refuses_instead_of_dropping_until_consumers_catch_up() {
     // The consumer takes everything; then there is room again.
     let rec = Recorder::default();
     let mut consumer = rec.clone();
-    let thread = std::thread::spawn(move || consume(reader, &mut consumer));
+    let thread = std::thread::spawn(move || consume(reader, &Recent::new(0), &mut consumer));
     for _ in 0..1000 {
         if rec.got.lock().unwrap().len() == accepted {
             break;
@@ -176,16 +179,36 @@ fn an_undecodable_frame_is_skipped_and_counted() {
     let mut wal = Wal::open(dir.path(), config(1 << 20)).unwrap();
     let reader = wal.register("c").unwrap();
     wal.append(b"\x09not an entry").unwrap();
-    let mut journal = WalJournal::new(wal);
+    let mut journal = WalJournal::new(wal, Recent::new(0));
     journal.append(&batches()[0]).unwrap();
     journal.commit().unwrap();
     drop(journal);
     let before = undecodable_frames();
     let rec = Recorder::default();
-    consume(reader, &mut rec.clone());
+    consume(reader, &Recent::new(0), &mut rec.clone());
     let got = rec.got.lock().unwrap();
     assert_eq!(got.len(), 2);
     assert!(got[0].1.is_none());
     assert!(matches!(got[1].1, Some(Entry::Batch(_))));
     assert!(undecodable_frames() > before);
+}
+
+#[test]
+fn a_consumer_that_keeps_up_takes_the_writers_own_batch_without_decoding() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut wal = Wal::open(dir.path(), config(1 << 20)).unwrap();
+    let reader = wal.register("c").unwrap();
+    let recent = Recent::new(RECENT_BYTES);
+    let mut journal = WalJournal::new(wal, recent.clone());
+    let batch = batches().remove(0);
+    journal.append(&batch).unwrap();
+    journal.commit().unwrap();
+    drop(journal);
+    let rec = Recorder::default();
+    consume(reader, &recent, &mut rec.clone());
+    let got = rec.got.lock().unwrap();
+    let Some(Entry::Batch(b)) = &got[0].1 else {
+        panic!("{got:?}")
+    };
+    assert!(Arc::ptr_eq(b, &batch), "decoded again instead of shared");
 }
