@@ -26,6 +26,54 @@ fn every_example_config_validates() {
 }
 
 #[test]
+fn the_peerbench_configs_validate_and_differ_as_described() {
+    let dir = repo_root().join("benches/peerbench");
+    let load = |name: &str| {
+        let text = std::fs::read_to_string(dir.join(name))
+            .unwrap()
+            .replace("DOWNSTREAM_GRPC", "4317");
+        let source = Source {
+            name: name.into(),
+            text,
+        };
+        plan(&source, &Overrides::default()).unwrap_or_else(|e| panic!("{e}"))
+    };
+    let full = load("full.toml");
+    assert!(full.archive.is_some() && full.chains.is_some());
+    assert_eq!(full.wal.durability, cairn_store::wal::Durability::Fsync);
+    assert!(full.records_max_file_bytes.is_none());
+    let hole = load("blackhole.toml");
+    assert!(hole.archive.is_none() && hole.chains.is_none() && hole.sinks.is_empty());
+    let fwd = load("forward.toml");
+    assert_eq!(fwd.sinks.len(), 1);
+    assert!(fwd.archive.is_none());
+}
+
+#[test]
+fn wal_settings_are_checked() {
+    let e = err("[wal]\nsegment = \"1 KiB\"\n", Overrides::default());
+    assert!(e.contains("wal.segment"), "{e}");
+    let e = err(
+        "[wal]\nbudget = \"1 MiB\"\nsegment = \"1 MiB\"\n",
+        Overrides::default(),
+    );
+    assert!(e.contains("wal.budget"), "{e}");
+    let e = err("[wal]\ndurability = \"sometimes\"\n", Overrides::default());
+    assert!(e.contains("durability"), "{e}");
+    let p = plan(
+        &Source {
+            name: "t.toml".into(),
+            text: "[server]\nmax_body_bytes = 65536\n[wal]\ndurability = \"buffered\"\nbudget = \"512 KiB\"\nsegment = \"128 KiB\"\n".into(),
+        },
+        &Overrides::default(),
+    )
+    .unwrap();
+    assert_eq!(p.wal.budget_bytes, 512 * 1024);
+    assert_eq!(p.wal.segment_bytes, 128 * 1024);
+    assert_eq!(p.wal.durability, cairn_store::wal::Durability::Buffered);
+}
+
+#[test]
 fn the_embedded_default_binds_loopback_without_auth() {
     let p = plan(&Source::embedded(), &Overrides::default()).unwrap();
     assert_eq!(p.grpc_addr.to_string(), "127.0.0.1:4317");
