@@ -50,6 +50,26 @@ fn the_peerbench_configs_validate_and_differ_as_described() {
 }
 
 #[test]
+fn the_memory_limit_bounds_the_queue_and_open_chains() {
+    let e = err(
+        "[server]\nmemory_limit = \"16 MiB\"\n",
+        Overrides::default(),
+    );
+    assert!(e.contains("server.memory_limit"), "{e}");
+    let p = plan(
+        &Source {
+            name: "t.toml".into(),
+            text: "[server]\nmemory_limit = \"256 MiB\"\n".into(),
+        },
+        &Overrides::default(),
+    )
+    .unwrap();
+    assert_eq!(p.memory_limit, 256 << 20);
+    assert_eq!(p.queue.max_queued_bytes, 64 << 20);
+    assert_eq!(p.chains.unwrap().max_open_bytes, 64 << 20);
+}
+
+#[test]
 fn wal_settings_are_checked() {
     let e = err("[wal]\nsegment = \"1 KiB\"\n", Overrides::default());
     assert!(e.contains("wal.segment"), "{e}");

@@ -164,12 +164,19 @@ pub async fn start(plan: &Plan) -> anyhow::Result<Running> {
     let spend = SpendMeter::new(plan.spend_per_user);
     spend.register(&mut registry);
     let mut stages: Vec<Box<dyn Stage>> = vec![Box::new(spend)];
+    let mut chain_bytes = None;
     if let Some(chains) = plan.chains {
         let correlator = Correlator::new(chains, Arc::new(SystemClock));
         correlator.stats().register(&mut registry);
+        chain_bytes = Some(correlator.stats().open_bytes);
         stages.push(Box::new(correlator));
     }
     let pipeline = Pipeline::start_journaled(plan.queue, journal, output, stages)?;
+    // Open chains share the memory limit with the queue: while they hold
+    // much of it, receivers are pushed back instead of memory growing.
+    if let Some(open) = chain_bytes {
+        pipeline.with_pressure(Arc::new(move || usize::try_from(open.get()).unwrap_or(0)));
+    }
 
     let stats = ReceiverStats::default();
     stats.register(&mut registry);

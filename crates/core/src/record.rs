@@ -356,6 +356,22 @@ fn regroup<'a, T: 'a>(records: impl Iterator<Item = (&'a Record, T)>) -> Groups<
 }
 
 impl Batch {
+    /// About how many bytes the batch's records hold: the protobuf size of
+    /// each log record, metric or span (resources and scopes are shared and
+    /// not counted). The typed views roughly double it in memory; this is
+    /// for budgets, which are set with that in mind.
+    pub fn approx_bytes(&self) -> usize {
+        use prost::Message as _;
+        self.records
+            .iter()
+            .map(|r| match &r.body {
+                RecordBody::Event(e) => e.log.encoded_len(),
+                RecordBody::Metric(m) => m.metric.encoded_len(),
+                RecordBody::Span(s) => s.span.encoded_len(),
+            })
+            .sum()
+    }
+
     /// Rebuilds the logs request from the event records (other records are skipped).
     pub fn to_logs_request(&self) -> ExportLogsServiceRequest {
         use opentelemetry_proto::tonic::logs::v1::{ResourceLogs, ScopeLogs};

@@ -1,8 +1,10 @@
 //! The bounded queue and its writer thread.
 //!
 //! Receivers `submit` a batch with a one-shot reply channel; the queue is
-//! bounded, so a full queue is an immediate `Overloaded` (the client gets
-//! UNAVAILABLE / 503 with `Retry-After` and retries), never unbounded memory.
+//! bounded in batches and in bytes (plus whatever else the process holds
+//! that [`Pipeline::with_pressure`] reports, such as open prompt chains), so
+//! a full queue is an immediate `Overloaded` (the client gets UNAVAILABLE /
+//! 503 with `Retry-After` and retries), never unbounded memory.
 //! The writer thread takes everything queued, writes it, flushes once, and
 //! only then answers each submitter: group commit, so one flush covers many
 //! requests under load.
@@ -22,7 +24,7 @@
 use std::{
     sync::{
         Arc, Mutex,
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicBool, AtomicUsize, Ordering},
         mpsc,
     },
     thread::JoinHandle,
@@ -44,14 +46,21 @@ use crate::{
 };
 
 type Reply = oneshot::Sender<Result<(), SubmitError>>;
-/// A queued batch and where its acknowledgement goes.
-type Queued = (Arc<Batch>, Reply);
+/// A queued batch, its size in the byte budget, and where its
+/// acknowledgement goes.
+type Queued = (Arc<Batch>, usize, Reply);
+
+/// Other memory the byte budget counts (bytes held now).
+pub type Pressure = Arc<dyn Fn() -> usize + Send + Sync>;
 
 /// Queue settings.
 #[derive(Clone, Copy, Debug)]
 pub struct PipelineConfig {
     /// How many batches may wait for the writer.
     pub queue_batches: usize,
+    /// How many bytes of records ([`Batch::approx_bytes`]) may wait for the
+    /// writer, together with the [`Pressure`] reported.
+    pub max_queued_bytes: usize,
     /// The `Retry-After` hint when the queue is full.
     pub retry_after: Duration,
     /// The most batches written before one flush.
@@ -67,6 +76,7 @@ impl Default for PipelineConfig {
     fn default() -> Self {
         PipelineConfig {
             queue_batches: 1024,
+            max_queued_bytes: 256 << 20,
             retry_after: Duration::from_secs(1),
             max_group: 256,
             tick: Duration::from_secs(1),
@@ -114,6 +124,9 @@ pub struct Pipeline {
     tx: Mutex<Option<mpsc::SyncSender<Queued>>>,
     closed: AtomicBool,
     retry_after: Duration,
+    queued_bytes: Arc<AtomicUsize>,
+    max_bytes: usize,
+    pressure: Mutex<Option<Pressure>>,
     writer: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -152,7 +165,9 @@ impl Pipeline {
         stages: Vec<Box<dyn Stage>>,
     ) -> std::io::Result<Arc<Pipeline>> {
         let (tx, rx) = mpsc::sync_channel(config.queue_batches.max(1));
+        let queued_bytes = Arc::new(AtomicUsize::new(0));
         let writer = Writer {
+            queued_bytes: Arc::clone(&queued_bytes),
             journal,
             waiting_chains: Vec::new(),
             retry_after: config.retry_after,
@@ -169,8 +184,35 @@ impl Pipeline {
             tx: Mutex::new(Some(tx)),
             closed: AtomicBool::new(false),
             retry_after: config.retry_after,
+            queued_bytes,
+            max_bytes: config.max_queued_bytes.max(1),
+            pressure: Mutex::new(None),
             writer: Mutex::new(Some(writer)),
         }))
+    }
+
+    /// Counts `pressure` (bytes held elsewhere, e.g. open prompt chains)
+    /// against the byte budget: receivers are pushed back while queued
+    /// bytes plus pressure would pass it.
+    pub fn with_pressure(&self, pressure: Pressure) {
+        if let Ok(mut p) = self.pressure.lock() {
+            *p = Some(pressure);
+        }
+    }
+
+    /// Bytes of records waiting for the writer now.
+    pub fn queued_bytes(&self) -> usize {
+        self.queued_bytes.load(Ordering::SeqCst)
+    }
+
+    fn held_bytes(&self) -> usize {
+        let extra = self
+            .pressure
+            .lock()
+            .ok()
+            .and_then(|p| p.as_ref().map(|f| f()))
+            .unwrap_or(0);
+        self.queued_bytes() + extra
     }
 
     fn sender(&self) -> Option<mpsc::SyncSender<Queued>> {
@@ -200,17 +242,23 @@ impl Ingest for Pipeline {
                 return Err(SubmitError::ShuttingDown);
             }
             let tx = self.sender().ok_or(SubmitError::ShuttingDown)?;
+            let overloaded = SubmitError::Overloaded {
+                retry_after: self.retry_after,
+            };
+            // One batch always fits when nothing is held, however large.
+            let size = batch.approx_bytes();
+            let held = self.held_bytes();
+            if held > 0 && held.saturating_add(size) > self.max_bytes {
+                return Err(overloaded);
+            }
+            self.queued_bytes.fetch_add(size, Ordering::SeqCst);
             let (reply, answer) = oneshot::channel();
-            match tx.try_send((Arc::new(batch), reply)) {
-                Ok(()) => {}
-                Err(mpsc::TrySendError::Full(_)) => {
-                    return Err(SubmitError::Overloaded {
-                        retry_after: self.retry_after,
-                    });
-                }
-                Err(mpsc::TrySendError::Disconnected(_)) => {
-                    return Err(SubmitError::ShuttingDown);
-                }
+            if let Err(e) = tx.try_send((Arc::new(batch), size, reply)) {
+                self.queued_bytes.fetch_sub(size, Ordering::SeqCst);
+                return Err(match e {
+                    mpsc::TrySendError::Full(_) => overloaded,
+                    mpsc::TrySendError::Disconnected(_) => SubmitError::ShuttingDown,
+                });
             }
             drop(tx);
             answer.await.unwrap_or(Err(SubmitError::ShuttingDown))
@@ -219,6 +267,7 @@ impl Ingest for Pipeline {
 }
 
 struct Writer {
+    queued_bytes: Arc<AtomicUsize>,
     journal: Option<Box<dyn Journal>>,
     /// Chains the journal had no room for yet, oldest first.
     waiting_chains: Vec<PromptChain>,
@@ -355,7 +404,7 @@ impl Writer {
         let raw = self.raw_chain_events;
         let kept: Vec<Arc<Batch>> = group
             .iter()
-            .map(|(batch, _)| {
+            .map(|(batch, _, _)| {
                 if raw {
                     Arc::clone(batch)
                 } else {
@@ -376,9 +425,10 @@ impl Writer {
             let why = SubmitError::Storage(e.kind().to_string());
             answers.iter_mut().for_each(|a| *a = Err(why.clone()));
         }
-        for ((batch, reply), answer) in group.drain(..).zip(answers) {
+        for ((batch, size, reply), answer) in group.drain(..).zip(answers) {
             let ok = answer.is_ok();
             let _ = reply.send(answer);
+            self.queued_bytes.fetch_sub(size, Ordering::SeqCst);
             // Only what was acknowledged feeds the chains and counters: a
             // refused request will be resent.
             if ok {
@@ -430,7 +480,6 @@ impl Writer {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-    use std::sync::atomic::AtomicUsize;
 
     use cairn_core::{
         record::Origin,
@@ -788,5 +837,69 @@ mod tests {
         assert_eq!(p.submit(batches[0].clone()).await, Ok(()));
         p.close();
         assert_eq!(journal.taken.lock().unwrap().len(), journaled + 2);
+    }
+
+    #[tokio::test]
+    async fn the_byte_budget_pushes_back_counting_other_pressure() {
+        let open = Arc::new(std::sync::Barrier::new(2));
+        let writes = Arc::new(AtomicUsize::new(0));
+        let batches = cairn_testkit::fixtures::scenario_batches("http-protobuf");
+        let big = batches
+            .iter()
+            .max_by_key(|b| b.approx_bytes())
+            .unwrap()
+            .clone();
+        let size = big.approx_bytes();
+        assert!(size > 1000, "{size}");
+        let p = Pipeline::start(
+            PipelineConfig {
+                max_queued_bytes: size * 2,
+                max_group: 1,
+                ..PipelineConfig::default()
+            },
+            Box::new(Gate {
+                open: Arc::clone(&open),
+                writes: Arc::clone(&writes),
+                flushes: 0,
+            }),
+        )
+        .unwrap();
+        // The writer holds the first (blocked in flush): it still counts.
+        let p1 = Arc::clone(&p);
+        let b1 = big.clone();
+        let first = tokio::spawn(async move { p1.submit(b1).await });
+        wait_for("the writer to hold it", || {
+            writes.load(Ordering::SeqCst) == 1
+        })
+        .await;
+        assert_eq!(p.queued_bytes(), size);
+        let p2 = Arc::clone(&p);
+        let b2 = big.clone();
+        let second = tokio::spawn(async move { p2.submit(b2).await });
+        wait_for("the second to queue", || p.queued_bytes() == 2 * size).await;
+        // A third would pass the budget: refused at once.
+        assert!(matches!(
+            p.submit(big.clone()).await,
+            Err(SubmitError::Overloaded { .. })
+        ));
+        let opener = std::thread::spawn(move || {
+            open.wait();
+            open.wait();
+        });
+        assert_eq!(first.await.unwrap(), Ok(()));
+        assert_eq!(second.await.unwrap(), Ok(()));
+        opener.join().unwrap();
+        assert_eq!(p.queued_bytes(), 0, "released once written");
+        // Other memory counts too.
+        let held = Arc::new(AtomicUsize::new(2 * size));
+        let h = Arc::clone(&held);
+        p.with_pressure(Arc::new(move || h.load(Ordering::SeqCst)));
+        assert!(matches!(
+            p.submit(big.clone()).await,
+            Err(SubmitError::Overloaded { .. })
+        ));
+        held.store(0, Ordering::SeqCst);
+        assert_eq!(p.submit(big).await, Ok(()));
+        p.close();
     }
 }

@@ -32,14 +32,14 @@ pub struct DeliverySettings {
     /// Requests in flight at once (default 4).
     pub concurrency: Option<usize>,
     /// Dead-letter a request still failing after this many seconds
-    /// (default: keep retrying; the queue then pushes back).
+    /// (default: keep retrying; the backlog waits in the WAL).
     pub give_up_after_secs: Option<u64>,
     /// First retry delay in milliseconds (default 500).
     pub retry_initial_ms: Option<u64>,
     /// Longest retry delay in milliseconds (default 30000).
     pub retry_max_ms: Option<u64>,
-    /// Work items (batches or chain groups) queued before the writer
-    /// waits (default 256).
+    /// Work items (batches or chain groups) the sink's WAL reader hands
+    /// ahead to its driver (default 32).
     pub queue: Option<usize>,
 }
 

@@ -69,8 +69,9 @@ impl Default for SinkSet {
     }
 }
 
-/// Queue length (in work items: batches or chain groups) of each sink.
-pub const DEFAULT_QUEUE: usize = 256;
+/// Queue length (in work items: batches or chain groups) of each sink. The
+/// backlog waits in the WAL; this only keeps the driver busy.
+pub const DEFAULT_QUEUE: usize = 32;
 
 impl SinkSet {
     /// Starts `sink` as a driver task on the current tokio runtime.

@@ -250,6 +250,16 @@ pub struct ServerSection {
     /// Time shutdown waits for in-flight requests.
     #[serde(default = "default_drain")]
     pub drain_timeout_secs: u64,
+    /// The memory cairn's buffers may hold (default `"512 MiB"`): records
+    /// waiting for the writer and open prompt chains share it; past it,
+    /// receivers answer 503 / UNAVAILABLE with `Retry-After`. Sink backlogs
+    /// are on disk (the WAL) and do not count.
+    #[serde(default = "default_memory_limit")]
+    pub memory_limit: Spanned<bytesize::ByteSize>,
+}
+
+fn default_memory_limit() -> Spanned<bytesize::ByteSize> {
+    spanned(bytesize::ByteSize::mib(512))
 }
 
 fn spanned<T>(v: T) -> Spanned<T> {
@@ -288,6 +298,7 @@ impl Default for ServerSection {
             max_body_bytes: default_max_body(),
             body_timeout_secs: default_body_timeout(),
             drain_timeout_secs: default_drain(),
+            memory_limit: default_memory_limit(),
         }
     }
 }

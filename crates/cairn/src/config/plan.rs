@@ -117,6 +117,9 @@ pub struct Plan {
     pub enrichment: EnrichConfig,
     /// The archive, when enabled.
     pub archive: Option<ArchivePlan>,
+    /// Bytes the queue and open chains may hold together before receivers
+    /// push back.
+    pub memory_limit: usize,
     /// The write-ahead log (opened when there is a sink or the archive).
     pub wal: cairn_store::wal::WalConfig,
     /// The sinks, checked (secrets are resolved at start).
@@ -293,6 +296,17 @@ pub fn plan(source: &Source, overrides: &Overrides) -> Result<Plan, ConfigError>
     if file.queue.batches == 0 {
         return Err(source.error(0..0, "queue.batches", "must be at least 1"));
     }
+    let memory = usize::try_from(s.memory_limit.get_ref().as_u64()).unwrap_or(usize::MAX);
+    if memory < (64 << 20) || (memory as u64) < max_body.saturating_mul(8) {
+        return Err(source.error(
+            s.memory_limit.span(),
+            "server.memory_limit",
+            format!(
+                "must be at least 64 MiB and 8 times server.max_body_bytes ({})",
+                bytesize::ByteSize(max_body.saturating_mul(8).max(64 << 20))
+            ),
+        ));
+    }
 
     let tls = file.tls.as_ref().map(|t| TlsFiles {
         cert: t.cert.get_ref().clone(),
@@ -326,7 +340,12 @@ pub fn plan(source: &Source, overrides: &Overrides) -> Result<Plan, ConfigError>
             drain_timeout: Duration::from_secs(s.drain_timeout_secs),
             ..ConnLimits::default()
         },
-        chains: chains(source, &file.chains)?,
+        chains: chains(source, &file.chains)?.map(|mut c| {
+            // Open chains share the memory limit with the queue.
+            c.max_open_bytes = c.max_open_bytes.min(memory / 4);
+            c
+        }),
+        memory_limit: memory,
         enrichment,
         archive,
         wal,
@@ -335,6 +354,8 @@ pub fn plan(source: &Source, overrides: &Overrides) -> Result<Plan, ConfigError>
         spend_per_user: file.spend.per_user,
         queue: PipelineConfig {
             queue_batches: file.queue.batches,
+            // Typed records take about twice their protobuf size.
+            max_queued_bytes: memory / 4,
             raw_chain_events: file.chains.raw_events || !file.chains.enabled,
             ..PipelineConfig::default()
         },
