@@ -68,7 +68,7 @@ async fn client(
                 ledger.acked.lock().unwrap().extend(markers);
                 ledger.acks.fetch_add(1, Ordering::SeqCst);
             }
-            Reply::Refused { status, detail } if !stop.load(Ordering::SeqCst) => {
+            Reply::Refused { status, detail, .. } if !stop.load(Ordering::SeqCst) => {
                 if ledger.refused.fetch_add(1, Ordering::SeqCst) < 5 {
                     println!("cycle {cycle} client {id}: refused {status} {detail}");
                 }

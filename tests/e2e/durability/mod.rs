@@ -119,8 +119,12 @@ pub fn logs_request(markers: &[String]) -> ExportLogsServiceRequest {
 pub enum Reply {
     /// 200 / OK: acknowledged.
     Acked,
-    /// HTTP status (with `Retry-After`, if any) or gRPC code and message.
-    Refused { status: i32, detail: String },
+    /// HTTP status and body, or gRPC code and message; `Retry-After`.
+    Refused {
+        status: i32,
+        detail: String,
+        retry_after: Option<String>,
+    },
     /// No answer (connection refused or reset, timeout).
     Failed(String),
 }
@@ -146,15 +150,20 @@ pub async fn send_http(client: &reqwest::Client, http: std::net::SocketAddr, mar
             Ok(_) => Reply::Acked,
             Err(e) => Reply::Failed(format!("200 with a cut body: {e}")),
         },
-        Ok(r) => Reply::Refused {
-            status: i32::from(r.status().as_u16()),
-            detail: format!(
-                "retry-after={:?}",
-                r.headers()
-                    .get("retry-after")
-                    .and_then(|v| v.to_str().ok())
-            ),
-        },
+        Ok(r) => {
+            let status = i32::from(r.status().as_u16());
+            let retry_after = r
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let detail = format!("{:?}", r.bytes().await.unwrap_or_default());
+            Reply::Refused {
+                status,
+                detail,
+                retry_after,
+            }
+        }
     }
 }
 
@@ -181,9 +190,15 @@ pub async fn send_grpc(
         Err(status) if std::error::Error::source(&status).is_some() => {
             Reply::Failed(status.to_string())
         }
+        // gRPC's Retry-After is a `google.rpc.RetryInfo` detail.
         Err(status) => Reply::Refused {
             status: status.code() as i32,
             detail: status.message().to_owned(),
+            retry_after: status
+                .details()
+                .windows(cairn_otlp::grpc::RETRY_INFO_TYPE.len())
+                .any(|w| w == cairn_otlp::grpc::RETRY_INFO_TYPE.as_bytes())
+                .then(|| "RetryInfo".to_owned()),
         },
     }
 }
