@@ -69,11 +69,6 @@ impl Gateway {
         &self.data
     }
 
-    /// The process id of the running cairn.
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
     /// SIGKILL: no drain, no cleanup, like a crash or the OOM killer.
     pub fn sigkill(&mut self) -> std::process::ExitStatus {
         self.child.kill().unwrap();

@@ -21,7 +21,7 @@ use std::{
 use cairn_testkit::siem::splunk_hec::SplunkFake;
 
 use super::{
-    HEC_TOKEN, Rng, Reply, assert_delivered, delivered, grpc_client, marker, metric, scrape,
+    HEC_TOKEN, Reply, Rng, assert_delivered, delivered, grpc_client, marker, metric, scrape,
     send_grpc, send_http, verified_archive_markers, write_config,
 };
 use crate::{binary::Gateway, util::http_client};
@@ -177,7 +177,10 @@ async fn acknowledged_records_survive_repeated_sigkill() {
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         let m = scrape(admin).await;
-        let lag = metric(&m, r#"cairn_wal_consumer_lag_bytes{consumer="sink.splunk"}"#);
+        let lag = metric(
+            &m,
+            r#"cairn_wal_consumer_lag_bytes{consumer="sink.splunk"}"#,
+        );
         if lag == 0.0 && delivered(&hec).len() >= acked.len() {
             break;
         }

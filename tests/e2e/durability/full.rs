@@ -90,14 +90,20 @@ async fn a_full_wal_pushes_back_and_loses_nothing() {
                 retry_after,
             } => {
                 assert_eq!(status, tonic::Code::Unavailable as i32, "{detail}");
-                assert!(retry_after.is_some(), "UNAVAILABLE without RetryInfo: {detail}");
+                assert!(
+                    retry_after.is_some(),
+                    "UNAVAILABLE without RetryInfo: {detail}"
+                );
                 break;
             }
             other => panic!("gRPC request {g} into a full WAL: {other:?}"),
         }
     }
     let m = scrape(admin).await;
-    assert!(metric(&m, "cairn_wal_full_rejections_total") >= 2.0, "{m:?}");
+    assert!(
+        metric(&m, "cairn_wal_full_rejections_total") >= 2.0,
+        "{m:?}"
+    );
     assert_eq!(metric(&m, "cairn_wal_budget_bytes"), BUDGET);
     let used = metric(&m, "cairn_wal_used_bytes");
     assert!(used > 0.0 && used <= BUDGET, "used {used} of {BUDGET}");
@@ -107,7 +113,10 @@ async fn a_full_wal_pushes_back_and_loses_nothing() {
     switch.set_down(false);
     let deadline = Instant::now() + Duration::from_secs(60);
     while !all_delivered(&hec, &acked) {
-        assert!(Instant::now() < deadline, "acknowledged records not delivered within 60 s");
+        assert!(
+            Instant::now() < deadline,
+            "acknowledged records not delivered within 60 s"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     // …and the WAL takes requests again, over both protocols.
@@ -132,7 +141,10 @@ async fn a_full_wal_pushes_back_and_loses_nothing() {
     }
     let deadline = Instant::now() + Duration::from_secs(30);
     while !all_delivered(&hec, &acked) {
-        assert!(Instant::now() < deadline, "the new records were not delivered");
+        assert!(
+            Instant::now() < deadline,
+            "the new records were not delivered"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_delivered(&hec, &acked);

@@ -83,18 +83,20 @@ fn kv(k: &str, v: &str) -> KeyValue {
 }
 
 /// A Claude Code `tool_result` event per marker, the marker in an
-/// attribute and in the body.
+/// attribute and in the body, each time followed by `;` so that it can be
+/// read out of any bytes, even a protobuf payload where the next field's
+/// tag may be a letter or a digit.
 pub fn logs_request(markers: &[String]) -> ExportLogsServiceRequest {
     let log_records = markers
         .iter()
         .map(|m| LogRecord {
             time_unix_nano: 1_760_000_000_000_000_000,
-            body: Some(s(&format!("claude_code.tool_result {m}"))),
+            body: Some(s(&format!("claude_code.tool_result {m};"))),
             attributes: vec![
                 kv("event.name", "tool_result"),
                 kv("session.id", "5f0c1a2b-0000-4000-8000-00000000d00a"),
                 kv("tool_name", "Read"),
-                kv("audit.marker", m),
+                kv("audit.marker", &format!("{m};")),
             ],
             ..Default::default()
         })
@@ -126,7 +128,8 @@ pub enum Reply {
         retry_after: Option<String>,
     },
     /// No answer (connection refused or reset, timeout).
-    Failed(String),
+    /// (Read only through `Debug`, in failure messages.)
+    Failed(#[allow(dead_code)] String),
 }
 
 impl Reply {
@@ -136,7 +139,11 @@ impl Reply {
 }
 
 /// POSTs `markers` as OTLP/HTTP protobuf to `/v1/logs`.
-pub async fn send_http(client: &reqwest::Client, http: std::net::SocketAddr, markers: &[String]) -> Reply {
+pub async fn send_http(
+    client: &reqwest::Client,
+    http: std::net::SocketAddr,
+    markers: &[String],
+) -> Reply {
     let sent = client
         .post(format!("http://{http}/v1/logs"))
         .header("content-type", "application/x-protobuf")
@@ -228,15 +235,13 @@ pub fn metric(m: &BTreeMap<String, f64>, key: &str) -> f64 {
     m.get(key).copied().unwrap_or(0.0)
 }
 
-/// Every distinct marker in `text`.
+/// Every distinct marker in `text` (up to its `;`).
 pub fn markers_in(text: &str) -> BTreeSet<String> {
     text.match_indices(MARK)
-        .map(|(i, _)| {
+        .filter_map(|(i, _)| {
             let rest = &text[i..];
-            let end = rest
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
-                .unwrap_or(rest.len());
-            rest[..end].to_owned()
+            let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))?;
+            rest[end..].starts_with(';').then(|| rest[..end].to_owned())
         })
         .collect()
 }
@@ -269,7 +274,11 @@ pub fn assert_delivered(hec: &SplunkFake, acked: &BTreeSet<String>) {
     );
     for (m, ids) in &got {
         let distinct: BTreeSet<&String> = ids.iter().collect();
-        assert_eq!(distinct.len(), 1, "copies of {m} differ in record id: {ids:?}");
+        assert_eq!(
+            distinct.len(),
+            1,
+            "copies of {m} differ in record id: {ids:?}"
+        );
     }
 }
 
@@ -346,12 +355,20 @@ impl HecSwitch {
                 let Ok((stream, _)) = listener.accept().await else {
                     continue;
                 };
-                let (d, r, target, client) =
-                    (Arc::clone(&d), Arc::clone(&r), target.clone(), client.clone());
+                let (d, r, target, client) = (
+                    Arc::clone(&d),
+                    Arc::clone(&r),
+                    target.clone(),
+                    client.clone(),
+                );
                 tokio::spawn(async move {
                     let svc = hyper::service::service_fn(move |req| {
-                        let (d, r, target, client) =
-                            (Arc::clone(&d), Arc::clone(&r), target.clone(), client.clone());
+                        let (d, r, target, client) = (
+                            Arc::clone(&d),
+                            Arc::clone(&r),
+                            target.clone(),
+                            client.clone(),
+                        );
                         async move { switch_one(req, &d, &r, &target, &client).await }
                     });
                     let _ = hyper_util::server::conn::auto::Builder::new(
@@ -408,17 +425,23 @@ async fn switch_one(
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let mut fwd = client.request(parts.method.clone(), format!("{target}{path}"));
     for (k, v) in &parts.headers {
-        if !matches!(k.as_str(), "host" | "content-length" | "connection" | "transfer-encoding") {
+        if !matches!(
+            k.as_str(),
+            "host" | "content-length" | "connection" | "transfer-encoding"
+        ) {
             fwd = fwd.header(k, v);
         }
     }
     let answer = fwd.body(body).send().await.map_err(std::io::Error::other)?;
     let mut resp = http::Response::builder().status(answer.status());
     for (k, v) in answer.headers() {
-        if !matches!(k.as_str(), "content-length" | "connection" | "transfer-encoding") {
+        if !matches!(
+            k.as_str(),
+            "content-length" | "connection" | "transfer-encoding"
+        ) {
             resp = resp.header(k, v);
         }
     }
     let bytes = answer.bytes().await.map_err(std::io::Error::other)?;
-    Ok(resp.body(Full::new(bytes)).map_err(std::io::Error::other)?)
+    resp.body(Full::new(bytes)).map_err(std::io::Error::other)
 }

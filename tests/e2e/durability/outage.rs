@@ -32,7 +32,10 @@ fn balanced(m: &BTreeMap<String, f64>, when: &str) -> (f64, f64) {
         delivered + dead + queued,
         "{when}: received {received} != delivered {delivered} + dead-lettered {dead} + queued {queued}"
     );
-    assert_eq!(dead, 0.0, "{when}: a retryable outage dead-lettered records");
+    assert_eq!(
+        dead, 0.0,
+        "{when}: a retryable outage dead-lettered records"
+    );
     let lag = metric(m, r#"cairn_wal_consumer_lag_bytes{consumer="sink.splunk"}"#);
     (queued, lag)
 }
@@ -55,7 +58,10 @@ async fn round(gw: &Gateway, r: usize, acked: &mut BTreeSet<String>) {
         }
     });
     for (markers, reply) in futures::future::join_all(sends).await {
-        assert!(reply.acked(), "round {r}: {markers:?} not acknowledged: {reply:?}");
+        assert!(
+            reply.acked(),
+            "round {r}: {markers:?} not acknowledged: {reply:?}"
+        );
         acked.extend(markers);
     }
 }
@@ -82,7 +88,10 @@ async fn sink_outage_is_absorbed_by_the_wal_and_caught_up() {
     let mut lags = Vec::new();
     let mut r = 0;
     while r < 20 || outage.elapsed() < Duration::from_secs(3) || switch.refused() < 5 {
-        assert!(outage.elapsed() < Duration::from_secs(60), "the outage round never ended");
+        assert!(
+            outage.elapsed() < Duration::from_secs(60),
+            "the outage round never ended"
+        );
         round(&gw, r, &mut acked).await;
         let (_, lag) = balanced(&scrape(admin).await, &format!("outage, round {r}"));
         lags.push(lag);
