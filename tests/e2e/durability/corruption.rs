@@ -18,8 +18,8 @@ use std::{
 use cairn_testkit::siem::splunk_hec::SplunkFake;
 
 use super::{
-    HEC_TOKEN, HecSwitch, assert_delivered, delivered, marker, markers_in, metric, scrape,
-    send_http, verified_archive_markers, write_config,
+    HEC_TOKEN, HecSwitch, assert_delivered, assert_no_dead_letters, delivered, marker, markers_in,
+    metric, scrape, send_http, verified_archive_markers, write_config,
 };
 use crate::{binary::Gateway, util::http_client};
 
@@ -119,6 +119,8 @@ async fn damage_and_restart() -> Damaged {
     let (status, _) = tokio::task::block_in_place(|| gw.sigterm());
     assert!(status.success(), "{status:?}");
     assert!(hec.indexed().is_empty(), "HEC indexed something while down");
+    // The drain deadline passed with HEC down: the rest stays in the WAL.
+    assert_no_dead_letters(&data);
 
     // Flip one byte in the middle of the payload of the middle frame.
     let wal = data.join("wal");

@@ -7,7 +7,7 @@
 //! acknowledged is in `cairn archive export`, and `cairn verify` passes.
 //!
 //! The seed is printed; `CAIRN_CRASH_SEED=<n>` replays a run,
-//! `CAIRN_CRASH_CYCLES=<n>` changes the number of crashes (default 20).
+//! `CAIRN_CRASH_CYCLES=<n>` changes the number of crashes (default 30).
 
 use std::{
     collections::BTreeSet,
@@ -21,8 +21,8 @@ use std::{
 use cairn_testkit::siem::splunk_hec::SplunkFake;
 
 use super::{
-    HEC_TOKEN, Reply, Rng, assert_delivered, delivered, grpc_client, marker, metric, scrape,
-    send_grpc, send_http, verified_archive_markers, write_config,
+    HEC_TOKEN, Reply, Rng, assert_delivered, assert_no_dead_letters, delivered, grpc_client,
+    marker, metric, scrape, send_grpc, send_http, verified_archive_markers, write_config,
 };
 use crate::{binary::Gateway, util::http_client};
 
@@ -109,7 +109,7 @@ async fn acknowledged_records_survive_repeated_sigkill() {
     let seed = seed();
     let cycles: usize = std::env::var("CAIRN_CRASH_CYCLES")
         .ok()
-        .map_or(20, |c| c.parse().unwrap());
+        .map_or(30, |c| c.parse().unwrap());
     println!("crash harness: seed {seed} ({cycles} cycles); rerun with CAIRN_CRASH_SEED={seed}");
     let mut rng = Rng::new(seed);
     let started = Instant::now();
@@ -197,6 +197,7 @@ async fn acknowledged_records_survive_repeated_sigkill() {
 
     assert!(!acked.is_empty(), "nothing was acknowledged (seed {seed})");
     assert_delivered(&hec, &acked);
+    assert_no_dead_letters(&data);
     let sent = ledger.sent.lock().unwrap().clone();
     let got: BTreeSet<String> = delivered(&hec).into_keys().collect();
     assert!(got.is_subset(&sent), "the sink got markers never sent");

@@ -282,6 +282,18 @@ pub fn assert_delivered(hec: &SplunkFake, acked: &BTreeSet<String>) {
     }
 }
 
+/// Asserts the sink dead-lettered nothing (`<data>/dead-letter/splunk.jsonl`
+/// absent or empty): everything it did not deliver stayed in the WAL.
+pub fn assert_no_dead_letters(data: &Path) {
+    let file = data.join("dead-letter/splunk.jsonl");
+    let text = std::fs::read_to_string(&file).unwrap_or_default();
+    assert!(
+        text.is_empty(),
+        "dead-lettered: {}",
+        &text[..text.len().min(2000)]
+    );
+}
+
 /// Runs the cairn CLI; (exit code, stdout, stderr).
 pub fn cairn(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(cairn_bin()).args(args).output().unwrap();
@@ -293,7 +305,8 @@ pub fn cairn(args: &[&str]) -> (i32, String, String) {
 }
 
 /// Asserts `cairn verify <data>/archive` passes; returns every marker in
-/// `cairn archive export <data>/archive`.
+/// `cairn archive export <data>/archive`. A record archived twice (replayed
+/// after a crash) must be the same record both times.
 pub fn verified_archive_markers(data: &Path) -> BTreeSet<String> {
     let dir = data.join("archive");
     let dir = dir.to_str().unwrap();
@@ -301,7 +314,25 @@ pub fn verified_archive_markers(data: &Path) -> BTreeSet<String> {
     assert_eq!(code, 0, "cairn verify: {out}{err}");
     let (code, out, err) = cairn(&["archive", "export", dir]);
     assert_eq!(code, 0, "cairn archive export: {err}");
-    markers_in(&out)
+    let mut records: BTreeMap<String, serde_json::Value> = BTreeMap::new();
+    let mut lines = 0;
+    for line in out.lines().filter(|l| l.contains(MARK)) {
+        lines += 1;
+        let found = markers_in(line);
+        assert_eq!(found.len(), 1, "one marker per archived record: {line}");
+        let record = serde_json::from_str::<serde_json::Value>(line).unwrap()["record"].clone();
+        let m = found.into_iter().next().unwrap();
+        if let Some(first) = records.get(&m) {
+            assert_eq!(first, &record, "{m} archived twice, differently");
+        } else {
+            records.insert(m, record);
+        }
+    }
+    println!(
+        "archive: {lines} records with a marker, {} distinct",
+        records.len()
+    );
+    records.into_keys().collect()
 }
 
 /// A deterministic RNG (SplitMix64): the same seed, the same test.
@@ -328,10 +359,12 @@ impl Rng {
 
 /// A switch in front of the HEC fake: while up it forwards every request
 /// to the fake and returns its answer; while down it answers as a busy HEC
-/// does (503, code 9) without forwarding. Counts the answers it gave down.
+/// does (503, code 9), or, when set to drop, closes the connection without
+/// an answer; either way without forwarding. Counts the requests it refused.
 pub struct HecSwitch {
     addr: std::net::SocketAddr,
     down: Arc<AtomicBool>,
+    drop: Arc<AtomicBool>,
     refused: Arc<AtomicUsize>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -347,28 +380,25 @@ impl HecSwitch {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let down = Arc::new(AtomicBool::new(down));
+        let drop = Arc::new(AtomicBool::new(false));
         let refused = Arc::new(AtomicUsize::new(0));
-        let (d, r, target) = (Arc::clone(&down), Arc::clone(&refused), target.to_owned());
+        let (d, r, target) = (
+            (Arc::clone(&down), Arc::clone(&drop)),
+            Arc::clone(&refused),
+            target.to_owned(),
+        );
         let client = http_client();
         let task = tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     continue;
                 };
-                let (d, r, target, client) = (
-                    Arc::clone(&d),
-                    Arc::clone(&r),
-                    target.clone(),
-                    client.clone(),
-                );
+                let (d, r, target, client) =
+                    (d.clone(), Arc::clone(&r), target.clone(), client.clone());
                 tokio::spawn(async move {
                     let svc = hyper::service::service_fn(move |req| {
-                        let (d, r, target, client) = (
-                            Arc::clone(&d),
-                            Arc::clone(&r),
-                            target.clone(),
-                            client.clone(),
-                        );
+                        let (d, r, target, client) =
+                            (d.clone(), Arc::clone(&r), target.clone(), client.clone());
                         async move { switch_one(req, &d, &r, &target, &client).await }
                     });
                     let _ = hyper_util::server::conn::auto::Builder::new(
@@ -382,6 +412,7 @@ impl HecSwitch {
         HecSwitch {
             addr,
             down,
+            drop,
             refused,
             task,
         }
@@ -395,7 +426,12 @@ impl HecSwitch {
         self.down.store(down, Ordering::SeqCst);
     }
 
-    /// How many requests were answered 503 while down.
+    /// While down, drop connections instead of answering 503.
+    pub fn set_dropping(&self, drop: bool) {
+        self.drop.store(drop, Ordering::SeqCst);
+    }
+
+    /// How many requests were refused (503 or dropped) while down.
     pub fn refused(&self) -> usize {
         self.refused.load(Ordering::SeqCst)
     }
@@ -403,7 +439,7 @@ impl HecSwitch {
 
 async fn switch_one(
     req: http::Request<hyper::body::Incoming>,
-    down: &AtomicBool,
+    (down, drop): &(Arc<AtomicBool>, Arc<AtomicBool>),
     refused: &AtomicUsize,
     target: &str,
     client: &reqwest::Client,
@@ -416,6 +452,9 @@ async fn switch_one(
         .to_bytes();
     if down.load(Ordering::SeqCst) {
         refused.fetch_add(1, Ordering::SeqCst);
+        if drop.load(Ordering::SeqCst) {
+            return Err(std::io::Error::other("dropped by the test"));
+        }
         let mut resp = http::Response::new(Full::new(Bytes::from_static(
             br#"{"text":"Server is busy","code":9}"#,
         )));

@@ -1,5 +1,5 @@
-//! A sink outage on the real binary: while the Splunk HEC answers 503 for
-//! seconds on end, cairn keeps acknowledging every request (the WAL holds
+//! A sink outage on the real binary: while the Splunk HEC answers 503, then
+//! drops connections without an answer, for seconds on end, cairn keeps acknowledging every request (the WAL holds
 //! them, well within its budget), `/metrics` shows received = delivered +
 //! dead-lettered + queued at every scrape and the sink's WAL lag growing;
 //! once HEC is back, every acknowledged record is delivered (same record id
@@ -82,16 +82,26 @@ async fn sink_outage_is_absorbed_by_the_wal_and_caught_up() {
     });
     let admin = gw.addr("admin");
 
-    // The outage: at least 3 s, 20 rounds, and HEC refusing cairn's retries.
+    // The outage: at least 3 s, 20 rounds, and HEC refusing cairn's retries
+    // (answering 503 at first, then dropping connections).
     let outage = Instant::now();
     let mut acked = BTreeSet::new();
     let mut lags = Vec::new();
     let mut r = 0;
-    while r < 20 || outage.elapsed() < Duration::from_secs(3) || switch.refused() < 5 {
+    let mut busy = 0;
+    while r < 20
+        || outage.elapsed() < Duration::from_secs(3)
+        || busy == 0
+        || switch.refused() < busy + 5
+    {
         assert!(
             outage.elapsed() < Duration::from_secs(60),
             "the outage round never ended"
         );
+        if busy == 0 && outage.elapsed() >= Duration::from_millis(1500) && switch.refused() > 0 {
+            busy = switch.refused();
+            switch.set_dropping(true);
+        }
         round(&gw, r, &mut acked).await;
         let (_, lag) = balanced(&scrape(admin).await, &format!("outage, round {r}"));
         lags.push(lag);
@@ -112,11 +122,11 @@ async fn sink_outage_is_absorbed_by_the_wal_and_caught_up() {
         "cairn never retried"
     );
     println!(
-        "outage: {r} rounds, {} markers acknowledged in {:.1?}, HEC refused {} requests, \
-         sink lag {} -> {} B",
+        "outage: {r} rounds, {} markers acknowledged in {:.1?}, HEC answered {busy} requests 503 \
+         and dropped {}, sink lag {} -> {} B",
         acked.len(),
         outage.elapsed(),
-        switch.refused(),
+        switch.refused() - busy,
         lags[0],
         lags[lags.len() - 1]
     );
