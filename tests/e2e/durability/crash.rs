@@ -1,7 +1,8 @@
 //! The crash harness: cairn is SIGKILLed at a seeded random moment while
 //! several clients stream OTLP logs into it (HTTP/protobuf and gRPC), then
 //! restarted on the same data dir, over and over, with the Splunk HEC fake
-//! up throughout. Proves: every request cairn acknowledged reaches the sink
+//! up throughout (some cycles behind an outage: 503s or dropped
+//! connections) and WAL segments small enough to rotate and be deleted. Proves: every request cairn acknowledged reaches the sink
 //! at least once, every copy of a record carries the same record id (so
 //! duplicates are identifiable), everything the sink got and everything
 //! acknowledged is in `cairn archive export`, and `cairn verify` passes.
@@ -21,8 +22,9 @@ use std::{
 use cairn_testkit::siem::splunk_hec::SplunkFake;
 
 use super::{
-    HEC_TOKEN, Reply, Rng, assert_delivered, assert_no_dead_letters, delivered, grpc_client,
-    marker, metric, scrape, send_grpc, send_http, verified_archive_markers, write_config,
+    HEC_TOKEN, HecSwitch, Reply, Rng, assert_delivered, assert_no_dead_letters, delivered,
+    grpc_client, marker, metric, scrape, send_grpc, send_http, verified_archive_markers,
+    write_config,
 };
 use crate::{binary::Gateway, util::http_client};
 
@@ -115,6 +117,7 @@ async fn acknowledged_records_survive_repeated_sigkill() {
     let started = Instant::now();
 
     let hec = SplunkFake::builder().token(HEC_TOKEN).start().await;
+    let switch = HecSwitch::start(&hec.url(), false).await;
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data).unwrap();
@@ -122,7 +125,13 @@ async fn acknowledged_records_survive_repeated_sigkill() {
     let log = std::env::temp_dir().join(format!("cairn-crash-{seed}.log"));
     let _ = std::fs::remove_file(&log);
     println!("cairn's log: {}", log.display());
-    let config = write_config(dir.path(), &hec.url(), "[wal]\ndurability = \"fsync\"\n");
+    // Small segments, so that rotation and deletion happen under the kills.
+    let config = write_config(
+        dir.path(),
+        &switch.url(),
+        "[server]\nmax_body_bytes = 1048576\n\n\
+         [wal]\ndurability = \"fsync\"\nsegment = \"64 KiB\"\nbudget = \"64 MiB\"\n",
+    );
     let args = ["--config", config.to_str().unwrap()];
     let ledger = Arc::new(Ledger::default());
 
@@ -131,6 +140,15 @@ async fn acknowledged_records_survive_repeated_sigkill() {
         let addrs = (gw.addr("http"), gw.addr("grpc"));
         let target = kill_after(&mut rng);
         let clients = rng.range(2, 5);
+        // Some cycles crash in a sink outage (HEC answering 503 or dropping
+        // connections), with work queued and retries pending.
+        let outage = match rng.range(0, 10) {
+            0 | 1 => "HEC busy",
+            2 => "HEC dropping",
+            _ => "",
+        };
+        switch.set_down(!outage.is_empty());
+        switch.set_dropping(outage == "HEC dropping");
         let before = ledger.acks.load(Ordering::SeqCst);
         let stop = Arc::new(AtomicBool::new(false));
         let tasks: Vec<_> = (0..clients)
@@ -164,13 +182,14 @@ async fn acknowledged_records_survive_repeated_sigkill() {
                 .unwrap();
         }
         println!(
-            "cycle {cycle}: {clients} clients, killed after {target} (+{} in flight) acks",
+            "cycle {cycle}: {clients} clients, killed after {target} (+{} in flight) acks {outage}",
             ledger.acks.load(Ordering::SeqCst) - before - target
         );
     }
 
-    // Once more, to catch up: the sink and the archive read what they had
-    // not finished.
+    // Once more, HEC up, to catch up: the sink and the archive read what
+    // they had not finished.
+    switch.set_down(false);
     let mut gw = tokio::task::block_in_place(|| Gateway::start_on(&data, &args, &log));
     let admin = gw.addr("admin");
     let acked = ledger.acked.lock().unwrap().clone();
@@ -215,6 +234,19 @@ async fn acknowledged_records_survive_repeated_sigkill() {
         "the sink delivered markers the archive lacks: {sink_only:?} (seed {seed})"
     );
     let copies = hec.indexed().len();
+    let mut segments: Vec<String> = std::fs::read_dir(data.join("wal"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("wal-"))
+        .collect();
+    segments.sort();
+    println!(
+        "WAL at the end: {segments:?}; {} torn tails quarantined over the run",
+        std::fs::read_to_string(&log)
+            .unwrap()
+            .matches("quarantined with the rest of its segment")
+            .count()
+    );
     println!(
         "crash harness: {cycles} kills in {:.1?}; {} markers sent, {} acknowledged, {} delivered \
          ({copies} copies), {} refused answers; seed {seed}",
