@@ -1,10 +1,13 @@
-//! A damaged WAL segment on the real binary: cairn stops (SIGTERM, short
-//! drain) with records the Splunk HEC (down) never got; one byte inside a
-//! committed frame of the segment is flipped; on restart cairn starts
-//! anyway, counts the damaged frame (`cairn_wal_quarantined_frames_total`),
-//! moves the bytes from that frame on to `<data>/wal/quarantine/` byte for
-//! byte, delivers every record of the frames before it (and none of the
-//! damaged one), and keeps taking and delivering new requests.
+//! A damaged WAL on the real binary: cairn stops (SIGTERM, short drain)
+//! with records the Splunk HEC (down) never got, and nothing dead-lettered;
+//! one byte of a committed frame is flipped, either mid-payload (its CRC
+//! fails) or in its length, in a middle segment of several (it runs past the
+//! segment's end). On restart cairn starts anyway, counts one quarantined
+//! frame (`cairn_wal_quarantined_frames_total`), moves the bytes from that
+//! frame to its segment's end to `<data>/wal/quarantine/` byte for byte,
+//! cuts the segment there, delivers every other record (the frames before
+//! it and every other segment) and none of the damaged frame's, keeps
+//! taking and delivering new requests, and the archive still verifies.
 //!
 //! The archive's counterpart (one changed byte makes `cairn verify` fail) is
 //! `archive::run_then_verify_then_tamper_then_export`.
@@ -25,6 +28,7 @@ use crate::{binary::Gateway, util::http_client};
 
 /// One frame of a WAL segment: where it starts, its length with header,
 /// and the markers in its payload.
+#[derive(Clone)]
 struct Frame {
     offset: usize,
     len: usize,
@@ -73,8 +77,18 @@ fn start(data: &Path, config: &Path, log: &Path) -> Gateway {
     })
 }
 
+/// Where the byte is flipped.
+#[derive(Clone, Copy, PartialEq)]
+enum Flip {
+    /// Mid-payload of the middle frame of a one-segment WAL: its CRC fails.
+    Payload,
+    /// The length of a middle frame of a middle segment (64 KiB segments):
+    /// the frame runs past its segment's end. Later segments are intact.
+    Length,
+}
+
 /// A gateway restarted (HEC up again) after one byte of its WAL, holding
-/// twelve undelivered requests, was flipped.
+/// only undelivered requests, was flipped.
 struct Damaged {
     hec: SplunkFake,
     _switch: HecSwitch,
@@ -84,8 +98,9 @@ struct Damaged {
     gw: Gateway,
     /// Every acknowledged marker.
     acked: BTreeSet<String>,
-    /// The markers of the frames before the damaged one.
-    before: BTreeSet<String>,
+    /// The markers of every frame but those from the damaged one to its
+    /// segment's end.
+    kept: BTreeSet<String>,
     /// The damaged frame's markers.
     damaged: BTreeSet<String>,
     segment: PathBuf,
@@ -94,24 +109,29 @@ struct Damaged {
     tail: Vec<u8>,
 }
 
-async fn damage_and_restart() -> Damaged {
+async fn damage_and_restart(flip: Flip) -> Damaged {
     let hec = SplunkFake::builder().token(HEC_TOKEN).start().await;
     let switch = HecSwitch::start(&hec.url(), true).await;
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let log = dir.path().join("cairn.log");
-    let config = write_config(
-        dir.path(),
-        &switch.url(),
-        "[server]\ndrain_timeout_secs = 1\n",
-    );
+    let (extra, requests, per_request) = match flip {
+        Flip::Payload => ("[server]\ndrain_timeout_secs = 1\n", 12, 3),
+        Flip::Length => (
+            "[server]\ndrain_timeout_secs = 1\nmax_body_bytes = 65536\n\n\
+             [wal]\nsegment = \"64 KiB\"\nbudget = \"1 MiB\"\n",
+            60,
+            30,
+        ),
+    };
+    let config = write_config(dir.path(), &switch.url(), extra);
     let mut gw = start(&data, &config, &log);
 
-    // Twelve requests, one at a time (one frame each), HEC down throughout.
+    // Requests one at a time (one frame each), HEC down throughout.
     let client = http_client();
     let mut acked = BTreeSet::new();
-    for n in 0..12 {
-        let markers: Vec<String> = (0..3).map(|k| marker(0, 0, n, k)).collect();
+    for n in 0..requests {
+        let markers: Vec<String> = (0..per_request).map(|k| marker(0, 0, n, k)).collect();
         let reply = send_http(&client, gw.addr("http"), &markers).await;
         assert!(reply.acked(), "request {n}: {reply:?}");
         acked.extend(markers);
@@ -122,27 +142,51 @@ async fn damage_and_restart() -> Damaged {
     // The drain deadline passed with HEC down: the rest stays in the WAL.
     assert_no_dead_letters(&data);
 
-    // Flip one byte in the middle of the payload of the middle frame.
+    // Pick the segment and the frame, and flip the byte.
     let wal = data.join("wal");
-    let (segment, mut bytes, all) = segments(&wal)
+    let all: Vec<(PathBuf, Vec<u8>, Vec<Frame>)> = segments(&wal)
         .into_iter()
         .map(|p| {
             let bytes = std::fs::read(&p).unwrap();
             let f = frames(&bytes);
             (p, bytes, f)
         })
-        .find(|(_, _, f)| f.iter().filter(|f| !f.markers.is_empty()).count() >= 12)
-        .expect("a segment with the twelve frames");
-    let with_markers: Vec<&Frame> = all.iter().filter(|f| !f.markers.is_empty()).collect();
-    let damaged = with_markers[6];
-    let before: BTreeSet<String> = all
+        .filter(|(_, _, f)| f.iter().any(|f| !f.markers.is_empty()))
+        .collect();
+    let s = match flip {
+        Flip::Payload => {
+            assert_eq!(all.len(), 1, "one segment");
+            0
+        }
+        Flip::Length => {
+            assert!(all.len() >= 3, "{} segments", all.len());
+            all.len() / 2
+        }
+    };
+    let (segment, mut bytes, frames) = all[s].clone();
+    let with_markers: Vec<&Frame> = frames.iter().filter(|f| !f.markers.is_empty()).collect();
+    assert!(with_markers.len() >= 3, "{} frames", with_markers.len());
+    let damaged = with_markers[with_markers.len() / 2];
+    let gone: BTreeSet<String> = frames
         .iter()
-        .take_while(|f| f.offset < damaged.offset)
+        .filter(|f| f.offset >= damaged.offset)
         .flat_map(|f| f.markers.iter().cloned())
         .collect();
-    assert_eq!(before.len(), 18, "six requests' markers before the damage");
+    let kept: BTreeSet<String> = acked.difference(&gone).cloned().collect();
+    assert!(
+        kept.len() > gone.len() / 2,
+        "{} kept, {} gone",
+        kept.len(),
+        gone.len()
+    );
     let original_tail = bytes[damaged.offset..].to_vec();
-    bytes[damaged.offset + 8 + (damaged.len - 8) / 2] ^= 0x5a;
+    let byte = match flip {
+        // Mid-payload.
+        Flip::Payload => damaged.offset + 8 + (damaged.len - 8) / 2,
+        // The length's high byte: 1 GiB more than the segment holds.
+        Flip::Length => damaged.offset + 3,
+    };
+    bytes[byte] ^= 0x40;
     let tail = bytes[damaged.offset..].to_vec();
     std::fs::write(&segment, &bytes).unwrap();
     assert_ne!(tail, original_tail);
@@ -157,7 +201,7 @@ async fn damage_and_restart() -> Damaged {
         log,
         gw,
         acked,
-        before,
+        kept,
         damaged: damaged.markers.clone(),
         segment,
         offset: damaged.offset,
@@ -166,7 +210,16 @@ async fn damage_and_restart() -> Damaged {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_flipped_byte_in_the_wal_is_quarantined_and_the_rest_delivered() {
+async fn a_flipped_payload_byte_is_quarantined_and_the_frames_before_it_delivered() {
+    quarantined_and_the_rest_delivered(Flip::Payload).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bad_length_in_a_middle_segment_costs_only_that_segments_tail() {
+    quarantined_and_the_rest_delivered(Flip::Length).await;
+}
+
+async fn quarantined_and_the_rest_delivered(flip: Flip) {
     let Damaged {
         hec,
         _switch,
@@ -175,14 +228,14 @@ async fn a_flipped_byte_in_the_wal_is_quarantined_and_the_rest_delivered() {
         log,
         mut gw,
         acked,
-        before,
+        kept,
         damaged,
         segment,
         offset,
         tail,
-    } = damage_and_restart().await;
+    } = damage_and_restart(flip).await;
     let wal = data.join("wal");
-    // cairn started, quarantined, and delivers what came before the damage.
+    // cairn started, quarantined, and delivers all but the damaged tail.
     let admin = gw.addr("admin");
     let m = scrape(admin).await;
     assert_eq!(
@@ -216,14 +269,14 @@ async fn a_flipped_byte_in_the_wal_is_quarantined_and_the_rest_delivered() {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let got = delivered(&hec);
-        if before.iter().all(|m| got.contains_key(m)) {
+        if kept.iter().all(|m| got.contains_key(m)) {
             break;
         }
         assert!(
             Instant::now() < deadline,
-            "the records before the damage were not delivered: {} of {}\n{}\n{:?}",
-            before.iter().filter(|m| got.contains_key(*m)).count(),
-            before.len(),
+            "the records outside the damage were not delivered: {} of {}\n{}\n{:?}",
+            kept.iter().filter(|m| got.contains_key(*m)).count(),
+            kept.len(),
             std::fs::read_to_string(&log).unwrap(),
             scrape(admin).await
         );
@@ -254,7 +307,7 @@ async fn a_flipped_byte_in_the_wal_is_quarantined_and_the_rest_delivered() {
     let (status, _) = tokio::task::block_in_place(|| gw.sigterm());
     assert!(status.success(), "{status:?}");
 
-    let expected: BTreeSet<String> = before.iter().chain(&fresh).cloned().collect();
+    let expected: BTreeSet<String> = kept.iter().chain(&fresh).cloned().collect();
     assert_delivered(&hec, &expected);
     let got: BTreeSet<String> = delivered(&hec).into_keys().collect();
     let lost: Vec<&String> = damaged.intersection(&got).collect();
@@ -267,9 +320,9 @@ async fn a_flipped_byte_in_the_wal_is_quarantined_and_the_rest_delivered() {
         .filter(|m| !got.contains(*m))
         .count();
     println!(
-        "corruption: {} records before the damage delivered, {after} from the damaged frame on \
-         quarantined ({} bytes)",
-        before.len(),
+        "corruption: {} records outside the damage delivered, {after} from the damaged frame to \
+         its segment's end quarantined ({} bytes)",
+        kept.len(),
         tail.len()
     );
     // The archive had read everything before the damage happened: intact.
@@ -284,10 +337,10 @@ async fn a_flipped_byte_in_the_wal_is_quarantined_and_the_rest_delivered() {
 #[ignore = "product bug: after a quarantine cairn_wal_consumer_lag_bytes keeps counting the \
             quarantined bytes until a new frame is written (idle gateway shows lag forever)"]
 async fn after_a_quarantine_an_idle_sink_that_caught_up_shows_no_lag() {
-    let d = damage_and_restart().await;
+    let d = damage_and_restart(Flip::Payload).await;
     let admin = d.gw.addr("admin");
     let deadline = Instant::now() + Duration::from_secs(30);
-    while !d.before.iter().all(|m| delivered(&d.hec).contains_key(m)) {
+    while !d.kept.iter().all(|m| delivered(&d.hec).contains_key(m)) {
         assert!(
             Instant::now() < deadline,
             "the records before the damage were not delivered"

@@ -2,8 +2,9 @@
 //! down, cairn acknowledges until the WAL is full, then pushes back (HTTP
 //! 503 with `Retry-After`, gRPC UNAVAILABLE with `RetryInfo`, counted in
 //! `cairn_wal_full_rejections_total`) instead of losing or buffering
-//! without bound; once HEC is back every acknowledged record is delivered
-//! and new requests are accepted again.
+//! without bound, also after a SIGKILL and restart on the full WAL; once
+//! HEC is back every acknowledged record is delivered and new requests are
+//! accepted again.
 
 use std::{
     collections::BTreeSet,
@@ -108,6 +109,26 @@ async fn a_full_wal_pushes_back_and_loses_nothing() {
     let used = metric(&m, "cairn_wal_used_bytes");
     assert!(used > 0.0 && used <= BUDGET, "used {used} of {BUDGET}");
     assert!(hec.indexed().is_empty(), "HEC indexed something while down");
+
+    // A crash while full: cairn starts again on the full WAL and still
+    // pushes back.
+    tokio::task::block_in_place(|| gw.sigkill());
+    gw = tokio::task::block_in_place(|| {
+        Gateway::start_on(
+            &data,
+            &["--config", config.to_str().unwrap()],
+            &dir.path().join("cairn.log"),
+        )
+    });
+    let (http, grpc, admin) = (gw.addr("http"), gw.addr("grpc"), gw.addr("admin"));
+    let markers: Vec<String> = (0..10).map(|k| marker(1, 1, 0, k)).collect();
+    match send_http(&client, http, &markers).await {
+        Reply::Refused { status: 503, .. } => {}
+        Reply::Acked => panic!("a full WAL took a request after a restart"),
+        other => panic!("after a restart on a full WAL: {other:?}"),
+    }
+    let m = scrape(admin).await;
+    assert_eq!(metric(&m, "cairn_wal_used_bytes"), used, "{m:?}");
 
     // HEC is back: everything acknowledged arrives…
     switch.set_down(false);
