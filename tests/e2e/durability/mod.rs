@@ -1,10 +1,11 @@
 //! The write-ahead log on the real binary: what cairn acknowledged survives
-//! crashes (`crash`), sink outages (`outage`), a full WAL budget (`full`)
-//! and a damaged segment (`corruption`). This module holds what those
-//! tests share: the config, OTLP requests whose every log record carries a
-//! unique marker, clients that report whether a request was acknowledged,
-//! a Splunk HEC fake behind a switch that can take it down, `/metrics`
-//! scraping, `cairn archive export` / `cairn verify`, and a seeded RNG.
+//! crashes (`crash`), sink outages (`outage`, and a SIGTERM during one:
+//! `shutdown`), a full WAL budget (`full`) and a damaged segment
+//! (`corruption`). This module holds what those tests share: the config,
+//! OTLP requests whose every log record carries a unique marker, clients
+//! that report whether a request was acknowledged, a Splunk HEC fake behind
+//! a switch that can take it down (`switch`), `/metrics` scraping, `cairn
+//! archive export` / `cairn verify`, and a seeded RNG.
 //!
 //! That one changed byte in an archive segment makes `cairn verify` fail
 //! (the archive half of the corruption case) is proven by
@@ -14,6 +15,7 @@ mod corruption;
 mod crash;
 mod full;
 mod outage;
+mod shutdown;
 mod switch;
 
 pub use switch::HecSwitch;
