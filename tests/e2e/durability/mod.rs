@@ -16,6 +16,7 @@ mod crash;
 mod full;
 mod outage;
 mod shutdown;
+mod state;
 mod switch;
 
 pub use switch::HecSwitch;
