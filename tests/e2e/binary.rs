@@ -69,6 +69,12 @@ impl Gateway {
         &self.data
     }
 
+    /// The exit status, if cairn has exited (on its own: nothing here
+    /// stopped it).
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().unwrap()
+    }
+
     /// SIGKILL: no drain, no cleanup, like a crash or the OOM killer.
     pub fn sigkill(&mut self) -> std::process::ExitStatus {
         self.child.kill().unwrap();

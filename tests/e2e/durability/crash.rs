@@ -166,6 +166,11 @@ async fn acknowledged_records_survive_repeated_sigkill() {
             .collect();
         let deadline = Instant::now() + Duration::from_secs(30);
         while ledger.acks.load(Ordering::SeqCst) - before < target {
+            if let Some(status) = gw.exited() {
+                panic!(
+                    "cycle {cycle}: cairn exited on its own ({status}); see its log (seed {seed})"
+                );
+            }
             assert!(
                 Instant::now() < deadline,
                 "cycle {cycle}: {} of {target} acks in 30 s (seed {seed})",
