@@ -36,7 +36,9 @@ pub fn cairn_bin() -> PathBuf {
 
 pub struct Gateway {
     child: Child,
-    data: tempfile::TempDir,
+    /// The data dir, when this gateway owns it (removed on drop).
+    _owned: Option<tempfile::TempDir>,
+    data: PathBuf,
     bound: serde_json::Value,
 }
 
@@ -50,8 +52,35 @@ impl Gateway {
         Gateway::spawn(extra, &[("RUST_LOG", level)], Some(log))
     }
 
+    /// Starts `cairn run` on an existing data dir the caller keeps (so a
+    /// test can restart on the same data), cairn's log at info appended to
+    /// `log` (never piped, so a long run cannot block on a full pipe).
+    pub fn start_on(data: &Path, extra: &[&str], log: &Path) -> Gateway {
+        // A crashed run leaves its listeners.json behind: never read that.
+        match std::fs::remove_file(data.join("listeners.json")) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => panic!("removing the old listeners.json: {e}"),
+        }
+        Gateway::spawn_in(None, data.to_path_buf(), extra, &[], Some(log), true)
+    }
+
     pub fn data_dir(&self) -> &Path {
-        self.data.path()
+        &self.data
+    }
+
+    /// The exit status, if cairn has exited (on its own: nothing here
+    /// stopped it).
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().unwrap()
+    }
+
+    /// SIGKILL: no drain, no cleanup, like a crash or the OOM killer.
+    pub fn sigkill(&mut self) -> std::process::ExitStatus {
+        self.child.kill().unwrap();
+        let status = self.child.wait().unwrap();
+        assert!(!status.success(), "cairn survived SIGKILL: {status:?}");
+        status
     }
 
     fn start_with_env(extra: &[&str], env: &[(&str, &str)]) -> Gateway {
@@ -59,7 +88,19 @@ impl Gateway {
     }
 
     fn spawn(extra: &[&str], env: &[(&str, &str)], log: Option<&Path>) -> Gateway {
-        let data = tempfile::tempdir().unwrap();
+        let owned = tempfile::tempdir().unwrap();
+        let data = owned.path().to_path_buf();
+        Gateway::spawn_in(Some(owned), data, extra, env, log, false)
+    }
+
+    fn spawn_in(
+        owned: Option<tempfile::TempDir>,
+        data: PathBuf,
+        extra: &[&str],
+        env: &[(&str, &str)],
+        log_file: Option<&Path>,
+        append: bool,
+    ) -> Gateway {
         let mut cmd = Command::new(cairn_bin());
         cmd.args([
             "run",
@@ -71,17 +112,25 @@ impl Gateway {
             "127.0.0.1:0",
         ])
         .arg("--data-dir")
-        .arg(data.path())
+        .arg(&data)
         .args(extra)
         .env("RUST_LOG", "info")
         .envs(env.iter().copied())
         .stdout(Stdio::null())
-        .stderr(match log {
-            Some(path) => Stdio::from(std::fs::File::create(path).unwrap()),
+        .stderr(match log_file {
+            Some(path) => Stdio::from(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .write(true)
+                    .append(append)
+                    .truncate(!append)
+                    .open(path)
+                    .unwrap(),
+            ),
             None => Stdio::piped(),
         });
         let mut child = cmd.spawn().unwrap();
-        let listeners = data.path().join("listeners.json");
+        let listeners = data.join("listeners.json");
         let deadline = Instant::now() + Duration::from_secs(20);
         let bound = loop {
             if let Ok(text) = std::fs::read_to_string(&listeners)
@@ -92,18 +141,23 @@ impl Gateway {
             if let Some(status) = child.try_wait().unwrap() {
                 let mut log = String::new();
                 use std::io::Read;
-                child
-                    .stderr
-                    .take()
-                    .unwrap()
-                    .read_to_string(&mut log)
-                    .unwrap();
+                match child.stderr.take() {
+                    Some(mut err) => {
+                        err.read_to_string(&mut log).unwrap();
+                    }
+                    None => log = format!("(log in {})", log_file.unwrap().display()),
+                }
                 panic!("cairn exited at start ({status}): {log}");
             }
             assert!(Instant::now() < deadline, "cairn did not start");
             std::thread::sleep(Duration::from_millis(20));
         };
-        Gateway { child, data, bound }
+        Gateway {
+            child,
+            _owned: owned,
+            data,
+            bound,
+        }
     }
 
     pub fn addr(&self, which: &str) -> std::net::SocketAddr {
@@ -111,7 +165,7 @@ impl Gateway {
     }
 
     pub fn records(&self) -> Vec<serde_json::Value> {
-        let dir = self.data.path().join("records");
+        let dir = self.data.join("records");
         let mut out = Vec::new();
         for e in std::fs::read_dir(dir).unwrap() {
             let text = std::fs::read_to_string(e.unwrap().path()).unwrap();

@@ -8,6 +8,7 @@ mod bad_input;
 mod binary;
 mod chains;
 mod config_examples;
+mod durability;
 mod enrichment;
 mod fixtures_replay;
 mod forwarding;
