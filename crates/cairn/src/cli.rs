@@ -243,30 +243,43 @@ fn run(plan: Plan) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async move {
+        // Handlers first: a SIGTERM any time after start drains, never
+        // kills (tests send it as soon as listeners.json appears).
+        let signals = Signals::install();
         let running = crate::topology::start(&plan).await?;
         let listeners = plan.data_dir.join("listeners.json");
         std::fs::create_dir_all(&plan.data_dir)?;
         std::fs::write(&listeners, serde_json::to_vec(&running.bound)?)?;
-        wait_for_signal().await;
+        signals.wait().await;
         running.shutdown().await;
         Ok(())
     })
 }
 
-async fn wait_for_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    match (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-    ) {
-        (Ok(mut int), Ok(mut term)) => {
-            tokio::select! {
-                _ = int.recv() => tracing::info!("SIGINT received"),
-                _ = term.recv() => tracing::info!("SIGTERM received"),
+/// SIGINT and SIGTERM, installed before anything starts.
+struct Signals(Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>);
+
+impl Signals {
+    fn install() -> Signals {
+        use tokio::signal::unix::{SignalKind, signal};
+        Signals(
+            signal(SignalKind::interrupt())
+                .ok()
+                .zip(signal(SignalKind::terminate()).ok()),
+        )
+    }
+
+    async fn wait(self) {
+        match self.0 {
+            Some((mut int, mut term)) => {
+                tokio::select! {
+                    _ = int.recv() => tracing::info!("SIGINT received"),
+                    _ = term.recv() => tracing::info!("SIGTERM received"),
+                }
             }
-        }
-        _ => {
-            let _ = tokio::signal::ctrl_c().await;
+            None => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
         }
     }
 }

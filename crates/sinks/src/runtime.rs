@@ -169,7 +169,9 @@ impl SinkSet {
     /// as "undelivered at shutdown".
     pub async fn drain(self, deadline: Duration) {
         let SinkSet {
-            handles, abandon, ..
+            handles,
+            abandon,
+            replays,
         } = self;
         let mut tasks = Vec::new();
         let mut feeders = Vec::new();
@@ -187,7 +189,11 @@ impl SinkSet {
         tokio::select! {
             _ = &mut all => {}
             () = tokio::time::sleep(deadline) => {
-                tracing::warn!("sinks did not drain in time; pending retries are dead-lettered");
+                if replays {
+                    tracing::warn!("sinks did not finish by the drain deadline; what they hold stays in the WAL for the next start");
+                } else {
+                    tracing::warn!("sinks did not finish by the drain deadline; pending retries are dead-lettered");
+                }
                 let _ = abandon.send(true);
                 all.await;
             }

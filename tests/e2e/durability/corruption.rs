@@ -334,8 +334,6 @@ async fn quarantined_and_the_rest_delivered(flip: Flip) {
 /// nothing new coming in, the sink's lag should read 0: it has finished
 /// every byte still in the WAL.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "product bug: after a quarantine cairn_wal_consumer_lag_bytes keeps counting the \
-            quarantined bytes until a new frame is written (idle gateway shows lag forever)"]
 async fn after_a_quarantine_an_idle_sink_that_caught_up_shows_no_lag() {
     let d = damage_and_restart(Flip::Payload).await;
     let admin = d.gw.addr("admin");

@@ -117,8 +117,6 @@ async fn sigterm_in_an_outage_keeps_the_undelivered_in_the_wal() {
 /// cairn's log at a drain deadline should say what happened: the records
 /// were kept in the WAL, not dead-lettered.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "product bug: at the drain deadline crates/sinks/src/runtime.rs:187 logs \"pending \
-            retries are dead-lettered\" although nothing is (WAL-fed work stays in the WAL)"]
 async fn sigterm_in_an_outage_does_not_claim_to_dead_letter() {
     let s = sigterm_in_an_outage().await;
     let log = std::fs::read_to_string(&s.log).unwrap();

@@ -87,6 +87,7 @@ fn ack(reader: &mut Reader, at: Option<Lsn>) {
 pub fn consume(mut reader: Reader, recent: &Recent, consumer: &mut dyn Consumer) {
     let mut last_ack = Instant::now();
     let mut failures = 0u32;
+    let mut last_taken: Option<Lsn> = None;
     'read: loop {
         if consumer.should_stop() {
             break;
@@ -94,6 +95,11 @@ pub fn consume(mut reader: Reader, recent: &Recent, consumer: &mut dyn Consumer)
         // Looked at before reading: if the writer was already gone, an
         // empty read means everything it committed has been taken.
         let writer_gone = reader.writer_closed();
+        // Every frame before this head is returned by the read below, so
+        // after an empty read a consumer that finished all it was handed is
+        // done with everything before it, bytes cut at recovery included
+        // (they hold no frame, and would otherwise count as lag forever).
+        let head = reader.head();
         let frames = match reader.read(MAX_FRAMES, MAX_BYTES) {
             Ok(frames) => frames,
             Err(e) => {
@@ -114,7 +120,10 @@ pub fn consume(mut reader: Reader, recent: &Recent, consumer: &mut dyn Consumer)
                 }
             };
             match consumer.take(lsn, entry) {
-                Ok(()) => failures = 0,
+                Ok(()) => {
+                    failures = 0;
+                    last_taken = Some(lsn);
+                }
                 Err(ConsumeError::Gone) => break 'read,
                 Err(ConsumeError::Retry(e)) => {
                     tracing::error!(consumer = %reader.name(), error = %e, "WAL consumer failed; retrying from its last position");
@@ -126,7 +135,15 @@ pub fn consume(mut reader: Reader, recent: &Recent, consumer: &mut dyn Consumer)
         }
         if idle || last_ack.elapsed() >= ACK_EVERY {
             match consumer.finished() {
-                Ok(at) => ack(&mut reader, at),
+                Ok(at) => {
+                    let all_done = match (at, last_taken) {
+                        (_, None) => true,
+                        (Some(at), Some(taken)) => at >= taken,
+                        (None, Some(_)) => false,
+                    };
+                    let at = if idle && all_done { Some(head) } else { at };
+                    ack(&mut reader, at);
+                }
                 Err(e) => {
                     tracing::error!(consumer = %reader.name(), error = %e, "WAL consumer could not finish; retrying from its last position");
                     reader.rewind();

@@ -75,6 +75,12 @@ impl Reader {
         Lsn(self.pos)
     }
 
+    /// The committed head now: the position just past the last committed
+    /// frame (or past bytes cut at recovery, which hold nothing).
+    pub fn head(&self) -> Lsn {
+        self.shared.lock().head
+    }
+
     /// Whether the writer is gone (dropped): once the reader has read to the
     /// head after this turned true, nothing more will come.
     pub fn writer_closed(&self) -> bool {
