@@ -32,32 +32,34 @@ pub(crate) const MIN_PASSWORD: usize = 12;
 pub(crate) type Prefixed<'a> = &'a dyn Fn(&mut Sink<'_>, usize) -> bool;
 
 /// Samples the text for long token runs and examines each.
+///
+/// Every run of `MIN_RUN` bytes or more covers one of the positions probed every `MIN_RUN`
+/// bytes. A probe is dropped when its byte is not a token byte, or when a separator within eight
+/// bytes on both sides bounds its run below `MIN_RUN`; the probes do not depend on each other
+/// (the next one is `MIN_RUN` further whatever this one found), so the processor overlaps them
+/// instead of waiting for each probe's loads before the next. Only a probe that survives is
+/// widened, byte by byte, to its whole run; the next probe is then `MIN_RUN` past the run's end.
+/// The runs examined are exactly the maximal token runs of `MIN_RUN` bytes or more, in order.
 pub(crate) fn scan(sink: &mut Sink<'_>, prefixed: Prefixed<'_>) {
     let hay = sink.hay;
     let n = hay.len();
     let mut i = MIN_RUN - 1;
+    // Every run ending before `floor` has been handled; `hay[floor - 1]` is not a run byte.
     let mut floor = 0;
     while i < n {
-        if !is_token_or_symbol(hay[i]) {
-            floor = i + 1;
+        let Some(&b) = hay.get(i) else { break };
+        let bounded = match (hay.get(i.wrapping_sub(8)..i), hay.get(i + 1..i + 9)) {
+            (Some(before), Some(after)) => {
+                separator_mask(before) != 0 && separator_mask(after) != 0
+            }
+            _ => false,
+        };
+        if !is_token_or_symbol(b) || bounded {
             i += MIN_RUN;
             continue;
         }
-        // A separator within eight bytes on both sides bounds the run holding `i` below
-        // MIN_RUN. Two word-sized tests replace two branchy byte loops on prose, JSON and logs,
-        // where runs are short.
-        if i >= 8 && i + 9 <= n {
-            let before = separator_mask(&hay[i - 8..i]);
-            let after = separator_mask(&hay[i + 1..i + 9]);
-            if before != 0 && after != 0 {
-                let w = i + 1 + (after.trailing_zeros() / 8) as usize;
-                floor = w + 1;
-                i = w + MIN_RUN;
-                continue;
-            }
-        }
         // Widen to the whole run, collecting which character classes it holds.
-        let mut classes = class_all(hay[i]);
+        let mut classes = class_all(b);
         let mut s = i;
         while s > floor && is_token_or_symbol(hay[s - 1]) {
             s -= 1;
