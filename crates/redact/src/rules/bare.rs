@@ -48,9 +48,12 @@ pub(crate) fn scan(sink: &mut Sink<'_>, prefixed: Prefixed<'_>) {
     let mut floor = 0;
     while i < n {
         let Some(&b) = hay.get(i) else { break };
+        // Whitespace (the cheap part of `separator_mask`) bounds most probes in prose and code.
         let bounded = match (hay.get(i.wrapping_sub(8)..i), hay.get(i + 1..i + 9)) {
             (Some(before), Some(after)) => {
-                separator_mask(before) != 0 && separator_mask(after) != 0
+                let (before, after) = (word(before), word(after));
+                (space_mask(before) != 0 && space_mask(after) != 0)
+                    || (separator_mask(before) != 0 && separator_mask(after) != 0)
             }
             _ => false,
         };
@@ -84,21 +87,30 @@ pub(crate) fn scan(sink: &mut Sink<'_>, prefixed: Prefixed<'_>) {
     }
 }
 
-/// High bit of each byte of an 8-byte slice that certainly ends a run: whitespace and
-/// controls, non-ASCII, and the separators of JSON and logs (`"` `,` `:` `\\`). Other
-/// non-run bytes are left to the exact byte loop.
+/// The eight bytes of an 8-byte slice as a little-endian word (zero-padded if shorter).
 #[inline]
-fn separator_mask(b: &[u8]) -> u64 {
+fn word(b: &[u8]) -> u64 {
     let mut w = [0u8; 8];
-    w.copy_from_slice(b);
-    let x = u64::from_le_bytes(w);
+    if let Some(src) = b.get(..8) {
+        w.copy_from_slice(src);
+    }
+    u64::from_le_bytes(w)
+}
+
+/// High bit of each byte that is whitespace, a control or non-ASCII (`<= 0x20` or `>= 0x80`).
+#[inline]
+fn space_mask(x: u64) -> u64 {
     // (x & 0x7f) + (0x80 - 0x21) sets the high bit iff the byte is >= 0x21; no carries cross.
     let printable = (x & !HI).wrapping_add(LO * (0x80 - 0x21));
     (!printable | x) & HI
-        | eq_mask(x, b'"')
-        | eq_mask(x, b',')
-        | eq_mask(x, b':')
-        | eq_mask(x, b'\\')
+}
+
+/// High bit of each byte that certainly ends a run: whitespace and controls, non-ASCII, and
+/// the separators of JSON and logs (`"` `,` `:` `\\`). Other non-run bytes are left to the
+/// exact byte loop.
+#[inline]
+fn separator_mask(x: u64) -> u64 {
+    space_mask(x) | eq_mask(x, b'"') | eq_mask(x, b',') | eq_mask(x, b':') | eq_mask(x, b'\\')
 }
 
 fn examine_run(sink: &mut Sink<'_>, mut s: usize, e: usize, prefixed: Prefixed<'_>) {
