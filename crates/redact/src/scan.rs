@@ -13,7 +13,8 @@ use std::borrow::Cow;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind};
+use aho_corasick::packed;
+use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind, Span};
 
 use crate::config::{BuildError, RedactorConfig, valid_kind_name};
 use crate::kind::{BUILTIN_COUNT, Kind, KindSet, MAX_KINDS};
@@ -149,6 +150,10 @@ const ANCHORS: &[(&str, Anchor)] = &[
 
 /// The compiled redaction engine. Immutable, `Send + Sync`: build once, share everywhere.
 pub struct Redactor {
+    /// The anchor literals as a packed (Teddy) searcher, called directly: the automaton below
+    /// would only hand each search to this same searcher, at a cost per call that the short
+    /// re-scan windows feel. `None` where Teddy is unavailable (no SIMD support).
+    packed: Option<packed::Searcher>,
     anchors: AhoCorasick,
     vendors: Vec<Vendor>,
     slack_webhook: SlackWebhook,
@@ -185,6 +190,13 @@ impl Redactor {
             .kind(Some(AhoCorasickKind::DFA))
             .build(&patterns)
             .map_err(BuildError::Automaton)?;
+        let packed = {
+            let mut b = packed::Config::new()
+                .match_kind(packed::MatchKind::LeftmostFirst)
+                .builder();
+            b.extend(&patterns);
+            b.build()
+        };
         let vendors = VENDOR_RULES
             .iter()
             .map(|r| Vendor::compile(r))
@@ -225,6 +237,7 @@ impl Redactor {
             disabled.insert(kind);
         }
         Ok(Redactor {
+            packed,
             anchors,
             vendors,
             slack_webhook,
@@ -451,7 +464,11 @@ impl Redactor {
         let hay = sink.hay;
         let mut pos = 0;
         while pos < hay.len() {
-            let Some(m) = self.anchors.find(Input::new(hay).range(pos..)) else {
+            let m = match &self.packed {
+                Some(p) => p.find_in(hay, Span::from(pos..hay.len())),
+                None => self.anchors.find(Input::new(hay).range(pos..)),
+            };
+            let Some(m) = m else {
                 break;
             };
             let (s, e) = (m.start(), m.end());
