@@ -87,65 +87,73 @@ const V_AZURE: usize = 15;
 /// dominated the scan. Keywords are listed in the spellings code uses (`_key`/`_KEY`,
 /// `oken`/`OKEN` for `token`/`Token`/`TOKEN`); `user:pass@host` URLs are found from `@`
 /// by the byte scan instead.
+///
+/// The order does not change what is found (no literal is a prefix of another, so two never
+/// match at the same offset and leftmost-first has nothing to prefer), but it is how Teddy
+/// shares its 16 buckets out: a literal whose first bytes' low nibbles are new goes to bucket
+/// `15 - index % 16`, and every bucket matches the union of its literals' nibbles. This order
+/// came from a search (random orders, then pairwise swaps) for the fewest false candidates:
+/// the anchor pass alone went from 2.49 to 1.79 ms on the 8 MiB corpus, and from 0.68 to
+/// 0.54 ms on 2 MB of text it was not tuned on (this repository's sources and docs).
 const ANCHORS: &[(&str, Anchor)] = &[
-    ("AKIA", Anchor::Vendor(V_AWS)),
-    ("ASIA", Anchor::Vendor(V_AWS)),
-    ("ghp_", Anchor::Vendor(V_GITHUB)),
-    ("gho_", Anchor::Vendor(V_GITHUB)),
-    ("ghu_", Anchor::Vendor(V_GITHUB)),
-    ("ghs_", Anchor::Vendor(V_GITHUB)),
-    ("ghr_", Anchor::Vendor(V_GITHUB)),
-    ("github_pat_", Anchor::Vendor(V_GITHUB_PAT)),
-    ("glpat-", Anchor::Vendor(V_GITLAB)),
-    ("gldt-", Anchor::Vendor(V_GITLAB)),
-    ("glptt-", Anchor::Vendor(V_GITLAB)),
-    ("glrt-", Anchor::Vendor(V_GITLAB)),
-    ("gloas-", Anchor::Vendor(V_GITLAB)),
-    ("sk-ant-", Anchor::Vendor(V_ANTHROPIC)),
-    ("sk-proj-", Anchor::Vendor(V_OPENAI)),
-    ("sk-svcacct-", Anchor::Vendor(V_OPENAI)),
-    ("sk-admin-", Anchor::Vendor(V_OPENAI)),
-    ("T3BlbkFJ", Anchor::OpenAiMarker),
-    ("xoxb", Anchor::Vendor(V_SLACK)),
-    ("xoxp", Anchor::Vendor(V_SLACK)),
-    ("xoxa", Anchor::Vendor(V_SLACK)),
-    ("xoxe", Anchor::Vendor(V_SLACK)),
-    ("xoxs", Anchor::Vendor(V_SLACK)),
-    ("xoxr", Anchor::Vendor(V_SLACK)),
-    ("xapp", Anchor::Vendor(V_SLACK)),
-    ("hooks.slack.com", Anchor::SlackWebhook),
-    ("k_live_", Anchor::Stripe),
-    ("k_test_", Anchor::Stripe),
-    ("AIza", Anchor::Vendor(V_GOOGLE)),
-    ("-----BEGIN", Anchor::Pem),
-    (".eyJ", Anchor::JwtPayload),
-    ("eyJhbGci", Anchor::JwtHeader),
-    ("eyJraWQi", Anchor::JwtHeader),
-    ("eyJ0eXAi", Anchor::JwtHeader),
-    ("npm_", Anchor::Vendor(V_NPM)),
-    ("pypi-AgE", Anchor::Vendor(V_PYPI)),
-    ("whsec_", Anchor::Vendor(V_WHSEC)),
     ("ya29.", Anchor::Vendor(V_YA29)),
+    ("glpat-", Anchor::Vendor(V_GITLAB)),
     ("AccountKey=", Anchor::Vendor(V_AZURE)),
-    ("SharedAccessKey=", Anchor::Vendor(V_AZURE)),
-    ("assw", Anchor::Keyword),
-    ("ASSW", Anchor::Keyword),
-    ("_pass", Anchor::Keyword),
-    ("_PASS", Anchor::Keyword),
-    ("_pwd", Anchor::Keyword),
-    ("_PWD", Anchor::Keyword),
-    ("ecret", Anchor::Keyword),
-    ("ECRET", Anchor::Keyword),
+    ("xoxa", Anchor::Vendor(V_SLACK)),
     ("oken", Anchor::Keyword),
-    ("OKEN", Anchor::Keyword),
-    ("_key", Anchor::Keyword),
-    ("_KEY", Anchor::Keyword),
-    ("-key", Anchor::Keyword),
-    ("-KEY", Anchor::Keyword),
-    ("earer", Anchor::Bearer),
+    ("_PWD", Anchor::Keyword),
     ("EARER", Anchor::Bearer),
+    ("gho_", Anchor::Vendor(V_GITHUB)),
+    ("sk-svcacct-", Anchor::Vendor(V_OPENAI)),
+    ("xoxe", Anchor::Vendor(V_SLACK)),
+    ("AKIA", Anchor::Vendor(V_AWS)),
+    ("eyJhbGci", Anchor::JwtHeader),
+    ("ASIA", Anchor::Vendor(V_AWS)),
+    ("_key", Anchor::Keyword),
+    ("eyJ0eXAi", Anchor::JwtHeader),
+    ("xapp", Anchor::Vendor(V_SLACK)),
+    ("sk-admin-", Anchor::Vendor(V_OPENAI)),
+    ("pypi-AgE", Anchor::Vendor(V_PYPI)),
+    ("sk-ant-", Anchor::Vendor(V_ANTHROPIC)),
+    ("ghs_", Anchor::Vendor(V_GITHUB)),
+    ("-key", Anchor::Keyword),
+    ("k_live_", Anchor::Stripe),
+    ("AIza", Anchor::Vendor(V_GOOGLE)),
+    ("_PASS", Anchor::Keyword),
+    ("npm_", Anchor::Vendor(V_NPM)),
+    ("xoxb", Anchor::Vendor(V_SLACK)),
+    ("eyJraWQi", Anchor::JwtHeader),
+    ("github_pat_", Anchor::Vendor(V_GITHUB_PAT)),
+    ("-KEY", Anchor::Keyword),
+    ("xoxp", Anchor::Vendor(V_SLACK)),
+    ("ecret", Anchor::Keyword),
+    ("gloas-", Anchor::Vendor(V_GITLAB)),
+    ("SharedAccessKey=", Anchor::Vendor(V_AZURE)),
+    ("hooks.slack.com", Anchor::SlackWebhook),
     ("mysql", Anchor::PasswordFlag),
+    ("ECRET", Anchor::Keyword),
+    ("OKEN", Anchor::Keyword),
+    ("_pass", Anchor::Keyword),
+    ("glrt-", Anchor::Vendor(V_GITLAB)),
+    ("_pwd", Anchor::Keyword),
+    ("earer", Anchor::Bearer),
+    ("xoxs", Anchor::Vendor(V_SLACK)),
+    ("ghp_", Anchor::Vendor(V_GITHUB)),
+    (".eyJ", Anchor::JwtPayload),
+    ("T3BlbkFJ", Anchor::OpenAiMarker),
+    ("sk-proj-", Anchor::Vendor(V_OPENAI)),
+    ("whsec_", Anchor::Vendor(V_WHSEC)),
+    ("glptt-", Anchor::Vendor(V_GITLAB)),
+    ("xoxr", Anchor::Vendor(V_SLACK)),
     ("login", Anchor::PasswordFlag),
+    ("ghr_", Anchor::Vendor(V_GITHUB)),
+    ("_KEY", Anchor::Keyword),
+    ("ASSW", Anchor::Keyword),
+    ("gldt-", Anchor::Vendor(V_GITLAB)),
+    ("assw", Anchor::Keyword),
+    ("ghu_", Anchor::Vendor(V_GITHUB)),
+    ("-----BEGIN", Anchor::Pem),
+    ("k_test_", Anchor::Stripe),
 ];
 
 /// The compiled redaction engine. Immutable, `Send + Sync`: build once, share everywhere.
@@ -534,6 +542,17 @@ mod tests {
         // shorter than four bytes shrinks every fingerprint.
         assert!(ANCHORS.len() <= 64, "{} anchors", ANCHORS.len());
         assert!(ANCHORS.iter().all(|(a, _)| a.len() >= 4));
+    }
+
+    #[test]
+    fn anchor_order_decides_nothing() {
+        // Two literals can only match at the same offset if one is a prefix of the other;
+        // without that, reordering `ANCHORS` (done for speed) cannot change any match.
+        for (a, _) in ANCHORS {
+            for (b, _) in ANCHORS {
+                assert!(a == b || !b.starts_with(a), "{a} is a prefix of {b}");
+            }
+        }
     }
 
     #[test]
