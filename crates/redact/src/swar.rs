@@ -16,10 +16,13 @@ pub(crate) fn range_mask(x: u64, lo: u8, hi: u8) -> u64 {
     ge & !gt & !x & HI
 }
 
-/// `[0-9]`
+/// `[0-9]`: the bytes that `^ '0'` maps below 10 (six operations instead of the eight of
+/// [`range_mask`]; the digit scan computes this for every word of the text).
 #[inline]
 pub(crate) fn digit_mask(x: u64) -> u64 {
-    range_mask(x, b'0', b'9')
+    let t = x ^ (LO * u64::from(b'0'));
+    // (t & 0x7f) + 0x76 sets the high bit iff the low seven bits are >= 10; no carries cross.
+    !(((t & !HI).wrapping_add(LO * 0x76)) | t) & HI
 }
 
 /// `[A-Z]`

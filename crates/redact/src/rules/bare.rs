@@ -32,32 +32,37 @@ pub(crate) const MIN_PASSWORD: usize = 12;
 pub(crate) type Prefixed<'a> = &'a dyn Fn(&mut Sink<'_>, usize) -> bool;
 
 /// Samples the text for long token runs and examines each.
+///
+/// Every run of `MIN_RUN` bytes or more covers one of the positions probed every `MIN_RUN`
+/// bytes. A probe is dropped when its byte is not a token byte, or when a separator within eight
+/// bytes on both sides bounds its run below `MIN_RUN`; the probes do not depend on each other
+/// (the next one is `MIN_RUN` further whatever this one found), so the processor overlaps them
+/// instead of waiting for each probe's loads before the next. Only a probe that survives is
+/// widened, byte by byte, to its whole run; the next probe is then `MIN_RUN` past the run's end.
+/// The runs examined are exactly the maximal token runs of `MIN_RUN` bytes or more, in order.
 pub(crate) fn scan(sink: &mut Sink<'_>, prefixed: Prefixed<'_>) {
     let hay = sink.hay;
     let n = hay.len();
     let mut i = MIN_RUN - 1;
+    // Every run ending before `floor` has been handled; `hay[floor - 1]` is not a run byte.
     let mut floor = 0;
     while i < n {
-        if !is_token_or_symbol(hay[i]) {
-            floor = i + 1;
+        let Some(&b) = hay.get(i) else { break };
+        // Whitespace (the cheap part of `separator_mask`) bounds most probes in prose and code.
+        let bounded = match (hay.get(i.wrapping_sub(8)..i), hay.get(i + 1..i + 9)) {
+            (Some(before), Some(after)) => {
+                let (before, after) = (word(before), word(after));
+                (space_mask(before) != 0 && space_mask(after) != 0)
+                    || (separator_mask(before) != 0 && separator_mask(after) != 0)
+            }
+            _ => false,
+        };
+        if !is_token_or_symbol(b) || bounded {
             i += MIN_RUN;
             continue;
         }
-        // A separator within eight bytes on both sides bounds the run holding `i` below
-        // MIN_RUN. Two word-sized tests replace two branchy byte loops on prose, JSON and logs,
-        // where runs are short.
-        if i >= 8 && i + 9 <= n {
-            let before = separator_mask(&hay[i - 8..i]);
-            let after = separator_mask(&hay[i + 1..i + 9]);
-            if before != 0 && after != 0 {
-                let w = i + 1 + (after.trailing_zeros() / 8) as usize;
-                floor = w + 1;
-                i = w + MIN_RUN;
-                continue;
-            }
-        }
         // Widen to the whole run, collecting which character classes it holds.
-        let mut classes = class_all(hay[i]);
+        let mut classes = class_all(b);
         let mut s = i;
         while s > floor && is_token_or_symbol(hay[s - 1]) {
             s -= 1;
@@ -82,21 +87,30 @@ pub(crate) fn scan(sink: &mut Sink<'_>, prefixed: Prefixed<'_>) {
     }
 }
 
-/// High bit of each byte of an 8-byte slice that certainly ends a run: whitespace and
-/// controls, non-ASCII, and the separators of JSON and logs (`"` `,` `:` `\\`). Other
-/// non-run bytes are left to the exact byte loop.
+/// The eight bytes of an 8-byte slice as a little-endian word (zero-padded if shorter).
 #[inline]
-fn separator_mask(b: &[u8]) -> u64 {
+fn word(b: &[u8]) -> u64 {
     let mut w = [0u8; 8];
-    w.copy_from_slice(b);
-    let x = u64::from_le_bytes(w);
+    if let Some(src) = b.get(..8) {
+        w.copy_from_slice(src);
+    }
+    u64::from_le_bytes(w)
+}
+
+/// High bit of each byte that is whitespace, a control or non-ASCII (`<= 0x20` or `>= 0x80`).
+#[inline]
+fn space_mask(x: u64) -> u64 {
     // (x & 0x7f) + (0x80 - 0x21) sets the high bit iff the byte is >= 0x21; no carries cross.
     let printable = (x & !HI).wrapping_add(LO * (0x80 - 0x21));
     (!printable | x) & HI
-        | eq_mask(x, b'"')
-        | eq_mask(x, b',')
-        | eq_mask(x, b':')
-        | eq_mask(x, b'\\')
+}
+
+/// High bit of each byte that certainly ends a run: whitespace and controls, non-ASCII, and
+/// the separators of JSON and logs (`"` `,` `:` `\\`). Other non-run bytes are left to the
+/// exact byte loop.
+#[inline]
+fn separator_mask(x: u64) -> u64 {
+    space_mask(x) | eq_mask(x, b'"') | eq_mask(x, b',') | eq_mask(x, b':') | eq_mask(x, b'\\')
 }
 
 fn examine_run(sink: &mut Sink<'_>, mut s: usize, e: usize, prefixed: Prefixed<'_>) {

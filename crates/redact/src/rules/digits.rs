@@ -12,7 +12,7 @@ use crate::json;
 use crate::rules::iban::iban;
 use crate::rules::pii::handle_run;
 use crate::rules::{Sink, password};
-use crate::swar::{HI, digit_mask, lower_mask, upper_mask, word_at};
+use crate::swar::{HI, LO, digit_mask, eq_mask, lower_mask, upper_mask, word_at};
 use crate::text::{is_alnum, is_digit, left_boundary};
 
 /// Scans all digit runs, eight bytes at a time: only the first digit of each run is visited,
@@ -108,6 +108,22 @@ fn visit_after(p1: u8, p2: u8) -> bool {
     }
 }
 
+/// The starts among `starts` (run starts of the word at `i`) that follow a letter and are
+/// not after a capital or two bytes after a backslash: glued to a word (`a0128665`,
+/// `f3626358`), which the per-start rules drop. Found for the whole word at once: nearly half
+/// of all run starts are such, and dropping them here spares each its own branches.
+#[inline(always)]
+fn glued_starts(hay: &[u8], i: usize, starts: u64) -> u64 {
+    let Some(&b2) = i.checked_sub(2).and_then(|k| hay.get(k)) else {
+        return 0;
+    };
+    // Byte k of `xp` is the byte before byte k of the word.
+    let xp = word_at(hay, i - 1);
+    let letter = lower_mask(xp | (LO * 0x20));
+    let backslash2 = (eq_mask(xp, b'\\') << 8) | (u64::from(b2 == b'\\') << 7);
+    starts & letter & !upper_mask(xp) & !backslash2
+}
+
 struct DigitScan {
     /// End of the last run examined for a short password.
     short_done: usize,
@@ -135,13 +151,19 @@ impl DigitScan {
             }
         };
         let mut rest = starts;
+        if mixed_case {
+            while rest != 0 {
+                let pos = i + (rest.trailing_zeros() / 8) as usize;
+                rest &= rest - 1;
+                self.short(sink, pos);
+            }
+            rest = starts;
+        }
+        let mut rest = rest & !glued_starts(hay, i, starts);
         while rest != 0 {
             let low = rest & rest.wrapping_neg();
             rest ^= low;
             let pos = i + (low.trailing_zeros() / 8) as usize;
-            if mixed_case {
-                self.short(sink, pos);
-            }
             let p1 = pos.checked_sub(1).map_or(0, |k| hay[k]);
             let p2 = || pos.checked_sub(2).map_or(0, |k| hay[k]);
             if is_alnum(p1) {

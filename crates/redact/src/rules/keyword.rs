@@ -262,14 +262,21 @@ pub(crate) fn value_at(hay: &[u8], i: usize) -> Option<(usize, usize, bool)> {
     let at = |k: usize| hay.get(k).copied();
     match at(i)? {
         q @ (b'"' | b'\'' | b'`') => {
+            // The closing quote within 1024 bytes, not on a later line; in `"…"` a backslash
+            // escapes the byte after it. `memchr` jumps between the bytes that matter.
             let s = i + 1;
+            let lim = (s + 1024).min(hay.len());
             let mut j = s;
-            while j < hay.len() && j - s < 1024 {
-                match hay[j] {
-                    b'\\' if q == b'"' => j += 2,
+            while let Some(k) = hay
+                .get(j..lim)
+                .and_then(|r| memchr::memchr3(q, b'\\', b'\n', r))
+            {
+                let at = j + k;
+                match hay[at] {
                     b'\n' => return None,
-                    b if b == q => return Some((s, j, true)),
-                    _ => j += 1,
+                    b if b == q => return Some((s, at, true)),
+                    _ if q == b'"' => j = at + 2,
+                    _ => j = at + 1,
                 }
             }
             None
@@ -397,14 +404,12 @@ pub(crate) fn keyword(sink: &mut Sink<'_>, hit_start: usize, hit_end: usize) {
         return;
     };
     let Some(v) = hay.get(vs..ve) else { return };
-    if validate::is_placeholder(v) || (!quoted && is_code_reference(v)) {
-        return;
-    }
+    // Cheapest test first; all of them must pass.
     let ok = match class {
         NameClass::Password => v.len() >= 6 && v.len() <= 256,
         _ => looks_random(v, 16),
     };
-    if !ok {
+    if !ok || validate::is_placeholder(v) || (!quoted && is_code_reference(v)) {
         return;
     }
     if kind == Kind::GENERIC_SECRET && class == NameClass::Key && is_datadog_config(hay, ns) {
