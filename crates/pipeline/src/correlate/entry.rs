@@ -16,10 +16,10 @@ use cairn_core::{
     otlp::trace::v1::Span,
     record::EventRecord,
     span::{ClaudeSpan, SpanKind},
-    value::Attrs,
 };
 
-use crate::ids::{Digest, Id};
+use super::content::{Content, Found, Key};
+use crate::ids::Id;
 
 /// Where a string sits in its owner's text buffer; `None` when absent.
 pub(crate) type Str = Option<Piece>;
@@ -196,18 +196,17 @@ pub(crate) struct Entry {
 /// Claude Code's placeholder for content it was told not to send.
 const NOT_SENT: &str = "<REDACTED>";
 
-fn content_of<'a>(a: Attrs<'a>, key: &str) -> Option<&'a str> {
+fn content_of<'a>(a: &Found<'a>, key: Key) -> Option<&'a str> {
     a.str(key)
         .filter(|s| !s.trim().is_empty() && s.trim() != NOT_SENT)
 }
 
 /// The event's fields the fold reads, packed with `agent_id`.
-fn compact(e: &EventRecord) -> (Text, Str, Ev) {
-    let a = Attrs(&e.log.attributes);
+fn compact(e: &EventRecord, a: &Found<'_>) -> (Text, Str, Ev) {
     let agent = e.header.agent_id.as_deref();
     match &e.event {
         ClaudeEvent::UserPrompt(p) => {
-            let prompt = content_of(a, "prompt").or_else(|| content_of(a, "prompt_text"));
+            let prompt = content_of(a, Key::Prompt).or_else(|| content_of(a, Key::PromptText));
             let (text, [agent, prompt, command_name, command_source, message_uuid]) = Text::pack([
                 agent,
                 prompt,
@@ -245,7 +244,7 @@ fn compact(e: &EventRecord) -> (Text, Str, Ev) {
                 d.source.as_ref().map(|x| x.as_str()),
                 d.tool_source.as_ref().map(|x| x.as_str()),
                 d.request_id.as_deref(),
-                content_of(a, "tool_parameters"),
+                content_of(a, Key::ToolParameters),
             ]);
             let ev = Ev::ToolDecision {
                 tool_use_id,
@@ -278,8 +277,8 @@ fn compact(e: &EventRecord) -> (Text, Str, Ev) {
                 r.request_id.as_deref(),
                 r.error_type.as_deref(),
                 r.decision_source.as_ref().map(|x| x.as_str()),
-                content_of(a, "tool_parameters"),
-                content_of(a, "tool_input"),
+                content_of(a, Key::ToolParameters),
+                content_of(a, Key::ToolInput),
             ]);
             let ev = Ev::ToolResult {
                 tool_use_id,
@@ -332,7 +331,7 @@ fn compact(e: &EventRecord) -> (Text, Str, Ev) {
                 r.request_id.as_deref(),
                 r.model.as_deref(),
                 r.query_source.as_deref(),
-                content_of(a, "error"),
+                content_of(a, Key::Error),
             ]);
             let ev = Ev::ApiError {
                 request_id,
@@ -431,8 +430,9 @@ fn compact(e: &EventRecord) -> (Text, Str, Ev) {
 }
 
 impl Entry {
-    /// Builds the entry of an event record.
-    pub fn of(e: &EventRecord, digest: &mut Digest) -> Entry {
+    /// Builds the entry of an event record; also returns the attributes
+    /// the correlator reads, found while hashing.
+    pub fn of<'a>(e: &'a EventRecord, content: &mut Content) -> (Entry, Found<'a>) {
         let time = e
             .header
             .timestamp
@@ -440,15 +440,17 @@ impl Entry {
             .and_then(parse_rfc3339)
             .or((e.log.time_unix_nano != 0).then_some(e.log.time_unix_nano))
             .unwrap_or(e.log.observed_time_unix_nano);
-        let (text, agent_id, event) = compact(e);
-        Entry {
+        let (hash, found) = content.log(&e.log);
+        let (text, agent_id, event) = compact(e, &found);
+        let entry = Entry {
             sequence: e.header.sequence.unwrap_or(u64::MAX),
             time,
-            hash: digest.log(&e.log),
+            hash,
             agent_id,
             event,
             text,
-        }
+        };
+        (entry, found)
     }
 
     /// The string at `s`.
@@ -492,7 +494,7 @@ pub(crate) struct SpanEntry {
 
 impl SpanEntry {
     /// Builds the entry of a span; `None` for malformed ids.
-    pub fn of(span: &Span, typed: &ClaudeSpan, digest: &mut Digest) -> Option<SpanEntry> {
+    pub fn of(span: &Span, typed: &ClaudeSpan, content: &mut Content) -> Option<SpanEntry> {
         let trace_id = span.trace_id.as_slice().try_into().ok()?;
         let span_id = span.span_id.as_slice().try_into().ok()?;
         let (text, [prompt_id, tool_use_id, request_id, agent_id, tool_name]) = Text::pack([
@@ -512,7 +514,7 @@ impl SpanEntry {
             request_id,
             agent_id,
             tool_name,
-            hash: digest.span(span),
+            hash: content.span(span),
             text,
         })
     }

@@ -26,6 +26,7 @@
 //! Maps are keyed by 128-bit ids ([`ids`]), so the per-event path allocates
 //! only what the chain keeps.
 
+mod content;
 mod entry;
 mod fold;
 mod state;
@@ -48,6 +49,7 @@ use cairn_core::{
 };
 
 use crate::ids::{Digest, Id, IdMap, IdSet};
+use content::{Content, Found, Key};
 use entry::{Entry, SpanEntry};
 use fold::{FoldInput, fold};
 use state::{Attribution, ChainKey, ClosedChain, Late, OpenChain, Session};
@@ -91,6 +93,7 @@ pub struct Correlator {
     config: CorrelatorConfig,
     clock: Arc<dyn Clock>,
     digest: Digest,
+    content: Content,
     open: IdMap<OpenChain>,
     order: BTreeMap<u64, Id>,
     closed: IdMap<ClosedChain>,
@@ -122,7 +125,7 @@ impl std::fmt::Debug for Correlator {
     }
 }
 
-fn attribution(record: &Record, log_attrs: Attrs<'_>, tenant: &str, sequence: u64) -> Attribution {
+fn attribution(record: &Record, found: &Found<'_>, tenant: &str, sequence: u64) -> Attribution {
     let id = &record.identity;
     let who = [
         id.user_id.as_deref(),
@@ -143,18 +146,14 @@ fn attribution(record: &Record, log_attrs: Attrs<'_>, tenant: &str, sequence: u6
     // Set by the enricher on the receive path; read from the record (Claude
     // Code copies resource attributes onto it) when enrichment is off.
     let res = record.resource.attrs();
-    let get = |k: &str| log_attrs.str(k).or_else(|| res.str(k));
-    let cost_center = get("cost_center").map(|cc| {
+    let get = |k: Key, name: &str| found.str(k).or_else(|| res.str(name));
+    let cost_center = get(Key::CostCenter, "cost_center").map(|cc| {
         [
             Some(cc),
-            get("department"),
-            get("team").or_else(|| get("team.id")),
-            get("manager"),
-            Some(
-                log_attrs
-                    .str("cairn.cost_center.source")
-                    .unwrap_or("resource"),
-            ),
+            get(Key::Department, "department"),
+            get(Key::Team, "team").or_else(|| get(Key::TeamId, "team.id")),
+            get(Key::Manager, "manager"),
+            Some(found.str(Key::CostCenterSource).unwrap_or("resource")),
         ]
     });
     Attribution::new(sequence, who, cost_center)
@@ -167,6 +166,7 @@ impl Correlator {
             config,
             clock,
             digest: Digest::default(),
+            content: Content::default(),
             open: IdMap::default(),
             order: BTreeMap::new(),
             closed: IdMap::default(),
@@ -220,7 +220,7 @@ impl Correlator {
                         .as_deref()
                         .or_else(|| Attrs(&s.span.attributes).str("gen_ai.conversation.id"))
                         .unwrap_or("");
-                    if let Some(entry) = SpanEntry::of(&s.span, &s.typed, &mut self.digest) {
+                    if let Some(entry) = SpanEntry::of(&s.span, &s.typed, &mut self.content) {
                         let sid = self.session(&mut cache, session);
                         if let Some(sess) = self.sessions.get_mut(&sid) {
                             // Once per batch rather than growing by doubling;
@@ -299,7 +299,7 @@ impl Correlator {
                 cid
             }
         };
-        let entry = Entry::of(e, &mut self.digest);
+        let (entry, found) = Entry::of(e, &mut self.content);
         if let Some(closed) = self.closed.get_mut(&cid) {
             if closed.add_hash(entry.hash) {
                 late.entry(cid).or_default().entries.push(entry);
@@ -329,10 +329,7 @@ impl Correlator {
             return;
         }
         let seq = entry.sequence;
-        chain.attribute(
-            || attribution(record, Attrs(&e.log.attributes), tenant, seq),
-            seq,
-        );
+        chain.attribute(|| attribution(record, &found, tenant, seq), seq);
         let is_prompt = matches!(e.event, ClaudeEvent::UserPrompt(_));
         if is_prompt {
             chain.prompt_sequence = Some(chain.prompt_sequence.map_or(seq, |s| s.min(seq)));
