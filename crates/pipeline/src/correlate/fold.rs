@@ -40,154 +40,165 @@ pub(crate) struct FoldInput<'a> {
     pub seen: Option<&'a BTreeSet<u64>>,
 }
 
-/// A step under construction: where it sits and whose work it was.
-struct Slot<T> {
-    sequence: u64,
-    agent_id: String,
-    item: T,
+/// Which join a step was opened by.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Join {
+    Tool,
+    Api,
 }
 
-impl<T> Slot<T> {
-    fn claim(&mut self, sequence: u64, agent: Option<&str>) {
-        self.sequence = self.sequence.min(sequence);
-        if self.agent_id.is_empty()
-            && let Some(a) = agent
-        {
-            self.agent_id = a.to_owned();
-        }
-    }
-}
-
-/// Join id -> slot index: a short list, a map once it grows.
+/// Join id -> step index: a short list, a map once it grows.
 #[derive(Default)]
 struct Index<'a> {
-    list: Vec<(&'a str, usize)>,
-    map: HashMap<&'a str, usize>,
+    list: [(Option<Join>, &'a str, usize); LIST_MAX],
+    len: usize,
+    map: HashMap<(bool, &'a str), usize>,
 }
 
 /// Past this many ids the index is a hash map.
 const LIST_MAX: usize = 16;
 
 impl<'a> Index<'a> {
-    fn get(&self, id: &str) -> Option<usize> {
-        if self.list.len() < LIST_MAX {
-            self.list.iter().find(|(k, _)| *k == id).map(|&(_, i)| i)
+    fn get(&self, join: Join, id: &str) -> Option<usize> {
+        if self.len < LIST_MAX {
+            self.list
+                .iter()
+                .take(self.len)
+                .find(|(j, k, _)| *j == Some(join) && *k == id)
+                .map(|&(_, _, i)| i)
         } else {
-            self.map.get(id).copied()
+            self.map.get(&(join == Join::Tool, id)).copied()
         }
     }
 
-    fn insert(&mut self, id: &'a str, i: usize) {
-        if self.list.len() < LIST_MAX {
-            if let Some(slot) = self.list.iter_mut().find(|(k, _)| *k == id) {
-                slot.1 = i;
-            } else {
-                self.list.push((id, i));
-            }
-            if self.list.len() == LIST_MAX {
-                self.map.extend(self.list.iter().copied());
+    /// Adds an id not in the index.
+    fn insert(&mut self, join: Join, id: &'a str, i: usize) {
+        if let Some(slot) = self.list.get_mut(self.len) {
+            *slot = (Some(join), id, i);
+            self.len += 1;
+            if self.len == LIST_MAX {
+                self.map.extend(
+                    self.list
+                        .iter()
+                        .filter_map(|&(j, k, i)| Some(((j? == Join::Tool, k), i))),
+                );
             }
         } else {
-            self.map.insert(id, i);
+            self.map.insert((join == Join::Tool, id), i);
         }
     }
 }
 
-#[derive(Default)]
+/// The record's steps, built in place: tool and API steps are found by
+/// their join id and filled as their events arrive.
 struct Builder<'a> {
-    tools: Vec<Slot<ToolCall>>,
-    apis: Vec<Slot<ApiCall>>,
-    tool_ids: Index<'a>,
-    api_ids: Index<'a>,
-    others: Vec<Step>,
+    steps: Vec<Step>,
+    ids: Index<'a>,
     prompt: Option<Prompt>,
 }
 
-/// Finds the slot joined by `id`, or opens one (events without the id get
-/// a slot of their own).
-fn slot<'a, 'b, T: Default>(
-    slots: &'b mut Vec<Slot<T>>,
-    ids: &mut Index<'a>,
-    id: Option<&'a str>,
-    sequence: u64,
-    agent: Option<&str>,
-    init: impl FnOnce(String) -> T,
-) -> &'b mut T {
-    let idx = match id.and_then(|id| ids.get(id)) {
-        Some(i) => i,
-        None => {
-            slots.push(Slot {
-                sequence,
-                agent_id: String::new(),
-                item: init(id.unwrap_or_default().to_owned()),
-            });
-            if let Some(id) = id {
-                ids.insert(id, slots.len() - 1);
-            }
-            slots.len() - 1
-        }
-    };
-    // `idx` is always in bounds: it was just pushed or came from `ids`,
-    // which only holds indices of pushed slots.
-    let len = slots.len();
-    let s = &mut slots[idx.min(len - 1)];
-    s.claim(sequence, agent);
-    &mut s.item
-}
-
 impl<'a> Builder<'a> {
+    fn new(capacity: usize) -> Self {
+        Builder {
+            steps: Vec::with_capacity(capacity),
+            ids: Index::default(),
+            prompt: None,
+        }
+    }
+
     fn step(&mut self, sequence: u64, agent_id: Option<&str>, kind: Kind) {
-        self.others.push(Step {
+        self.steps.push(Step {
             sequence,
             agent_id: agent_id.unwrap_or_default().to_owned(),
             kind: Some(kind),
         });
     }
 
-    fn tool(&mut self, id: Option<&'a str>, sequence: u64, agent: Option<&str>) -> &mut ToolCall {
-        slot(
-            &mut self.tools,
-            &mut self.tool_ids,
-            id,
-            sequence,
-            agent,
-            |tool_use_id| ToolCall {
+    /// Finds the step joined by `id`, or opens one (events without the id
+    /// get a step of their own); claims it for `sequence` and `agent`.
+    fn joined(
+        &mut self,
+        join: Join,
+        id: Option<&'a str>,
+        sequence: u64,
+        agent: Option<&str>,
+        init: impl FnOnce(String) -> Kind,
+    ) -> Option<&mut Kind> {
+        let found = id.and_then(|id| self.ids.get(join, id));
+        let idx = match found {
+            Some(i) => i,
+            None => {
+                let i = self.steps.len();
+                self.steps.push(Step {
+                    sequence,
+                    agent_id: String::new(),
+                    kind: Some(init(id.unwrap_or_default().to_owned())),
+                });
+                if let Some(id) = id {
+                    self.ids.insert(join, id, i);
+                }
+                i
+            }
+        };
+        let s = self.steps.get_mut(idx)?;
+        s.sequence = s.sequence.min(sequence);
+        if s.agent_id.is_empty()
+            && let Some(a) = agent
+        {
+            s.agent_id = a.to_owned();
+        }
+        s.kind.as_mut()
+    }
+
+    fn tool(
+        &mut self,
+        id: Option<&'a str>,
+        sequence: u64,
+        agent: Option<&str>,
+    ) -> Option<&mut ToolCall> {
+        let init = |tool_use_id| {
+            Kind::Tool(ToolCall {
                 tool_use_id,
                 ..ToolCall::default()
-            },
-        )
+            })
+        };
+        match self.joined(Join::Tool, id, sequence, agent, init)? {
+            Kind::Tool(t) => Some(t),
+            _ => None,
+        }
     }
 
-    fn api(&mut self, id: Option<&'a str>, sequence: u64, agent: Option<&str>) -> &mut ApiCall {
-        slot(
-            &mut self.apis,
-            &mut self.api_ids,
-            id,
-            sequence,
-            agent,
-            |request_id| ApiCall {
+    fn api(
+        &mut self,
+        id: Option<&'a str>,
+        sequence: u64,
+        agent: Option<&str>,
+    ) -> Option<&mut ApiCall> {
+        let init = |request_id| {
+            Kind::Api(ApiCall {
                 request_id,
                 ..ApiCall::default()
-            },
-        )
+            })
+        };
+        match self.joined(Join::Api, id, sequence, agent, init)? {
+            Kind::Api(a) => Some(a),
+            _ => None,
+        }
     }
 
-    /// All steps, ordered by the sequence of their first event.
-    fn into_steps(self) -> (Option<Prompt>, Vec<Step>) {
-        let mut steps = Vec::with_capacity(self.others.len() + self.tools.len() + self.apis.len());
-        steps.extend(self.others);
-        steps.extend(self.tools.into_iter().map(|s| Step {
-            sequence: s.sequence,
-            agent_id: s.agent_id,
-            kind: Some(Kind::Tool(s.item)),
-        }));
-        steps.extend(self.apis.into_iter().map(|s| Step {
-            sequence: s.sequence,
-            agent_id: s.agent_id,
-            kind: Some(Kind::Api(s.item)),
-        }));
-        steps.sort_by_key(|s| s.sequence);
-        (self.prompt, steps)
+    /// All steps, ordered by the sequence of their first event; at equal
+    /// sequence, other steps, then tool calls, then API calls, each in the
+    /// order they were opened.
+    fn into_steps(mut self) -> (Option<Prompt>, Vec<Step>) {
+        self.steps.sort_by_key(|s| {
+            let class = match s.kind {
+                Some(Kind::Tool(_)) => 1,
+                Some(Kind::Api(_)) => 2,
+                _ => 0,
+            };
+            (s.sequence, class)
+        });
+        (self.prompt, self.steps)
     }
 }
 
@@ -235,7 +246,9 @@ fn add<'a>(e: &'a Entry, b: &mut Builder<'a>) {
             request_id,
             parameters,
         } => {
-            let t = b.tool(s(*tool_use_id), seq, agent);
+            let Some(t) = b.tool(s(*tool_use_id), seq, agent) else {
+                return;
+            };
             t.decision_seen = true;
             set_if_empty(&mut t.tool_name, s(*tool_name));
             set_if_empty(&mut t.decision, s(*decision));
@@ -257,7 +270,9 @@ fn add<'a>(e: &'a Entry, b: &mut Builder<'a>) {
             input_size_bytes,
             result_size_bytes,
         } => {
-            let t = b.tool(s(*tool_use_id), seq, agent);
+            let Some(t) = b.tool(s(*tool_use_id), seq, agent) else {
+                return;
+            };
             t.result_seen = true;
             set_if_empty(&mut t.tool_name, s(*tool_name));
             set_if_empty(&mut t.request_id, s(*request_id));
@@ -284,7 +299,9 @@ fn add<'a>(e: &'a Entry, b: &mut Builder<'a>) {
             ttft_ms,
             tokens,
         } => {
-            let a = b.api(s(*request_id), seq, agent);
+            let Some(a) = b.api(s(*request_id), seq, agent) else {
+                return;
+            };
             a.succeeded = true;
             set_if_empty(&mut a.model, s(*model));
             set_if_empty(&mut a.query_source, s(*query_source));
@@ -310,7 +327,9 @@ fn add<'a>(e: &'a Entry, b: &mut Builder<'a>) {
             attempt,
             duration_ms,
         } => {
-            let a = b.api(s(*request_id), seq, agent);
+            let Some(a) = b.api(s(*request_id), seq, agent) else {
+                return;
+            };
             set_if_empty(&mut a.model, s(*model));
             set_if_empty(&mut a.query_source, s(*query_source));
             a.attempts = a.attempts.max(attempt.unwrap_or(0));
@@ -326,7 +345,9 @@ fn add<'a>(e: &'a Entry, b: &mut Builder<'a>) {
             model,
             total_attempts,
         } => {
-            let a = b.api(s(*request_id), seq, agent);
+            let Some(a) = b.api(s(*request_id), seq, agent) else {
+                return;
+            };
             set_if_empty(&mut a.model, s(*model));
             a.retries_exhausted = true;
             a.attempts = a.attempts.max(total_attempts.unwrap_or(0));
@@ -337,7 +358,9 @@ fn add<'a>(e: &'a Entry, b: &mut Builder<'a>) {
             query_source,
             response_length,
         } => {
-            let a = b.api(s(*request_id), seq, agent);
+            let Some(a) = b.api(s(*request_id), seq, agent) else {
+                return;
+            };
             a.response_seen = true;
             a.response_length = response_length.unwrap_or(0);
             set_if_empty(&mut a.model, s(*model));
@@ -423,12 +446,16 @@ fn add_span<'a>(sp: &'a SpanEntry, b: &mut Builder<'a>) {
     let s = |x| sp.str(x);
     match sp.kind {
         SpanKind::Tool if sp.tool_use_id.is_some() => {
-            let t = b.tool(s(sp.tool_use_id), u64::MAX, s(sp.agent_id));
+            let Some(t) = b.tool(s(sp.tool_use_id), u64::MAX, s(sp.agent_id)) else {
+                return;
+            };
             set_if_empty(&mut t.tool_name, s(sp.tool_name));
             t.span_id = hex::encode(sp.span_id);
         }
         SpanKind::LlmRequest if sp.request_id.is_some() => {
-            let a = b.api(s(sp.request_id), u64::MAX, s(sp.agent_id));
+            let Some(a) = b.api(s(sp.request_id), u64::MAX, s(sp.agent_id)) else {
+                return;
+            };
             a.span_id = hex::encode(sp.span_id);
         }
         _ => {}
@@ -443,7 +470,8 @@ pub(crate) fn fold(
 ) -> PromptChain {
     entries.sort_by_key(|e| (e.sequence, e.time, e.hash));
     spans.sort_by_key(|s| (s.start, s.hash));
-    let mut b = Builder::default();
+    // Every entry and span opens at most one step.
+    let mut b = Builder::new(entries.len() + spans.len());
     for e in entries.iter() {
         add(e, &mut b);
     }
@@ -451,9 +479,10 @@ pub(crate) fn fold(
         add_span(s, &mut b);
     }
     // A tool that was rejected never runs: rejected, not missing.
-    for t in &mut b.tools {
-        let t = &mut t.item;
-        if !t.result_seen {
+    for step in &mut b.steps {
+        if let Some(Kind::Tool(t)) = &mut step.kind
+            && !t.result_seen
+        {
             t.outcome = if t.decision == "reject" {
                 ToolOutcome::Rejected
             } else if t.decision_seen {
@@ -463,7 +492,8 @@ pub(crate) fn fold(
             } as i32;
         }
     }
-    let (prompt, steps) = b.into_steps();
+    let (prompt, mut steps) = b.into_steps();
+    steps.shrink_to_fit();
     let totals = totals(&steps, entries.len());
     let when = when(entries);
     let completeness = completeness(&input, entries, prompt.is_some(), &steps);

@@ -81,6 +81,9 @@ impl Default for CorrelatorConfig {
     }
 }
 
+/// The most spans a scratch list keeps room for between batches.
+const SPARE_MAX: usize = 64;
+
 // Tags that keep the id spaces apart.
 const SESSION: u8 = 1;
 const CHAIN: u8 = 2;
@@ -105,6 +108,11 @@ pub struct Correlator {
     emitted: EmittedCounters,
     /// Sessions touched by the current batch (kept for its allocation).
     touched: Vec<Id>,
+    /// Scratch kept for their allocations: an emptied `pending` list, lent
+    /// to the next session that stages spans, and the spans a
+    /// `link_pending` round found a chain for.
+    spare_pending: Vec<(u64, SpanEntry)>,
+    found: Vec<(Id, Id, SpanEntry)>,
 }
 
 /// A batch's tenant and arrival time, and the last session and chain ids
@@ -177,6 +185,8 @@ impl Correlator {
             stats: CorrelatorStats::default(),
             emitted: EmittedCounters::default(),
             touched: Vec::new(),
+            spare_pending: Vec::new(),
+            found: Vec::new(),
         }
     }
 
@@ -223,9 +233,11 @@ impl Correlator {
                     if let Some(entry) = SpanEntry::of(&s.span, &s.typed, &mut self.content) {
                         let sid = self.session(&mut cache, session);
                         if let Some(sess) = self.sessions.get_mut(&sid) {
-                            // Once per batch rather than growing by doubling;
-                            // capped, as a batch may hold many sessions.
+                            // The spare list if there is one, else once per
+                            // batch rather than growing by doubling; capped,
+                            // as a batch may hold many sessions.
                             if sess.pending.capacity() == 0 {
+                                sess.pending = std::mem::take(&mut self.spare_pending);
                                 sess.pending.reserve(batch.records.len().min(64));
                             }
                             sess.pending.push((now, entry));
@@ -381,18 +393,14 @@ impl Correlator {
 
     /// Delivers pending spans of a session whose prompt is now known.
     fn link_pending(&mut self, sid: Id, late: &mut BTreeMap<Id, Late>) {
-        loop {
-            let Some(sess) = self.sessions.get_mut(&sid) else {
-                return;
-            };
-            if sess.pending.is_empty() {
-                return;
-            }
+        let mut found = std::mem::take(&mut self.found);
+        while let Some(sess) = self.sessions.get_mut(&sid)
+            && !sess.pending.is_empty()
+        {
             let mut progress = false;
-            let pending = std::mem::take(&mut sess.pending);
+            let mut pending = std::mem::take(&mut sess.pending);
             let mut still = Vec::new();
-            let mut found = Vec::with_capacity(pending.len());
-            for (t, span) in pending {
+            for (t, span) in pending.drain(..) {
                 let d = &mut self.digest;
                 let trace = d.link(TRACE, &span.trace_id);
                 let by_prompt = span
@@ -417,12 +425,18 @@ impl Correlator {
                 }
             }
             sess.pending = still;
-            for (cid, trace, span) in found {
+            if (self.spare_pending.capacity()..=SPARE_MAX).contains(&pending.capacity()) {
+                self.spare_pending = pending;
+            }
+            for (cid, trace, span) in found.drain(..) {
                 self.add_span(sid, cid, trace, span, late);
             }
             if !progress {
-                return;
+                break;
             }
+        }
+        if found.capacity() <= SPARE_MAX {
+            self.found = found;
         }
     }
 
