@@ -36,20 +36,33 @@ pub(crate) struct Piece {
 pub(crate) struct Text(String);
 
 impl Text {
-    /// Packs `parts` into one buffer; a part too far into it for a `u32`
-    /// offset (a record of gigabytes, which the receivers never accept) is
-    /// dropped rather than misplaced.
+    /// Packs `parts` into one buffer of their size.
     pub fn pack<const N: usize>(parts: [Option<&str>; N]) -> (Text, [Str; N]) {
-        let total = parts.iter().flatten().map(|s| s.len()).sum();
-        let mut buf = String::with_capacity(total);
-        let pieces = parts.map(|p| {
+        let mut text = Text(String::with_capacity(
+            parts.iter().flatten().map(|s| s.len()).sum(),
+        ));
+        let pieces = text.append(parts);
+        (text, pieces)
+    }
+
+    /// An empty buffer with room for `n` bytes.
+    pub fn with_capacity(n: usize) -> Text {
+        Text(String::with_capacity(n))
+    }
+
+    /// Appends `parts`; a part too far into the buffer for a `u32` offset
+    /// (gigabytes, which the receivers never accept) is dropped rather than
+    /// misplaced.
+    pub fn append<const N: usize>(&mut self, parts: [Option<&str>; N]) -> [Str; N] {
+        let buf = &mut self.0;
+        buf.reserve(parts.iter().flatten().map(|s| s.len()).sum());
+        parts.map(|p| {
             let p = p?;
             let start = u32::try_from(buf.len()).ok()?;
             let end = u32::try_from(buf.len() + p.len()).ok()?;
             buf.push_str(p);
             Some(Piece { start, end })
-        });
-        (Text(buf), pieces)
+        })
     }
 
     /// The string at `s`.
@@ -61,6 +74,11 @@ impl Text {
     /// Bytes held.
     pub fn len(&self) -> usize {
         self.0.len()
+    }
+
+    /// Bytes allocated.
+    pub fn capacity(&self) -> usize {
+        self.0.capacity()
     }
 }
 
@@ -187,10 +205,9 @@ pub(crate) struct Entry {
     pub hash: Id,
     /// `agent_id`, on subagent work.
     pub agent_id: Str,
-    /// What the fold reads of the event.
+    /// What the fold reads of the event; its strings, and `agent_id`, are
+    /// in the chain's [`Text`] (or its amendment's).
     pub event: Ev,
-    /// The strings `agent_id` and `event` point into.
-    pub text: Text,
 }
 
 /// Claude Code's placeholder for content it was told not to send.
@@ -201,13 +218,14 @@ fn content_of<'a>(a: &Found<'a>, key: Key) -> Option<&'a str> {
         .filter(|s| !s.trim().is_empty() && s.trim() != NOT_SENT)
 }
 
-/// The event's fields the fold reads, packed with `agent_id`.
-fn compact(e: &EventRecord, a: &Found<'_>) -> (Text, Str, Ev) {
+/// The event's fields the fold reads; its strings (with `agent_id`) are
+/// appended to `text`.
+fn compact(e: &EventRecord, a: &Found<'_>, text: &mut Text) -> (Str, Ev) {
     let agent = e.header.agent_id.as_deref();
     match &e.event {
         ClaudeEvent::UserPrompt(p) => {
             let prompt = content_of(a, Key::Prompt).or_else(|| content_of(a, Key::PromptText));
-            let (text, [agent, prompt, command_name, command_source, message_uuid]) = Text::pack([
+            let [agent, prompt, command_name, command_source, message_uuid] = text.append([
                 agent,
                 prompt,
                 p.command_name.as_deref(),
@@ -221,22 +239,19 @@ fn compact(e: &EventRecord, a: &Found<'_>) -> (Text, Str, Ev) {
                 command_source,
                 message_uuid,
             };
-            (text, agent, ev)
+            (agent, ev)
         }
         ClaudeEvent::ToolDecision(d) => {
-            let (
-                text,
-                [
-                    agent,
-                    tool_use_id,
-                    tool_name,
-                    decision,
-                    source,
-                    tool_source,
-                    request_id,
-                    parameters,
-                ],
-            ) = Text::pack([
+            let [
+                agent,
+                tool_use_id,
+                tool_name,
+                decision,
+                source,
+                tool_source,
+                request_id,
+                parameters,
+            ] = text.append([
                 agent,
                 d.tool_use_id.as_deref(),
                 d.tool_name.as_deref(),
@@ -255,22 +270,19 @@ fn compact(e: &EventRecord, a: &Found<'_>) -> (Text, Str, Ev) {
                 request_id,
                 parameters,
             };
-            (text, agent, ev)
+            (agent, ev)
         }
         ClaudeEvent::ToolResult(r) => {
-            let (
-                text,
-                [
-                    agent,
-                    tool_use_id,
-                    tool_name,
-                    request_id,
-                    error_type,
-                    decision_source,
-                    parameters,
-                    input,
-                ],
-            ) = Text::pack([
+            let [
+                agent,
+                tool_use_id,
+                tool_name,
+                request_id,
+                error_type,
+                decision_source,
+                parameters,
+                input,
+            ] = text.append([
                 agent,
                 r.tool_use_id.as_deref(),
                 r.tool_name.as_deref(),
@@ -293,10 +305,10 @@ fn compact(e: &EventRecord, a: &Found<'_>) -> (Text, Str, Ev) {
                 input_size_bytes: r.tool_input_size_bytes,
                 result_size_bytes: r.tool_result_size_bytes,
             };
-            (text, agent, ev)
+            (agent, ev)
         }
         ClaudeEvent::ApiRequest(r) => {
-            let (text, [agent, request_id, model, query_source, speed, effort]) = Text::pack([
+            let [agent, request_id, model, query_source, speed, effort] = text.append([
                 agent,
                 r.request_id.as_deref(),
                 r.model.as_deref(),
@@ -323,10 +335,10 @@ fn compact(e: &EventRecord, a: &Found<'_>) -> (Text, Str, Ev) {
                     r.cache_creation_tokens,
                 ],
             };
-            (text, agent, ev)
+            (agent, ev)
         }
         ClaudeEvent::ApiError(r) => {
-            let (text, [agent, request_id, model, query_source, error]) = Text::pack([
+            let [agent, request_id, model, query_source, error] = text.append([
                 agent,
                 r.request_id.as_deref(),
                 r.model.as_deref(),
@@ -342,20 +354,20 @@ fn compact(e: &EventRecord, a: &Found<'_>) -> (Text, Str, Ev) {
                 attempt: r.attempt,
                 duration_ms: r.duration_ms,
             };
-            (text, agent, ev)
+            (agent, ev)
         }
         ClaudeEvent::ApiRetriesExhausted(r) => {
-            let (text, [agent, request_id, model]) =
-                Text::pack([agent, r.request_id.as_deref(), r.model.as_deref()]);
+            let [agent, request_id, model] =
+                text.append([agent, r.request_id.as_deref(), r.model.as_deref()]);
             let ev = Ev::ApiRetriesExhausted {
                 request_id,
                 model,
                 total_attempts: r.total_attempts,
             };
-            (text, agent, ev)
+            (agent, ev)
         }
         ClaudeEvent::AssistantResponse(r) => {
-            let (text, [agent, request_id, model, query_source]) = Text::pack([
+            let [agent, request_id, model, query_source] = text.append([
                 agent,
                 r.request_id.as_deref(),
                 r.model.as_deref(),
@@ -367,22 +379,22 @@ fn compact(e: &EventRecord, a: &Found<'_>) -> (Text, Str, Ev) {
                 query_source,
                 response_length: r.response_length,
             };
-            (text, agent, ev)
+            (agent, ev)
         }
         ClaudeEvent::HookExecutionStart(h) => {
-            let (text, [agent, hook_event, hook_name]) =
-                Text::pack([agent, h.hook_event.as_deref(), h.hook_name.as_deref()]);
+            let [agent, hook_event, hook_name] =
+                text.append([agent, h.hook_event.as_deref(), h.hook_name.as_deref()]);
             let ev = Ev::HookStart {
                 hook_event,
                 hook_name,
                 num_hooks: h.num_hooks,
             };
-            (text, agent, ev)
+            (agent, ev)
         }
         ClaudeEvent::HookExecutionComplete(h) => {
             let x = &h.execution;
-            let (text, [agent, hook_event, hook_name]) =
-                Text::pack([agent, x.hook_event.as_deref(), x.hook_name.as_deref()]);
+            let [agent, hook_event, hook_name] =
+                text.append([agent, x.hook_event.as_deref(), x.hook_name.as_deref()]);
             let ev = Ev::HookComplete {
                 hook_event,
                 hook_name,
@@ -393,10 +405,10 @@ fn compact(e: &EventRecord, a: &Found<'_>) -> (Text, Str, Ev) {
                 num_cancelled: h.num_cancelled,
                 duration_ms: h.total_duration_ms,
             };
-            (text, agent, ev)
+            (agent, ev)
         }
         ClaudeEvent::Compaction(c) => {
-            let (text, [agent, trigger]) = Text::pack([agent, c.trigger.as_deref()]);
+            let [agent, trigger] = text.append([agent, c.trigger.as_deref()]);
             let ev = Ev::Compaction {
                 trigger,
                 success: c.success,
@@ -404,11 +416,11 @@ fn compact(e: &EventRecord, a: &Found<'_>) -> (Text, Str, Ev) {
                 pre_tokens: c.pre_tokens,
                 post_tokens: c.post_tokens,
             };
-            (text, agent, ev)
+            (agent, ev)
         }
         ClaudeEvent::SubagentCompleted(s) => {
-            let (text, [agent, agent_type, model]) =
-                Text::pack([agent, s.agent_type.as_deref(), s.model.as_deref()]);
+            let [agent, agent_type, model] =
+                text.append([agent, s.agent_type.as_deref(), s.model.as_deref()]);
             let ev = Ev::SubagentCompleted {
                 agent_type,
                 model,
@@ -416,23 +428,24 @@ fn compact(e: &EventRecord, a: &Found<'_>) -> (Text, Str, Ev) {
                 total_tool_uses: s.total_tool_uses,
                 duration_ms: s.duration_ms,
             };
-            (text, agent, ev)
+            (agent, ev)
         }
         other => {
             let name = match other {
                 ClaudeEvent::Unknown { name } => name.as_str(),
                 known => known.name(),
             };
-            let (text, [agent, name]) = Text::pack([agent, Some(name)]);
-            (text, agent, Ev::Other { name })
+            let [agent, name] = text.append([agent, Some(name)]);
+            (agent, Ev::Other { name })
         }
     }
 }
 
 impl Entry {
-    /// Builds the entry of an event record; also returns the attributes
-    /// the correlator reads, found while hashing.
-    pub fn of<'a>(e: &'a EventRecord, content: &mut Content) -> (Entry, Found<'a>) {
+    /// Builds the entry of an event record whose content hash and read
+    /// attributes are `hash` and `found` ([`Content::log`]); its strings
+    /// are appended to `text`.
+    pub fn of(e: &EventRecord, hash: Id, found: &Found<'_>, text: &mut Text) -> Entry {
         let time = e
             .header
             .timestamp
@@ -440,29 +453,19 @@ impl Entry {
             .and_then(parse_rfc3339)
             .or((e.log.time_unix_nano != 0).then_some(e.log.time_unix_nano))
             .unwrap_or(e.log.observed_time_unix_nano);
-        let (hash, found) = content.log(&e.log);
-        let (text, agent_id, event) = compact(e, &found);
-        let entry = Entry {
+        let (agent_id, event) = compact(e, found, text);
+        Entry {
             sequence: e.header.sequence.unwrap_or(u64::MAX),
             time,
             hash,
             agent_id,
             event,
-            text,
-        };
-        (entry, found)
+        }
     }
 
-    /// The string at `s`.
-    pub fn str(&self, s: Str) -> Option<&str> {
-        self.text.get(s)
-    }
-
-    /// An estimate of the heap and inline bytes this entry holds, with
-    /// what it costs around it (see [`INDEX_BYTES`]).
-    pub fn size(&self) -> usize {
-        2 * std::mem::size_of::<Entry>() + self.text.len() + INDEX_BYTES
-    }
+    /// An estimate of the heap and inline bytes an entry holds besides its
+    /// strings, with what it costs around it (see [`INDEX_BYTES`]).
+    pub const SIZE: usize = 2 * std::mem::size_of::<Entry>() + INDEX_BYTES;
 }
 
 /// What a span contributes to a chain.

@@ -21,7 +21,7 @@ use cairn_core::{
 };
 
 use super::{
-    entry::{Entry, Ev, SpanEntry},
+    entry::{Entry, Ev, SpanEntry, Text},
     state::ChainKey,
 };
 
@@ -31,6 +31,8 @@ const MAX_LISTED_GAPS: usize = 32;
 /// Everything a fold needs besides the entries.
 pub(crate) struct FoldInput<'a> {
     pub key: &'a ChainKey,
+    /// The strings of the entries.
+    pub text: &'a Text,
     pub who: Option<Who>,
     pub cost_center: Option<CostCenter>,
     pub closure: Closure,
@@ -202,6 +204,18 @@ impl<'a> Builder<'a> {
     }
 }
 
+/// Lower-case hex of `bytes`, as `hex::encode` writes it, without going
+/// through a `char` iterator.
+fn lower_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(2 * bytes.len());
+    for &b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    out
+}
+
 fn set_if_empty(slot: &mut String, v: Option<&str>) {
     if slot.is_empty()
         && let Some(v) = v
@@ -214,9 +228,9 @@ fn owned(v: Option<&str>) -> String {
     v.unwrap_or_default().to_owned()
 }
 
-fn add<'a>(e: &'a Entry, b: &mut Builder<'a>) {
+fn add<'a>(e: &Entry, text: &'a Text, b: &mut Builder<'a>) {
     let seq = e.sequence;
-    let s = |x| e.str(x);
+    let s = |x| text.get(x);
     let agent = s(e.agent_id);
     match &e.event {
         Ev::UserPrompt {
@@ -450,13 +464,13 @@ fn add_span<'a>(sp: &'a SpanEntry, b: &mut Builder<'a>) {
                 return;
             };
             set_if_empty(&mut t.tool_name, s(sp.tool_name));
-            t.span_id = hex::encode(sp.span_id);
+            t.span_id = lower_hex(&sp.span_id);
         }
         SpanKind::LlmRequest if sp.request_id.is_some() => {
             let Some(a) = b.api(s(sp.request_id), u64::MAX, s(sp.agent_id)) else {
                 return;
             };
-            a.span_id = hex::encode(sp.span_id);
+            a.span_id = lower_hex(&sp.span_id);
         }
         _ => {}
     }
@@ -473,7 +487,7 @@ pub(crate) fn fold(
     // Every entry and span opens at most one step.
     let mut b = Builder::new(entries.len() + spans.len());
     for e in entries.iter() {
-        add(e, &mut b);
+        add(e, input.text, &mut b);
     }
     for s in spans.iter() {
         add_span(s, &mut b);
@@ -501,7 +515,7 @@ pub(crate) fn fold(
     let mut raw: Vec<&[u8; 16]> = spans.iter().map(|s| &s.trace_id).collect();
     raw.sort_unstable();
     raw.dedup();
-    let trace_ids: Vec<String> = raw.into_iter().map(hex::encode).collect();
+    let trace_ids: Vec<String> = raw.into_iter().map(|t| lower_hex(t)).collect();
     PromptChain {
         chain_id: chain_id(&input.key.tenant, &input.key.session, &input.key.prompt),
         session_id: input.key.session.clone(),
@@ -618,5 +632,15 @@ fn completeness(
         sequence_gaps: gaps,
         missing_sequences: missing,
         tools_without_result: u32::try_from(tools_without_result).unwrap_or(u32::MAX),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn lower_hex_is_hex_encode() {
+        let all: Vec<u8> = (0..=255).collect();
+        assert_eq!(super::lower_hex(&all), hex::encode(&all));
+        assert_eq!(super::lower_hex(&[]), "");
     }
 }

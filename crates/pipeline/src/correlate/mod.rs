@@ -97,9 +97,9 @@ pub struct Correlator {
     clock: Arc<dyn Clock>,
     digest: Digest,
     content: Content,
-    open: IdMap<OpenChain>,
+    open: IdMap<Box<OpenChain>>,
     order: BTreeMap<u64, Id>,
-    closed: IdMap<ClosedChain>,
+    closed: IdMap<Box<ClosedChain>>,
     closed_order: VecDeque<Id>,
     sessions: IdMap<Session>,
     bytes: usize,
@@ -285,6 +285,8 @@ impl Correlator {
         sid
     }
 
+    /// Adds an event: one session lookup and one chain lookup (the map
+    /// of closed chains is only consulted for a chain not open).
     fn add_event<'b>(
         &mut self,
         record: &'b Record,
@@ -296,7 +298,10 @@ impl Correlator {
         let session = record.identity.session_id.as_deref().unwrap_or("");
         let (tenant, now) = (cache.tenant, cache.now);
         let sid = self.session(cache, session);
-        if let (Some(seq), Some(sess)) = (e.header.sequence, self.sessions.get_mut(&sid)) {
+        let Some(sess) = self.sessions.get_mut(&sid) else {
+            return;
+        };
+        if let Some(seq) = e.header.sequence {
             sess.seen.insert(seq);
         }
         let Some(prompt) = e.header.prompt_id.as_deref() else {
@@ -311,19 +316,20 @@ impl Correlator {
                 cid
             }
         };
-        let (entry, found) = Entry::of(e, &mut self.content);
-        if let Some(closed) = self.closed.get_mut(&cid) {
-            if closed.add_hash(entry.hash) {
-                late.entry(cid).or_default().entries.push(entry);
-            } else {
-                self.stats.duplicate();
-            }
-            return;
-        }
-        let links = self.link_ids(e);
+        let (hash, found) = self.content.log(&e.log);
         let chain = match self.open.entry(cid) {
             std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
             std::collections::hash_map::Entry::Vacant(v) => {
+                if let Some(closed) = self.closed.get_mut(&cid) {
+                    if closed.add_hash(hash) {
+                        let l = late.entry(cid).or_default();
+                        let entry = Entry::of(e, hash, &found, &mut l.text);
+                        l.entries.push(entry);
+                    } else {
+                        self.stats.duplicate();
+                    }
+                    return;
+                }
                 let key = ChainKey {
                     tenant: tenant.to_owned(),
                     session: session.to_owned(),
@@ -333,13 +339,17 @@ impl Correlator {
                 self.order.insert(self.serial, cid);
                 self.serial += 1;
                 self.bytes += chain.bytes;
-                v.insert(chain)
+                sess.open.insert(cid);
+                v.insert(Box::new(chain))
             }
         };
-        if !chain.add_hash(entry.hash) {
+        if !chain.add_hash(hash) {
             self.stats.duplicate();
             return;
         }
+        let links = link_ids(&mut self.digest, e);
+        let text_before = chain.text.capacity();
+        let entry = Entry::of(e, hash, &found, &mut chain.text);
         let seq = entry.sequence;
         chain.attribute(|| attribution(record, &found, tenant, seq), seq);
         let is_prompt = matches!(e.event, ClaudeEvent::UserPrompt(_));
@@ -349,46 +359,18 @@ impl Correlator {
         chain.min_sequence = Some(chain.min_sequence.map_or(seq, |s| s.min(seq)));
         chain.last_seen = now;
         let before = chain.bytes;
-        chain.bytes += entry.size();
+        chain.bytes += Entry::SIZE + chain.text.capacity() - text_before;
         chain.entries.push(entry);
         for &l in links.as_slice() {
             chain.link(l);
         }
         self.bytes += chain.bytes - before;
-        let Some(sess) = self.sessions.get_mut(&sid) else {
-            return;
-        };
-        sess.open.insert(cid);
         if is_prompt && sess.latest_prompt.is_none_or(|(s, _)| seq > s) {
             sess.latest_prompt = Some((seq, cid));
         }
         for &l in links.as_slice() {
             sess.links.insert(l, cid);
         }
-    }
-
-    /// Join ids an event contributes: request and tool use ids, and the
-    /// trace id when the log record carries one.
-    fn link_ids(&mut self, e: &EventRecord) -> Links {
-        let (request, tool) = match &e.event {
-            ClaudeEvent::ToolDecision(d) => (d.request_id.as_ref(), d.tool_use_id.as_ref()),
-            ClaudeEvent::ToolResult(r) => (r.request_id.as_ref(), r.tool_use_id.as_ref()),
-            ClaudeEvent::ApiRequest(r) => (r.request_id.as_ref(), None),
-            ClaudeEvent::ApiError(r) => (r.request_id.as_ref(), None),
-            ClaudeEvent::AssistantResponse(r) => (r.request_id.as_ref(), None),
-            _ => (None, None),
-        };
-        let mut ids = Links::default();
-        if let Some(r) = request {
-            ids.push(self.digest.link(REQUEST, r.as_bytes()));
-        }
-        if let Some(t) = tool {
-            ids.push(self.digest.link(TOOL_USE, t.as_bytes()));
-        }
-        if e.log.trace_id.len() == 16 {
-            ids.push(self.digest.link(TRACE, &e.log.trace_id));
-        }
-        ids
     }
 
     /// Delivers pending spans of a session whose prompt is now known.
@@ -485,7 +467,7 @@ impl Correlator {
             self.order.insert(self.serial, cid);
             self.serial += 1;
             self.bytes += chain.bytes;
-            self.open.insert(cid, chain);
+            self.open.insert(cid, Box::new(chain));
         }
     }
 
@@ -573,6 +555,7 @@ impl Correlator {
         let record = fold(
             FoldInput {
                 key: &chain.key,
+                text: &chain.text,
                 who: attribution.as_ref().map(Attribution::who),
                 cost_center: attribution.as_ref().and_then(Attribution::cost_center),
                 closure,
@@ -627,7 +610,7 @@ impl Correlator {
     }
 
     fn remember(&mut self, cid: Id, closed: ClosedChain) {
-        self.closed.insert(cid, closed);
+        self.closed.insert(cid, Box::new(closed));
         self.closed_order.push_back(cid);
         while self.closed_order.len() > self.config.closed_memory {
             let Some(old) = self.closed_order.pop_front() else {
@@ -654,6 +637,7 @@ impl Correlator {
         let record = fold(
             FoldInput {
                 key: &closed.key,
+                text: &late.text,
                 who: a.map(Attribution::who),
                 cost_center: a.and_then(Attribution::cost_center),
                 closure: Closure::Unspecified,
@@ -686,6 +670,30 @@ impl Links {
     fn as_slice(&self) -> &[Id] {
         self.ids.get(..self.len).unwrap_or(&[])
     }
+}
+
+/// Join ids an event contributes: request and tool use ids, and the
+/// trace id when the log record carries one.
+fn link_ids(digest: &mut Digest, e: &EventRecord) -> Links {
+    let (request, tool) = match &e.event {
+        ClaudeEvent::ToolDecision(d) => (d.request_id.as_ref(), d.tool_use_id.as_ref()),
+        ClaudeEvent::ToolResult(r) => (r.request_id.as_ref(), r.tool_use_id.as_ref()),
+        ClaudeEvent::ApiRequest(r) => (r.request_id.as_ref(), None),
+        ClaudeEvent::ApiError(r) => (r.request_id.as_ref(), None),
+        ClaudeEvent::AssistantResponse(r) => (r.request_id.as_ref(), None),
+        _ => (None, None),
+    };
+    let mut ids = Links::default();
+    if let Some(r) = request {
+        ids.push(digest.link(REQUEST, r.as_bytes()));
+    }
+    if let Some(t) = tool {
+        ids.push(digest.link(TOOL_USE, t.as_bytes()));
+    }
+    if e.log.trace_id.len() == 16 {
+        ids.push(digest.link(TRACE, &e.log.trace_id));
+    }
+    ids
 }
 
 fn touch(touched: &mut Vec<Id>, id: Id) {
