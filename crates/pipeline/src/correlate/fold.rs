@@ -100,9 +100,11 @@ struct Builder<'a> {
 }
 
 impl<'a> Builder<'a> {
-    fn new(capacity: usize) -> Self {
+    fn new(mut steps: Vec<Step>, capacity: usize) -> Self {
+        steps.clear();
+        steps.reserve(capacity);
         Builder {
-            steps: Vec::with_capacity(capacity),
+            steps,
             ids: Index::default(),
             prompt: None,
         }
@@ -191,7 +193,7 @@ impl<'a> Builder<'a> {
     /// All steps, ordered by the sequence of their first event; at equal
     /// sequence, other steps, then tool calls, then API calls, each in the
     /// order they were opened.
-    fn into_steps(mut self) -> (Option<Prompt>, Vec<Step>) {
+    fn take_steps(&mut self) -> Vec<Step> {
         self.steps.sort_by_key(|s| {
             let class = match s.kind {
                 Some(Kind::Tool(_)) => 1,
@@ -200,7 +202,9 @@ impl<'a> Builder<'a> {
             };
             (s.sequence, class)
         });
-        (self.prompt, self.steps)
+        // The record's own list at its exact size; the builder's stays
+        // with the caller for the next fold.
+        self.steps.drain(..).collect()
     }
 }
 
@@ -476,16 +480,22 @@ fn add_span<'a>(sp: &'a SpanEntry, b: &mut Builder<'a>) {
     }
 }
 
-/// Builds the record from entries and spans (sorted here).
+/// The most steps a fold's scratch list keeps room for between folds.
+const SCRATCH_MAX: usize = 256;
+
+/// Builds the record from entries and spans (sorted here). `scratch` is a
+/// list kept between folds for its allocation; the record gets its steps in
+/// a list of their exact size.
 pub(crate) fn fold(
     input: FoldInput<'_>,
     entries: &mut [Entry],
     spans: &mut [SpanEntry],
+    scratch: &mut Vec<Step>,
 ) -> PromptChain {
     entries.sort_by_key(|e| (e.sequence, e.time, e.hash));
     spans.sort_by_key(|s| (s.start, s.hash));
     // Every entry and span opens at most one step.
-    let mut b = Builder::new(entries.len() + spans.len());
+    let mut b = Builder::new(std::mem::take(scratch), entries.len() + spans.len());
     for e in entries.iter() {
         add(e, input.text, &mut b);
     }
@@ -506,8 +516,11 @@ pub(crate) fn fold(
             } as i32;
         }
     }
-    let (prompt, mut steps) = b.into_steps();
-    steps.shrink_to_fit();
+    let steps = b.take_steps();
+    let prompt = b.prompt.take();
+    if b.steps.capacity() <= SCRATCH_MAX {
+        *scratch = b.steps;
+    }
     let totals = totals(&steps, entries.len());
     let when = when(entries);
     let completeness = completeness(&input, entries, prompt.is_some(), &steps);

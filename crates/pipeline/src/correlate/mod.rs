@@ -41,7 +41,10 @@ use std::{
 };
 
 use cairn_core::{
-    chain::{PromptChain, v1::Closure},
+    chain::{
+        PromptChain,
+        v1::{Closure, Step},
+    },
     clock::Clock,
     event::ClaudeEvent,
     record::{Batch, EventRecord, Record, RecordBody},
@@ -113,6 +116,8 @@ pub struct Correlator {
     /// `link_pending` round found a chain for.
     spare_pending: Vec<(u64, SpanEntry)>,
     found: Vec<(Id, Id, SpanEntry)>,
+    /// The fold's step list, kept for its allocation.
+    steps: Vec<Step>,
 }
 
 /// A batch's tenant and arrival time, and the last session and chain ids
@@ -187,6 +192,7 @@ impl Correlator {
             touched: Vec::new(),
             spare_pending: Vec::new(),
             found: Vec::new(),
+            steps: Vec::new(),
         }
     }
 
@@ -564,6 +570,7 @@ impl Correlator {
             },
             &mut chain.entries,
             &mut chain.spans,
+            &mut self.steps,
         );
         let max_seq = chain
             .entries
@@ -646,6 +653,7 @@ impl Correlator {
             },
             &mut late.entries,
             &mut late.spans,
+            &mut self.steps,
         );
         out.push(record);
         self.stats.amended();
