@@ -4,11 +4,13 @@
 //! An entry holds only what the fold reads of the typed event (identifiers,
 //! numbers, small vocabularies) plus the few content strings the chain record
 //! shows (prompt text, tool parameters and input, error text), all already
-//! redacted on the receive path. Its strings share one buffer ([`Text`]), so
-//! an entry costs one allocation. The content hash covers the whole log
-//! record as received (time, body, every attribute), so an exporter's retry
-//! of the same record is a duplicate, while a resumed session's
-//! `event.sequence = 0` with different content is not.
+//! redacted on the receive path. An entry's strings are byte ranges into its
+//! chain's [`Text`] (an amendment's own), so an event costs no allocation of
+//! its own; a span entry's share one buffer of the span's. The content hash
+//! ([`Content`]) covers the whole log record as received (time, body, every
+//! attribute), so an exporter's retry of the same record is a duplicate,
+//! while a resumed session's `event.sequence = 0` with different content is
+//! not.
 
 use cairn_core::{
     chain::parse_rfc3339,
@@ -527,7 +529,8 @@ impl SpanEntry {
         self.text.get(s)
     }
 
-    /// An estimate of the bytes this span entry holds (as [`Entry::size`]).
+    /// An estimate of the bytes this span entry holds (as [`Entry::SIZE`],
+    /// plus its strings).
     pub fn size(&self) -> usize {
         2 * std::mem::size_of::<SpanEntry>() + self.text.len() + INDEX_BYTES
     }

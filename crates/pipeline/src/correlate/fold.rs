@@ -7,14 +7,14 @@
 //! `api_error` and `assistant_response` by `request_id`, spans by the same
 //! ids. Events without the id they would join on get a step of their own.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use cairn_core::{
     chain::{
         chain_id, rfc3339_millis,
         v1::{
-            ApiCall, ApiErrorInfo, Closure, Completeness, CostCenter, Hook, OtherEvent, Prompt,
-            PromptChain, Step, TokenCounts, ToolCall, ToolOutcome, Totals, When, Who, step::Kind,
+            ApiErrorInfo, Closure, Completeness, CostCenter, Hook, OtherEvent, Prompt, PromptChain,
+            Step, TokenCounts, ToolOutcome, Totals, When, Who, step::Kind,
         },
     },
     span::SpanKind,
@@ -23,6 +23,7 @@ use cairn_core::{
 use super::{
     entry::{Entry, Ev, SpanEntry, Text},
     state::ChainKey,
+    steps::Builder,
 };
 
 /// How many missing sequence numbers a record lists.
@@ -40,172 +41,6 @@ pub(crate) struct FoldInput<'a> {
     /// Every `event.sequence` seen in the session (for gap detection); `None`
     /// for amendments, which do not judge completeness.
     pub seen: Option<&'a BTreeSet<u64>>,
-}
-
-/// Which join a step was opened by.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Join {
-    Tool,
-    Api,
-}
-
-/// Join id -> step index: a short list, a map once it grows.
-#[derive(Default)]
-struct Index<'a> {
-    list: [(Option<Join>, &'a str, usize); LIST_MAX],
-    len: usize,
-    map: HashMap<(bool, &'a str), usize>,
-}
-
-/// Past this many ids the index is a hash map.
-const LIST_MAX: usize = 16;
-
-impl<'a> Index<'a> {
-    fn get(&self, join: Join, id: &str) -> Option<usize> {
-        if self.len < LIST_MAX {
-            self.list
-                .iter()
-                .take(self.len)
-                .find(|(j, k, _)| *j == Some(join) && *k == id)
-                .map(|&(_, _, i)| i)
-        } else {
-            self.map.get(&(join == Join::Tool, id)).copied()
-        }
-    }
-
-    /// Adds an id not in the index.
-    fn insert(&mut self, join: Join, id: &'a str, i: usize) {
-        if let Some(slot) = self.list.get_mut(self.len) {
-            *slot = (Some(join), id, i);
-            self.len += 1;
-            if self.len == LIST_MAX {
-                self.map.extend(
-                    self.list
-                        .iter()
-                        .filter_map(|&(j, k, i)| Some(((j? == Join::Tool, k), i))),
-                );
-            }
-        } else {
-            self.map.insert((join == Join::Tool, id), i);
-        }
-    }
-}
-
-/// The record's steps, built in place: tool and API steps are found by
-/// their join id and filled as their events arrive.
-struct Builder<'a> {
-    steps: Vec<Step>,
-    ids: Index<'a>,
-    prompt: Option<Prompt>,
-}
-
-impl<'a> Builder<'a> {
-    fn new(mut steps: Vec<Step>, capacity: usize) -> Self {
-        steps.clear();
-        steps.reserve(capacity);
-        Builder {
-            steps,
-            ids: Index::default(),
-            prompt: None,
-        }
-    }
-
-    fn step(&mut self, sequence: u64, agent_id: Option<&str>, kind: Kind) {
-        self.steps.push(Step {
-            sequence,
-            agent_id: agent_id.unwrap_or_default().to_owned(),
-            kind: Some(kind),
-        });
-    }
-
-    /// Finds the step joined by `id`, or opens one (events without the id
-    /// get a step of their own); claims it for `sequence` and `agent`.
-    fn joined(
-        &mut self,
-        join: Join,
-        id: Option<&'a str>,
-        sequence: u64,
-        agent: Option<&str>,
-        init: impl FnOnce(String) -> Kind,
-    ) -> Option<&mut Kind> {
-        let found = id.and_then(|id| self.ids.get(join, id));
-        let idx = match found {
-            Some(i) => i,
-            None => {
-                let i = self.steps.len();
-                self.steps.push(Step {
-                    sequence,
-                    agent_id: String::new(),
-                    kind: Some(init(id.unwrap_or_default().to_owned())),
-                });
-                if let Some(id) = id {
-                    self.ids.insert(join, id, i);
-                }
-                i
-            }
-        };
-        let s = self.steps.get_mut(idx)?;
-        s.sequence = s.sequence.min(sequence);
-        if s.agent_id.is_empty()
-            && let Some(a) = agent
-        {
-            s.agent_id = a.to_owned();
-        }
-        s.kind.as_mut()
-    }
-
-    fn tool(
-        &mut self,
-        id: Option<&'a str>,
-        sequence: u64,
-        agent: Option<&str>,
-    ) -> Option<&mut ToolCall> {
-        let init = |tool_use_id| {
-            Kind::Tool(ToolCall {
-                tool_use_id,
-                ..ToolCall::default()
-            })
-        };
-        match self.joined(Join::Tool, id, sequence, agent, init)? {
-            Kind::Tool(t) => Some(t),
-            _ => None,
-        }
-    }
-
-    fn api(
-        &mut self,
-        id: Option<&'a str>,
-        sequence: u64,
-        agent: Option<&str>,
-    ) -> Option<&mut ApiCall> {
-        let init = |request_id| {
-            Kind::Api(ApiCall {
-                request_id,
-                ..ApiCall::default()
-            })
-        };
-        match self.joined(Join::Api, id, sequence, agent, init)? {
-            Kind::Api(a) => Some(a),
-            _ => None,
-        }
-    }
-
-    /// All steps, ordered by the sequence of their first event; at equal
-    /// sequence, other steps, then tool calls, then API calls, each in the
-    /// order they were opened.
-    fn take_steps(&mut self) -> Vec<Step> {
-        self.steps.sort_by_key(|s| {
-            let class = match s.kind {
-                Some(Kind::Tool(_)) => 1,
-                Some(Kind::Api(_)) => 2,
-                _ => 0,
-            };
-            (s.sequence, class)
-        });
-        // The record's own list at its exact size; the builder's stays
-        // with the caller for the next fold.
-        self.steps.drain(..).collect()
-    }
 }
 
 /// Lower-case hex of `bytes`, as `hex::encode` writes it, without going

@@ -23,7 +23,7 @@
 //!   Spans that link nowhere within `idle_timeout` are counted as unlinked
 //!   (the raw spans still flow to every output).
 //!
-//! Maps are keyed by 128-bit ids ([`ids`]), so the per-event path allocates
+//! Maps are keyed by 128-bit ids (`crate::ids`), so the per-event path allocates
 //! only what the chain keeps.
 
 mod content;
@@ -31,6 +31,7 @@ mod entry;
 mod fold;
 mod state;
 mod stats;
+mod steps;
 #[cfg(test)]
 mod tests;
 
