@@ -1,13 +1,13 @@
 //! 128-bit ids, so lookups on the hot path need no allocation: the
 //! correlator's chain keys, session keys and join ids (request ids, tool use
-//! ids, trace ids), content hashes of whole records, and the spend meter's
-//! metric series, all hashed once with a per-instance seed.
+//! ids, trace ids) and the spend meter's metric series, all hashed once with
+//! a per-instance seed. (The correlator's content hashes of whole records
+//! live with it, in `correlate::content`.)
 //!
 //! xxh3-128 over a reused scratch buffer (one call per value, not one per
 //! field). The attributes cairn's enricher writes (`cost_center`,
 //! `department`, `team`, `manager`, `cairn.cost_center.source`) are left out
-//! of content hashes: an exporter's retry that arrives after a directory
-//! reload carries a different assignment but is the same event. The seed is
+//! of a series' point attributes. The seed is
 //! random per instance, so ids cannot be aimed at a
 //! hash-table bucket from outside; with 128 bits, two different keys sharing
 //! an id is not a practical concern.
@@ -17,11 +17,7 @@ use std::{
     hash::{BuildHasher, BuildHasherDefault, Hasher},
 };
 
-use cairn_core::otlp::{
-    common::v1::{AnyValue, KeyValue, any_value::Value},
-    logs::v1::LogRecord,
-    trace::v1::Span,
-};
+use cairn_core::otlp::common::v1::{AnyValue, KeyValue, any_value::Value};
 use xxhash_rust::xxh3::xxh3_128_with_seed;
 
 use crate::enrich::{COST_CENTER, DEPARTMENT, MANAGER, SOURCE, TEAM};
@@ -99,42 +95,6 @@ impl Digest {
     pub fn link(&mut self, tag: u8, value: &[u8]) -> Id {
         self.buf.push(tag);
         self.put(value);
-        self.finish()
-    }
-
-    /// The content hash of a whole log record.
-    pub fn log(&mut self, log: &LogRecord) -> Id {
-        self.buf.push(b'L');
-        self.buf
-            .extend_from_slice(&log.time_unix_nano.to_le_bytes());
-        self.buf
-            .extend_from_slice(&log.observed_time_unix_nano.to_le_bytes());
-        self.buf
-            .extend_from_slice(&log.severity_number.to_le_bytes());
-        self.put(log.severity_text.as_bytes());
-        match &log.body {
-            Some(b) => self.any(b),
-            None => self.buf.push(0),
-        }
-        self.attrs(&log.attributes);
-        self.put(&log.trace_id);
-        self.put(&log.span_id);
-        self.put(log.event_name.as_bytes());
-        self.finish()
-    }
-
-    /// The content hash of a whole span.
-    pub fn span(&mut self, span: &Span) -> Id {
-        self.buf.push(b'S');
-        self.put(&span.trace_id);
-        self.put(&span.span_id);
-        self.put(&span.parent_span_id);
-        self.buf
-            .extend_from_slice(&span.start_time_unix_nano.to_le_bytes());
-        self.buf
-            .extend_from_slice(&span.end_time_unix_nano.to_le_bytes());
-        self.put(span.name.as_bytes());
-        self.attrs(&span.attributes);
         self.finish()
     }
 
@@ -257,29 +217,5 @@ mod tests {
             let s = "abcdefghij";
             assert!(seen.insert(d.key(1, &[&s[..cut], &s[cut..]])), "{cut}");
         }
-    }
-
-    #[test]
-    fn record_hashes_see_every_field() {
-        let mut d = Digest::default();
-        let a = LogRecord {
-            attributes: vec![cairn_core::value::kv_str("k", "v")],
-            ..Default::default()
-        };
-        let mut b = a.clone();
-        assert_eq!(d.log(&a), d.log(&b));
-        b.attributes[0] = cairn_core::value::kv_str("k", "w");
-        assert_ne!(d.log(&a), d.log(&b));
-        let mut c = a.clone();
-        c.observed_time_unix_nano = 1;
-        assert_ne!(d.log(&a), d.log(&c));
-        // A different cost-center assignment is the same event.
-        let mut e = a.clone();
-        e.attributes
-            .push(cairn_core::value::kv_str("cost_center", "cc-1"));
-        let mut f = a.clone();
-        f.attributes
-            .push(cairn_core::value::kv_str("cost_center", "cc-2"));
-        assert_eq!(d.log(&e), d.log(&f));
     }
 }

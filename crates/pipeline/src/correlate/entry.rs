@@ -4,11 +4,13 @@
 //! An entry holds only what the fold reads of the typed event (identifiers,
 //! numbers, small vocabularies) plus the few content strings the chain record
 //! shows (prompt text, tool parameters and input, error text), all already
-//! redacted on the receive path. Its strings share one buffer ([`Text`]), so
-//! an entry costs one allocation. The content hash covers the whole log
-//! record as received (time, body, every attribute), so an exporter's retry
-//! of the same record is a duplicate, while a resumed session's
-//! `event.sequence = 0` with different content is not.
+//! redacted on the receive path. An entry's strings are byte ranges into its
+//! chain's [`Text`] (an amendment's own), so an event costs no allocation of
+//! its own; a span entry's share one buffer of the span's. The content hash
+//! ([`Content`]) covers the whole log record as received (time, body, every
+//! attribute), so an exporter's retry of the same record is a duplicate,
+//! while a resumed session's `event.sequence = 0` with different content is
+//! not.
 
 use cairn_core::{
     chain::parse_rfc3339,
@@ -16,10 +18,10 @@ use cairn_core::{
     otlp::trace::v1::Span,
     record::EventRecord,
     span::{ClaudeSpan, SpanKind},
-    value::Attrs,
 };
 
-use crate::ids::{Digest, Id};
+use super::content::{Content, Found, Key};
+use crate::ids::Id;
 
 /// Where a string sits in its owner's text buffer; `None` when absent.
 pub(crate) type Str = Option<Piece>;
@@ -36,20 +38,33 @@ pub(crate) struct Piece {
 pub(crate) struct Text(String);
 
 impl Text {
-    /// Packs `parts` into one buffer; a part too far into it for a `u32`
-    /// offset (a record of gigabytes, which the receivers never accept) is
-    /// dropped rather than misplaced.
+    /// Packs `parts` into one buffer of their size.
     pub fn pack<const N: usize>(parts: [Option<&str>; N]) -> (Text, [Str; N]) {
-        let total = parts.iter().flatten().map(|s| s.len()).sum();
-        let mut buf = String::with_capacity(total);
-        let pieces = parts.map(|p| {
+        let mut text = Text(String::with_capacity(
+            parts.iter().flatten().map(|s| s.len()).sum(),
+        ));
+        let pieces = text.append(parts);
+        (text, pieces)
+    }
+
+    /// An empty buffer with room for `n` bytes.
+    pub fn with_capacity(n: usize) -> Text {
+        Text(String::with_capacity(n))
+    }
+
+    /// Appends `parts`; a part too far into the buffer for a `u32` offset
+    /// (gigabytes, which the receivers never accept) is dropped rather than
+    /// misplaced.
+    pub fn append<const N: usize>(&mut self, parts: [Option<&str>; N]) -> [Str; N] {
+        let buf = &mut self.0;
+        buf.reserve(parts.iter().flatten().map(|s| s.len()).sum());
+        parts.map(|p| {
             let p = p?;
             let start = u32::try_from(buf.len()).ok()?;
             let end = u32::try_from(buf.len() + p.len()).ok()?;
             buf.push_str(p);
             Some(Piece { start, end })
-        });
-        (Text(buf), pieces)
+        })
     }
 
     /// The string at `s`.
@@ -61,6 +76,11 @@ impl Text {
     /// Bytes held.
     pub fn len(&self) -> usize {
         self.0.len()
+    }
+
+    /// Bytes allocated.
+    pub fn capacity(&self) -> usize {
+        self.0.capacity()
     }
 }
 
@@ -187,28 +207,27 @@ pub(crate) struct Entry {
     pub hash: Id,
     /// `agent_id`, on subagent work.
     pub agent_id: Str,
-    /// What the fold reads of the event.
+    /// What the fold reads of the event; its strings, and `agent_id`, are
+    /// in the chain's [`Text`] (or its amendment's).
     pub event: Ev,
-    /// The strings `agent_id` and `event` point into.
-    pub text: Text,
 }
 
 /// Claude Code's placeholder for content it was told not to send.
 const NOT_SENT: &str = "<REDACTED>";
 
-fn content_of<'a>(a: Attrs<'a>, key: &str) -> Option<&'a str> {
+fn content_of<'a>(a: &Found<'a>, key: Key) -> Option<&'a str> {
     a.str(key)
         .filter(|s| !s.trim().is_empty() && s.trim() != NOT_SENT)
 }
 
-/// The event's fields the fold reads, packed with `agent_id`.
-fn compact(e: &EventRecord) -> (Text, Str, Ev) {
-    let a = Attrs(&e.log.attributes);
+/// The event's fields the fold reads; its strings (with `agent_id`) are
+/// appended to `text`.
+fn compact(e: &EventRecord, a: &Found<'_>, text: &mut Text) -> (Str, Ev) {
     let agent = e.header.agent_id.as_deref();
     match &e.event {
         ClaudeEvent::UserPrompt(p) => {
-            let prompt = content_of(a, "prompt").or_else(|| content_of(a, "prompt_text"));
-            let (text, [agent, prompt, command_name, command_source, message_uuid]) = Text::pack([
+            let prompt = content_of(a, Key::Prompt).or_else(|| content_of(a, Key::PromptText));
+            let [agent, prompt, command_name, command_source, message_uuid] = text.append([
                 agent,
                 prompt,
                 p.command_name.as_deref(),
@@ -222,22 +241,19 @@ fn compact(e: &EventRecord) -> (Text, Str, Ev) {
                 command_source,
                 message_uuid,
             };
-            (text, agent, ev)
+            (agent, ev)
         }
         ClaudeEvent::ToolDecision(d) => {
-            let (
-                text,
-                [
-                    agent,
-                    tool_use_id,
-                    tool_name,
-                    decision,
-                    source,
-                    tool_source,
-                    request_id,
-                    parameters,
-                ],
-            ) = Text::pack([
+            let [
+                agent,
+                tool_use_id,
+                tool_name,
+                decision,
+                source,
+                tool_source,
+                request_id,
+                parameters,
+            ] = text.append([
                 agent,
                 d.tool_use_id.as_deref(),
                 d.tool_name.as_deref(),
@@ -245,7 +261,7 @@ fn compact(e: &EventRecord) -> (Text, Str, Ev) {
                 d.source.as_ref().map(|x| x.as_str()),
                 d.tool_source.as_ref().map(|x| x.as_str()),
                 d.request_id.as_deref(),
-                content_of(a, "tool_parameters"),
+                content_of(a, Key::ToolParameters),
             ]);
             let ev = Ev::ToolDecision {
                 tool_use_id,
@@ -256,30 +272,27 @@ fn compact(e: &EventRecord) -> (Text, Str, Ev) {
                 request_id,
                 parameters,
             };
-            (text, agent, ev)
+            (agent, ev)
         }
         ClaudeEvent::ToolResult(r) => {
-            let (
-                text,
-                [
-                    agent,
-                    tool_use_id,
-                    tool_name,
-                    request_id,
-                    error_type,
-                    decision_source,
-                    parameters,
-                    input,
-                ],
-            ) = Text::pack([
+            let [
+                agent,
+                tool_use_id,
+                tool_name,
+                request_id,
+                error_type,
+                decision_source,
+                parameters,
+                input,
+            ] = text.append([
                 agent,
                 r.tool_use_id.as_deref(),
                 r.tool_name.as_deref(),
                 r.request_id.as_deref(),
                 r.error_type.as_deref(),
                 r.decision_source.as_ref().map(|x| x.as_str()),
-                content_of(a, "tool_parameters"),
-                content_of(a, "tool_input"),
+                content_of(a, Key::ToolParameters),
+                content_of(a, Key::ToolInput),
             ]);
             let ev = Ev::ToolResult {
                 tool_use_id,
@@ -294,10 +307,10 @@ fn compact(e: &EventRecord) -> (Text, Str, Ev) {
                 input_size_bytes: r.tool_input_size_bytes,
                 result_size_bytes: r.tool_result_size_bytes,
             };
-            (text, agent, ev)
+            (agent, ev)
         }
         ClaudeEvent::ApiRequest(r) => {
-            let (text, [agent, request_id, model, query_source, speed, effort]) = Text::pack([
+            let [agent, request_id, model, query_source, speed, effort] = text.append([
                 agent,
                 r.request_id.as_deref(),
                 r.model.as_deref(),
@@ -324,15 +337,15 @@ fn compact(e: &EventRecord) -> (Text, Str, Ev) {
                     r.cache_creation_tokens,
                 ],
             };
-            (text, agent, ev)
+            (agent, ev)
         }
         ClaudeEvent::ApiError(r) => {
-            let (text, [agent, request_id, model, query_source, error]) = Text::pack([
+            let [agent, request_id, model, query_source, error] = text.append([
                 agent,
                 r.request_id.as_deref(),
                 r.model.as_deref(),
                 r.query_source.as_deref(),
-                content_of(a, "error"),
+                content_of(a, Key::Error),
             ]);
             let ev = Ev::ApiError {
                 request_id,
@@ -343,20 +356,20 @@ fn compact(e: &EventRecord) -> (Text, Str, Ev) {
                 attempt: r.attempt,
                 duration_ms: r.duration_ms,
             };
-            (text, agent, ev)
+            (agent, ev)
         }
         ClaudeEvent::ApiRetriesExhausted(r) => {
-            let (text, [agent, request_id, model]) =
-                Text::pack([agent, r.request_id.as_deref(), r.model.as_deref()]);
+            let [agent, request_id, model] =
+                text.append([agent, r.request_id.as_deref(), r.model.as_deref()]);
             let ev = Ev::ApiRetriesExhausted {
                 request_id,
                 model,
                 total_attempts: r.total_attempts,
             };
-            (text, agent, ev)
+            (agent, ev)
         }
         ClaudeEvent::AssistantResponse(r) => {
-            let (text, [agent, request_id, model, query_source]) = Text::pack([
+            let [agent, request_id, model, query_source] = text.append([
                 agent,
                 r.request_id.as_deref(),
                 r.model.as_deref(),
@@ -368,22 +381,22 @@ fn compact(e: &EventRecord) -> (Text, Str, Ev) {
                 query_source,
                 response_length: r.response_length,
             };
-            (text, agent, ev)
+            (agent, ev)
         }
         ClaudeEvent::HookExecutionStart(h) => {
-            let (text, [agent, hook_event, hook_name]) =
-                Text::pack([agent, h.hook_event.as_deref(), h.hook_name.as_deref()]);
+            let [agent, hook_event, hook_name] =
+                text.append([agent, h.hook_event.as_deref(), h.hook_name.as_deref()]);
             let ev = Ev::HookStart {
                 hook_event,
                 hook_name,
                 num_hooks: h.num_hooks,
             };
-            (text, agent, ev)
+            (agent, ev)
         }
         ClaudeEvent::HookExecutionComplete(h) => {
             let x = &h.execution;
-            let (text, [agent, hook_event, hook_name]) =
-                Text::pack([agent, x.hook_event.as_deref(), x.hook_name.as_deref()]);
+            let [agent, hook_event, hook_name] =
+                text.append([agent, x.hook_event.as_deref(), x.hook_name.as_deref()]);
             let ev = Ev::HookComplete {
                 hook_event,
                 hook_name,
@@ -394,10 +407,10 @@ fn compact(e: &EventRecord) -> (Text, Str, Ev) {
                 num_cancelled: h.num_cancelled,
                 duration_ms: h.total_duration_ms,
             };
-            (text, agent, ev)
+            (agent, ev)
         }
         ClaudeEvent::Compaction(c) => {
-            let (text, [agent, trigger]) = Text::pack([agent, c.trigger.as_deref()]);
+            let [agent, trigger] = text.append([agent, c.trigger.as_deref()]);
             let ev = Ev::Compaction {
                 trigger,
                 success: c.success,
@@ -405,11 +418,11 @@ fn compact(e: &EventRecord) -> (Text, Str, Ev) {
                 pre_tokens: c.pre_tokens,
                 post_tokens: c.post_tokens,
             };
-            (text, agent, ev)
+            (agent, ev)
         }
         ClaudeEvent::SubagentCompleted(s) => {
-            let (text, [agent, agent_type, model]) =
-                Text::pack([agent, s.agent_type.as_deref(), s.model.as_deref()]);
+            let [agent, agent_type, model] =
+                text.append([agent, s.agent_type.as_deref(), s.model.as_deref()]);
             let ev = Ev::SubagentCompleted {
                 agent_type,
                 model,
@@ -417,22 +430,24 @@ fn compact(e: &EventRecord) -> (Text, Str, Ev) {
                 total_tool_uses: s.total_tool_uses,
                 duration_ms: s.duration_ms,
             };
-            (text, agent, ev)
+            (agent, ev)
         }
         other => {
             let name = match other {
                 ClaudeEvent::Unknown { name } => name.as_str(),
                 known => known.name(),
             };
-            let (text, [agent, name]) = Text::pack([agent, Some(name)]);
-            (text, agent, Ev::Other { name })
+            let [agent, name] = text.append([agent, Some(name)]);
+            (agent, Ev::Other { name })
         }
     }
 }
 
 impl Entry {
-    /// Builds the entry of an event record.
-    pub fn of(e: &EventRecord, digest: &mut Digest) -> Entry {
+    /// Builds the entry of an event record whose content hash and read
+    /// attributes are `hash` and `found` ([`Content::log`]); its strings
+    /// are appended to `text`.
+    pub fn of(e: &EventRecord, hash: Id, found: &Found<'_>, text: &mut Text) -> Entry {
         let time = e
             .header
             .timestamp
@@ -440,27 +455,19 @@ impl Entry {
             .and_then(parse_rfc3339)
             .or((e.log.time_unix_nano != 0).then_some(e.log.time_unix_nano))
             .unwrap_or(e.log.observed_time_unix_nano);
-        let (text, agent_id, event) = compact(e);
+        let (agent_id, event) = compact(e, found, text);
         Entry {
             sequence: e.header.sequence.unwrap_or(u64::MAX),
             time,
-            hash: digest.log(&e.log),
+            hash,
             agent_id,
             event,
-            text,
         }
     }
 
-    /// The string at `s`.
-    pub fn str(&self, s: Str) -> Option<&str> {
-        self.text.get(s)
-    }
-
-    /// An estimate of the heap and inline bytes this entry holds, with
-    /// what it costs around it (see [`INDEX_BYTES`]).
-    pub fn size(&self) -> usize {
-        2 * std::mem::size_of::<Entry>() + self.text.len() + INDEX_BYTES
-    }
+    /// An estimate of the heap and inline bytes an entry holds besides its
+    /// strings, with what it costs around it (see [`INDEX_BYTES`]).
+    pub const SIZE: usize = 2 * std::mem::size_of::<Entry>() + INDEX_BYTES;
 }
 
 /// What a span contributes to a chain.
@@ -492,7 +499,7 @@ pub(crate) struct SpanEntry {
 
 impl SpanEntry {
     /// Builds the entry of a span; `None` for malformed ids.
-    pub fn of(span: &Span, typed: &ClaudeSpan, digest: &mut Digest) -> Option<SpanEntry> {
+    pub fn of(span: &Span, typed: &ClaudeSpan, content: &mut Content) -> Option<SpanEntry> {
         let trace_id = span.trace_id.as_slice().try_into().ok()?;
         let span_id = span.span_id.as_slice().try_into().ok()?;
         let (text, [prompt_id, tool_use_id, request_id, agent_id, tool_name]) = Text::pack([
@@ -512,7 +519,7 @@ impl SpanEntry {
             request_id,
             agent_id,
             tool_name,
-            hash: digest.span(span),
+            hash: content.span(span),
             text,
         })
     }
@@ -522,7 +529,8 @@ impl SpanEntry {
         self.text.get(s)
     }
 
-    /// An estimate of the bytes this span entry holds (as [`Entry::size`]).
+    /// An estimate of the bytes this span entry holds (as [`Entry::SIZE`],
+    /// plus its strings).
     pub fn size(&self) -> usize {
         2 * std::mem::size_of::<SpanEntry>() + self.text.len() + INDEX_BYTES
     }

@@ -7,22 +7,23 @@
 //! `api_error` and `assistant_response` by `request_id`, spans by the same
 //! ids. Events without the id they would join on get a step of their own.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use cairn_core::{
     chain::{
         chain_id, rfc3339_millis,
         v1::{
-            ApiCall, ApiErrorInfo, Closure, Completeness, CostCenter, Hook, OtherEvent, Prompt,
-            PromptChain, Step, TokenCounts, ToolCall, ToolOutcome, Totals, When, Who, step::Kind,
+            ApiErrorInfo, Closure, Completeness, CostCenter, Hook, OtherEvent, Prompt, PromptChain,
+            Step, TokenCounts, ToolOutcome, Totals, When, Who, step::Kind,
         },
     },
     span::SpanKind,
 };
 
 use super::{
-    entry::{Entry, Ev, SpanEntry},
+    entry::{Entry, Ev, SpanEntry, Text},
     state::ChainKey,
+    steps::Builder,
 };
 
 /// How many missing sequence numbers a record lists.
@@ -31,6 +32,8 @@ const MAX_LISTED_GAPS: usize = 32;
 /// Everything a fold needs besides the entries.
 pub(crate) struct FoldInput<'a> {
     pub key: &'a ChainKey,
+    /// The strings of the entries.
+    pub text: &'a Text,
     pub who: Option<Who>,
     pub cost_center: Option<CostCenter>,
     pub closure: Closure,
@@ -40,155 +43,16 @@ pub(crate) struct FoldInput<'a> {
     pub seen: Option<&'a BTreeSet<u64>>,
 }
 
-/// A step under construction: where it sits and whose work it was.
-struct Slot<T> {
-    sequence: u64,
-    agent_id: String,
-    item: T,
-}
-
-impl<T> Slot<T> {
-    fn claim(&mut self, sequence: u64, agent: Option<&str>) {
-        self.sequence = self.sequence.min(sequence);
-        if self.agent_id.is_empty()
-            && let Some(a) = agent
-        {
-            self.agent_id = a.to_owned();
-        }
+/// Lower-case hex of `bytes`, as `hex::encode` writes it, without going
+/// through a `char` iterator.
+fn lower_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(2 * bytes.len());
+    for &b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
     }
-}
-
-/// Join id -> slot index: a short list, a map once it grows.
-#[derive(Default)]
-struct Index<'a> {
-    list: Vec<(&'a str, usize)>,
-    map: HashMap<&'a str, usize>,
-}
-
-/// Past this many ids the index is a hash map.
-const LIST_MAX: usize = 16;
-
-impl<'a> Index<'a> {
-    fn get(&self, id: &str) -> Option<usize> {
-        if self.list.len() < LIST_MAX {
-            self.list.iter().find(|(k, _)| *k == id).map(|&(_, i)| i)
-        } else {
-            self.map.get(id).copied()
-        }
-    }
-
-    fn insert(&mut self, id: &'a str, i: usize) {
-        if self.list.len() < LIST_MAX {
-            if let Some(slot) = self.list.iter_mut().find(|(k, _)| *k == id) {
-                slot.1 = i;
-            } else {
-                self.list.push((id, i));
-            }
-            if self.list.len() == LIST_MAX {
-                self.map.extend(self.list.iter().copied());
-            }
-        } else {
-            self.map.insert(id, i);
-        }
-    }
-}
-
-#[derive(Default)]
-struct Builder<'a> {
-    tools: Vec<Slot<ToolCall>>,
-    apis: Vec<Slot<ApiCall>>,
-    tool_ids: Index<'a>,
-    api_ids: Index<'a>,
-    others: Vec<Step>,
-    prompt: Option<Prompt>,
-}
-
-/// Finds the slot joined by `id`, or opens one (events without the id get
-/// a slot of their own).
-fn slot<'a, 'b, T: Default>(
-    slots: &'b mut Vec<Slot<T>>,
-    ids: &mut Index<'a>,
-    id: Option<&'a str>,
-    sequence: u64,
-    agent: Option<&str>,
-    init: impl FnOnce(String) -> T,
-) -> &'b mut T {
-    let idx = match id.and_then(|id| ids.get(id)) {
-        Some(i) => i,
-        None => {
-            slots.push(Slot {
-                sequence,
-                agent_id: String::new(),
-                item: init(id.unwrap_or_default().to_owned()),
-            });
-            if let Some(id) = id {
-                ids.insert(id, slots.len() - 1);
-            }
-            slots.len() - 1
-        }
-    };
-    // `idx` is always in bounds: it was just pushed or came from `ids`,
-    // which only holds indices of pushed slots.
-    let len = slots.len();
-    let s = &mut slots[idx.min(len - 1)];
-    s.claim(sequence, agent);
-    &mut s.item
-}
-
-impl<'a> Builder<'a> {
-    fn step(&mut self, sequence: u64, agent_id: Option<&str>, kind: Kind) {
-        self.others.push(Step {
-            sequence,
-            agent_id: agent_id.unwrap_or_default().to_owned(),
-            kind: Some(kind),
-        });
-    }
-
-    fn tool(&mut self, id: Option<&'a str>, sequence: u64, agent: Option<&str>) -> &mut ToolCall {
-        slot(
-            &mut self.tools,
-            &mut self.tool_ids,
-            id,
-            sequence,
-            agent,
-            |tool_use_id| ToolCall {
-                tool_use_id,
-                ..ToolCall::default()
-            },
-        )
-    }
-
-    fn api(&mut self, id: Option<&'a str>, sequence: u64, agent: Option<&str>) -> &mut ApiCall {
-        slot(
-            &mut self.apis,
-            &mut self.api_ids,
-            id,
-            sequence,
-            agent,
-            |request_id| ApiCall {
-                request_id,
-                ..ApiCall::default()
-            },
-        )
-    }
-
-    /// All steps, ordered by the sequence of their first event.
-    fn into_steps(self) -> (Option<Prompt>, Vec<Step>) {
-        let mut steps = Vec::with_capacity(self.others.len() + self.tools.len() + self.apis.len());
-        steps.extend(self.others);
-        steps.extend(self.tools.into_iter().map(|s| Step {
-            sequence: s.sequence,
-            agent_id: s.agent_id,
-            kind: Some(Kind::Tool(s.item)),
-        }));
-        steps.extend(self.apis.into_iter().map(|s| Step {
-            sequence: s.sequence,
-            agent_id: s.agent_id,
-            kind: Some(Kind::Api(s.item)),
-        }));
-        steps.sort_by_key(|s| s.sequence);
-        (self.prompt, steps)
-    }
+    out
 }
 
 fn set_if_empty(slot: &mut String, v: Option<&str>) {
@@ -203,9 +67,9 @@ fn owned(v: Option<&str>) -> String {
     v.unwrap_or_default().to_owned()
 }
 
-fn add<'a>(e: &'a Entry, b: &mut Builder<'a>) {
+fn add<'a>(e: &Entry, text: &'a Text, b: &mut Builder<'a>) {
     let seq = e.sequence;
-    let s = |x| e.str(x);
+    let s = |x| text.get(x);
     let agent = s(e.agent_id);
     match &e.event {
         Ev::UserPrompt {
@@ -235,7 +99,9 @@ fn add<'a>(e: &'a Entry, b: &mut Builder<'a>) {
             request_id,
             parameters,
         } => {
-            let t = b.tool(s(*tool_use_id), seq, agent);
+            let Some(t) = b.tool(s(*tool_use_id), seq, agent) else {
+                return;
+            };
             t.decision_seen = true;
             set_if_empty(&mut t.tool_name, s(*tool_name));
             set_if_empty(&mut t.decision, s(*decision));
@@ -257,7 +123,9 @@ fn add<'a>(e: &'a Entry, b: &mut Builder<'a>) {
             input_size_bytes,
             result_size_bytes,
         } => {
-            let t = b.tool(s(*tool_use_id), seq, agent);
+            let Some(t) = b.tool(s(*tool_use_id), seq, agent) else {
+                return;
+            };
             t.result_seen = true;
             set_if_empty(&mut t.tool_name, s(*tool_name));
             set_if_empty(&mut t.request_id, s(*request_id));
@@ -284,7 +152,9 @@ fn add<'a>(e: &'a Entry, b: &mut Builder<'a>) {
             ttft_ms,
             tokens,
         } => {
-            let a = b.api(s(*request_id), seq, agent);
+            let Some(a) = b.api(s(*request_id), seq, agent) else {
+                return;
+            };
             a.succeeded = true;
             set_if_empty(&mut a.model, s(*model));
             set_if_empty(&mut a.query_source, s(*query_source));
@@ -310,7 +180,9 @@ fn add<'a>(e: &'a Entry, b: &mut Builder<'a>) {
             attempt,
             duration_ms,
         } => {
-            let a = b.api(s(*request_id), seq, agent);
+            let Some(a) = b.api(s(*request_id), seq, agent) else {
+                return;
+            };
             set_if_empty(&mut a.model, s(*model));
             set_if_empty(&mut a.query_source, s(*query_source));
             a.attempts = a.attempts.max(attempt.unwrap_or(0));
@@ -326,7 +198,9 @@ fn add<'a>(e: &'a Entry, b: &mut Builder<'a>) {
             model,
             total_attempts,
         } => {
-            let a = b.api(s(*request_id), seq, agent);
+            let Some(a) = b.api(s(*request_id), seq, agent) else {
+                return;
+            };
             set_if_empty(&mut a.model, s(*model));
             a.retries_exhausted = true;
             a.attempts = a.attempts.max(total_attempts.unwrap_or(0));
@@ -337,7 +211,9 @@ fn add<'a>(e: &'a Entry, b: &mut Builder<'a>) {
             query_source,
             response_length,
         } => {
-            let a = b.api(s(*request_id), seq, agent);
+            let Some(a) = b.api(s(*request_id), seq, agent) else {
+                return;
+            };
             a.response_seen = true;
             a.response_length = response_length.unwrap_or(0);
             set_if_empty(&mut a.model, s(*model));
@@ -423,37 +299,49 @@ fn add_span<'a>(sp: &'a SpanEntry, b: &mut Builder<'a>) {
     let s = |x| sp.str(x);
     match sp.kind {
         SpanKind::Tool if sp.tool_use_id.is_some() => {
-            let t = b.tool(s(sp.tool_use_id), u64::MAX, s(sp.agent_id));
+            let Some(t) = b.tool(s(sp.tool_use_id), u64::MAX, s(sp.agent_id)) else {
+                return;
+            };
             set_if_empty(&mut t.tool_name, s(sp.tool_name));
-            t.span_id = hex::encode(sp.span_id);
+            t.span_id = lower_hex(&sp.span_id);
         }
         SpanKind::LlmRequest if sp.request_id.is_some() => {
-            let a = b.api(s(sp.request_id), u64::MAX, s(sp.agent_id));
-            a.span_id = hex::encode(sp.span_id);
+            let Some(a) = b.api(s(sp.request_id), u64::MAX, s(sp.agent_id)) else {
+                return;
+            };
+            a.span_id = lower_hex(&sp.span_id);
         }
         _ => {}
     }
 }
 
-/// Builds the record from entries and spans (sorted here).
+/// The most steps a fold's scratch list keeps room for between folds.
+const SCRATCH_MAX: usize = 256;
+
+/// Builds the record from entries and spans (sorted here). `scratch` is a
+/// list kept between folds for its allocation; the record gets its steps in
+/// a list of their exact size.
 pub(crate) fn fold(
     input: FoldInput<'_>,
     entries: &mut [Entry],
     spans: &mut [SpanEntry],
+    scratch: &mut Vec<Step>,
 ) -> PromptChain {
     entries.sort_by_key(|e| (e.sequence, e.time, e.hash));
     spans.sort_by_key(|s| (s.start, s.hash));
-    let mut b = Builder::default();
+    // Every entry and span opens at most one step.
+    let mut b = Builder::new(std::mem::take(scratch), entries.len() + spans.len());
     for e in entries.iter() {
-        add(e, &mut b);
+        add(e, input.text, &mut b);
     }
     for s in spans.iter() {
         add_span(s, &mut b);
     }
     // A tool that was rejected never runs: rejected, not missing.
-    for t in &mut b.tools {
-        let t = &mut t.item;
-        if !t.result_seen {
+    for step in &mut b.steps {
+        if let Some(Kind::Tool(t)) = &mut step.kind
+            && !t.result_seen
+        {
             t.outcome = if t.decision == "reject" {
                 ToolOutcome::Rejected
             } else if t.decision_seen {
@@ -463,7 +351,11 @@ pub(crate) fn fold(
             } as i32;
         }
     }
-    let (prompt, steps) = b.into_steps();
+    let steps = b.take_steps();
+    let prompt = b.prompt.take();
+    if b.steps.capacity() <= SCRATCH_MAX {
+        *scratch = b.steps;
+    }
     let totals = totals(&steps, entries.len());
     let when = when(entries);
     let completeness = completeness(&input, entries, prompt.is_some(), &steps);
@@ -471,7 +363,7 @@ pub(crate) fn fold(
     let mut raw: Vec<&[u8; 16]> = spans.iter().map(|s| &s.trace_id).collect();
     raw.sort_unstable();
     raw.dedup();
-    let trace_ids: Vec<String> = raw.into_iter().map(hex::encode).collect();
+    let trace_ids: Vec<String> = raw.into_iter().map(|t| lower_hex(t)).collect();
     PromptChain {
         chain_id: chain_id(&input.key.tenant, &input.key.session, &input.key.prompt),
         session_id: input.key.session.clone(),
@@ -588,5 +480,15 @@ fn completeness(
         sequence_gaps: gaps,
         missing_sequences: missing,
         tools_without_result: u32::try_from(tools_without_result).unwrap_or(u32::MAX),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn lower_hex_is_hex_encode() {
+        let all: Vec<u8> = (0..=255).collect();
+        assert_eq!(super::lower_hex(&all), hex::encode(&all));
+        assert_eq!(super::lower_hex(&[]), "");
     }
 }

@@ -23,13 +23,15 @@
 //!   Spans that link nowhere within `idle_timeout` are counted as unlinked
 //!   (the raw spans still flow to every output).
 //!
-//! Maps are keyed by 128-bit ids ([`ids`]), so the per-event path allocates
+//! Maps are keyed by 128-bit ids (`crate::ids`), so the per-event path allocates
 //! only what the chain keeps.
 
+mod content;
 mod entry;
 mod fold;
 mod state;
 mod stats;
+mod steps;
 #[cfg(test)]
 mod tests;
 
@@ -40,7 +42,10 @@ use std::{
 };
 
 use cairn_core::{
-    chain::{PromptChain, v1::Closure},
+    chain::{
+        PromptChain,
+        v1::{Closure, Step},
+    },
     clock::Clock,
     event::ClaudeEvent,
     record::{Batch, EventRecord, Record, RecordBody},
@@ -48,6 +53,7 @@ use cairn_core::{
 };
 
 use crate::ids::{Digest, Id, IdMap, IdSet};
+use content::{Content, Found, Key};
 use entry::{Entry, SpanEntry};
 use fold::{FoldInput, fold};
 use state::{Attribution, ChainKey, ClosedChain, Late, OpenChain, Session};
@@ -79,6 +85,9 @@ impl Default for CorrelatorConfig {
     }
 }
 
+/// The most spans a scratch list keeps room for between batches.
+const SPARE_MAX: usize = 64;
+
 // Tags that keep the id spaces apart.
 const SESSION: u8 = 1;
 const CHAIN: u8 = 2;
@@ -91,9 +100,10 @@ pub struct Correlator {
     config: CorrelatorConfig,
     clock: Arc<dyn Clock>,
     digest: Digest,
-    open: IdMap<OpenChain>,
+    content: Content,
+    open: IdMap<Box<OpenChain>>,
     order: BTreeMap<u64, Id>,
-    closed: IdMap<ClosedChain>,
+    closed: IdMap<Box<ClosedChain>>,
     closed_order: VecDeque<Id>,
     sessions: IdMap<Session>,
     bytes: usize,
@@ -102,6 +112,13 @@ pub struct Correlator {
     emitted: EmittedCounters,
     /// Sessions touched by the current batch (kept for its allocation).
     touched: Vec<Id>,
+    /// Scratch kept for their allocations: an emptied `pending` list, lent
+    /// to the next session that stages spans, and the spans a
+    /// `link_pending` round found a chain for.
+    spare_pending: Vec<(u64, SpanEntry)>,
+    found: Vec<(Id, Id, SpanEntry)>,
+    /// The fold's step list, kept for its allocation.
+    steps: Vec<Step>,
 }
 
 /// A batch's tenant and arrival time, and the last session and chain ids
@@ -122,7 +139,7 @@ impl std::fmt::Debug for Correlator {
     }
 }
 
-fn attribution(record: &Record, log_attrs: Attrs<'_>, tenant: &str, sequence: u64) -> Attribution {
+fn attribution(record: &Record, found: &Found<'_>, tenant: &str, sequence: u64) -> Attribution {
     let id = &record.identity;
     let who = [
         id.user_id.as_deref(),
@@ -143,18 +160,14 @@ fn attribution(record: &Record, log_attrs: Attrs<'_>, tenant: &str, sequence: u6
     // Set by the enricher on the receive path; read from the record (Claude
     // Code copies resource attributes onto it) when enrichment is off.
     let res = record.resource.attrs();
-    let get = |k: &str| log_attrs.str(k).or_else(|| res.str(k));
-    let cost_center = get("cost_center").map(|cc| {
+    let get = |k: Key, name: &str| found.str(k).or_else(|| res.str(name));
+    let cost_center = get(Key::CostCenter, "cost_center").map(|cc| {
         [
             Some(cc),
-            get("department"),
-            get("team").or_else(|| get("team.id")),
-            get("manager"),
-            Some(
-                log_attrs
-                    .str("cairn.cost_center.source")
-                    .unwrap_or("resource"),
-            ),
+            get(Key::Department, "department"),
+            get(Key::Team, "team").or_else(|| get(Key::TeamId, "team.id")),
+            get(Key::Manager, "manager"),
+            Some(found.str(Key::CostCenterSource).unwrap_or("resource")),
         ]
     });
     Attribution::new(sequence, who, cost_center)
@@ -167,6 +180,7 @@ impl Correlator {
             config,
             clock,
             digest: Digest::default(),
+            content: Content::default(),
             open: IdMap::default(),
             order: BTreeMap::new(),
             closed: IdMap::default(),
@@ -177,6 +191,9 @@ impl Correlator {
             stats: CorrelatorStats::default(),
             emitted: EmittedCounters::default(),
             touched: Vec::new(),
+            spare_pending: Vec::new(),
+            found: Vec::new(),
+            steps: Vec::new(),
         }
     }
 
@@ -220,12 +237,14 @@ impl Correlator {
                         .as_deref()
                         .or_else(|| Attrs(&s.span.attributes).str("gen_ai.conversation.id"))
                         .unwrap_or("");
-                    if let Some(entry) = SpanEntry::of(&s.span, &s.typed, &mut self.digest) {
+                    if let Some(entry) = SpanEntry::of(&s.span, &s.typed, &mut self.content) {
                         let sid = self.session(&mut cache, session);
                         if let Some(sess) = self.sessions.get_mut(&sid) {
-                            // Once per batch rather than growing by doubling;
-                            // capped, as a batch may hold many sessions.
+                            // The spare list if there is one, else once per
+                            // batch rather than growing by doubling; capped,
+                            // as a batch may hold many sessions.
                             if sess.pending.capacity() == 0 {
+                                sess.pending = std::mem::take(&mut self.spare_pending);
                                 sess.pending.reserve(batch.records.len().min(64));
                             }
                             sess.pending.push((now, entry));
@@ -273,6 +292,8 @@ impl Correlator {
         sid
     }
 
+    /// Adds an event: one session lookup and one chain lookup (the map
+    /// of closed chains is only consulted for a chain not open).
     fn add_event<'b>(
         &mut self,
         record: &'b Record,
@@ -284,7 +305,10 @@ impl Correlator {
         let session = record.identity.session_id.as_deref().unwrap_or("");
         let (tenant, now) = (cache.tenant, cache.now);
         let sid = self.session(cache, session);
-        if let (Some(seq), Some(sess)) = (e.header.sequence, self.sessions.get_mut(&sid)) {
+        let Some(sess) = self.sessions.get_mut(&sid) else {
+            return;
+        };
+        if let Some(seq) = e.header.sequence {
             sess.seen.insert(seq);
         }
         let Some(prompt) = e.header.prompt_id.as_deref() else {
@@ -299,19 +323,20 @@ impl Correlator {
                 cid
             }
         };
-        let entry = Entry::of(e, &mut self.digest);
-        if let Some(closed) = self.closed.get_mut(&cid) {
-            if closed.add_hash(entry.hash) {
-                late.entry(cid).or_default().entries.push(entry);
-            } else {
-                self.stats.duplicate();
-            }
-            return;
-        }
-        let links = self.link_ids(e);
+        let (hash, found) = self.content.log(&e.log);
         let chain = match self.open.entry(cid) {
             std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
             std::collections::hash_map::Entry::Vacant(v) => {
+                if let Some(closed) = self.closed.get_mut(&cid) {
+                    if closed.add_hash(hash) {
+                        let l = late.entry(cid).or_default();
+                        let entry = Entry::of(e, hash, &found, &mut l.text);
+                        l.entries.push(entry);
+                    } else {
+                        self.stats.duplicate();
+                    }
+                    return;
+                }
                 let key = ChainKey {
                     tenant: tenant.to_owned(),
                     session: session.to_owned(),
@@ -321,18 +346,19 @@ impl Correlator {
                 self.order.insert(self.serial, cid);
                 self.serial += 1;
                 self.bytes += chain.bytes;
-                v.insert(chain)
+                sess.open.insert(cid);
+                v.insert(Box::new(chain))
             }
         };
-        if !chain.add_hash(entry.hash) {
+        if !chain.add_hash(hash) {
             self.stats.duplicate();
             return;
         }
+        let links = link_ids(&mut self.digest, e);
+        let text_before = chain.text.capacity();
+        let entry = Entry::of(e, hash, &found, &mut chain.text);
         let seq = entry.sequence;
-        chain.attribute(
-            || attribution(record, Attrs(&e.log.attributes), tenant, seq),
-            seq,
-        );
+        chain.attribute(|| attribution(record, &found, tenant, seq), seq);
         let is_prompt = matches!(e.event, ClaudeEvent::UserPrompt(_));
         if is_prompt {
             chain.prompt_sequence = Some(chain.prompt_sequence.map_or(seq, |s| s.min(seq)));
@@ -340,16 +366,12 @@ impl Correlator {
         chain.min_sequence = Some(chain.min_sequence.map_or(seq, |s| s.min(seq)));
         chain.last_seen = now;
         let before = chain.bytes;
-        chain.bytes += entry.size();
+        chain.bytes += Entry::SIZE + chain.text.capacity() - text_before;
         chain.entries.push(entry);
         for &l in links.as_slice() {
             chain.link(l);
         }
         self.bytes += chain.bytes - before;
-        let Some(sess) = self.sessions.get_mut(&sid) else {
-            return;
-        };
-        sess.open.insert(cid);
         if is_prompt && sess.latest_prompt.is_none_or(|(s, _)| seq > s) {
             sess.latest_prompt = Some((seq, cid));
         }
@@ -358,44 +380,16 @@ impl Correlator {
         }
     }
 
-    /// Join ids an event contributes: request and tool use ids, and the
-    /// trace id when the log record carries one.
-    fn link_ids(&mut self, e: &EventRecord) -> Links {
-        let (request, tool) = match &e.event {
-            ClaudeEvent::ToolDecision(d) => (d.request_id.as_ref(), d.tool_use_id.as_ref()),
-            ClaudeEvent::ToolResult(r) => (r.request_id.as_ref(), r.tool_use_id.as_ref()),
-            ClaudeEvent::ApiRequest(r) => (r.request_id.as_ref(), None),
-            ClaudeEvent::ApiError(r) => (r.request_id.as_ref(), None),
-            ClaudeEvent::AssistantResponse(r) => (r.request_id.as_ref(), None),
-            _ => (None, None),
-        };
-        let mut ids = Links::default();
-        if let Some(r) = request {
-            ids.push(self.digest.link(REQUEST, r.as_bytes()));
-        }
-        if let Some(t) = tool {
-            ids.push(self.digest.link(TOOL_USE, t.as_bytes()));
-        }
-        if e.log.trace_id.len() == 16 {
-            ids.push(self.digest.link(TRACE, &e.log.trace_id));
-        }
-        ids
-    }
-
     /// Delivers pending spans of a session whose prompt is now known.
     fn link_pending(&mut self, sid: Id, late: &mut BTreeMap<Id, Late>) {
-        loop {
-            let Some(sess) = self.sessions.get_mut(&sid) else {
-                return;
-            };
-            if sess.pending.is_empty() {
-                return;
-            }
+        let mut found = std::mem::take(&mut self.found);
+        while let Some(sess) = self.sessions.get_mut(&sid)
+            && !sess.pending.is_empty()
+        {
             let mut progress = false;
-            let pending = std::mem::take(&mut sess.pending);
+            let mut pending = std::mem::take(&mut sess.pending);
             let mut still = Vec::new();
-            let mut found = Vec::with_capacity(pending.len());
-            for (t, span) in pending {
+            for (t, span) in pending.drain(..) {
                 let d = &mut self.digest;
                 let trace = d.link(TRACE, &span.trace_id);
                 let by_prompt = span
@@ -420,12 +414,18 @@ impl Correlator {
                 }
             }
             sess.pending = still;
-            for (cid, trace, span) in found {
+            if (self.spare_pending.capacity()..=SPARE_MAX).contains(&pending.capacity()) {
+                self.spare_pending = pending;
+            }
+            for (cid, trace, span) in found.drain(..) {
                 self.add_span(sid, cid, trace, span, late);
             }
             if !progress {
-                return;
+                break;
             }
+        }
+        if found.capacity() <= SPARE_MAX {
+            self.found = found;
         }
     }
 
@@ -474,7 +474,7 @@ impl Correlator {
             self.order.insert(self.serial, cid);
             self.serial += 1;
             self.bytes += chain.bytes;
-            self.open.insert(cid, chain);
+            self.open.insert(cid, Box::new(chain));
         }
     }
 
@@ -562,6 +562,7 @@ impl Correlator {
         let record = fold(
             FoldInput {
                 key: &chain.key,
+                text: &chain.text,
                 who: attribution.as_ref().map(Attribution::who),
                 cost_center: attribution.as_ref().and_then(Attribution::cost_center),
                 closure,
@@ -570,6 +571,7 @@ impl Correlator {
             },
             &mut chain.entries,
             &mut chain.spans,
+            &mut self.steps,
         );
         let max_seq = chain
             .entries
@@ -616,7 +618,7 @@ impl Correlator {
     }
 
     fn remember(&mut self, cid: Id, closed: ClosedChain) {
-        self.closed.insert(cid, closed);
+        self.closed.insert(cid, Box::new(closed));
         self.closed_order.push_back(cid);
         while self.closed_order.len() > self.config.closed_memory {
             let Some(old) = self.closed_order.pop_front() else {
@@ -643,6 +645,7 @@ impl Correlator {
         let record = fold(
             FoldInput {
                 key: &closed.key,
+                text: &late.text,
                 who: a.map(Attribution::who),
                 cost_center: a.and_then(Attribution::cost_center),
                 closure: Closure::Unspecified,
@@ -651,6 +654,7 @@ impl Correlator {
             },
             &mut late.entries,
             &mut late.spans,
+            &mut self.steps,
         );
         out.push(record);
         self.stats.amended();
@@ -675,6 +679,30 @@ impl Links {
     fn as_slice(&self) -> &[Id] {
         self.ids.get(..self.len).unwrap_or(&[])
     }
+}
+
+/// Join ids an event contributes: request and tool use ids, and the
+/// trace id when the log record carries one.
+fn link_ids(digest: &mut Digest, e: &EventRecord) -> Links {
+    let (request, tool) = match &e.event {
+        ClaudeEvent::ToolDecision(d) => (d.request_id.as_ref(), d.tool_use_id.as_ref()),
+        ClaudeEvent::ToolResult(r) => (r.request_id.as_ref(), r.tool_use_id.as_ref()),
+        ClaudeEvent::ApiRequest(r) => (r.request_id.as_ref(), None),
+        ClaudeEvent::ApiError(r) => (r.request_id.as_ref(), None),
+        ClaudeEvent::AssistantResponse(r) => (r.request_id.as_ref(), None),
+        _ => (None, None),
+    };
+    let mut ids = Links::default();
+    if let Some(r) = request {
+        ids.push(digest.link(REQUEST, r.as_bytes()));
+    }
+    if let Some(t) = tool {
+        ids.push(digest.link(TOOL_USE, t.as_bytes()));
+    }
+    if e.log.trace_id.len() == 16 {
+        ids.push(digest.link(TRACE, &e.log.trace_id));
+    }
+    ids
 }
 
 fn touch(touched: &mut Vec<Id>, id: Id) {

@@ -14,6 +14,9 @@ use crate::ids::{Id, IdMap, IdSet};
 /// by scanning them; past it, it keeps a hash set.
 const SCAN_MAX: usize = 32;
 
+/// Room an open chain's text buffer starts with: most chains' strings fit.
+const TEXT_START: usize = 512;
+
 /// A chain's key: `(tenant, session.id, prompt.id)`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) struct ChainKey {
@@ -127,6 +130,8 @@ pub(crate) struct OpenChain {
     pub key: ChainKey,
     pub session: Id,
     pub entries: Vec<Entry>,
+    /// The strings of `entries`.
+    pub text: Text,
     pub spans: Vec<SpanEntry>,
     /// Content hashes of entries and spans, once the chain holds more than
     /// [`SCAN_MAX`]; below that the entries' own hashes are scanned.
@@ -150,6 +155,7 @@ impl OpenChain {
     pub fn new(key: ChainKey, session: Id, serial: u64, now: u64) -> OpenChain {
         let bytes = std::mem::size_of::<OpenChain>()
             + 64
+            + TEXT_START
             + key.tenant.len()
             + key.session.len()
             + key.prompt.len();
@@ -157,6 +163,7 @@ impl OpenChain {
             key,
             session,
             entries: Vec::with_capacity(8),
+            text: Text::with_capacity(TEXT_START),
             spans: Vec::with_capacity(8),
             hashes: None,
             attribution: None,
@@ -255,6 +262,8 @@ impl ClosedChain {
 #[derive(Debug, Default)]
 pub(crate) struct Late {
     pub entries: Vec<Entry>,
+    /// The strings of `entries`.
+    pub text: Text,
     pub spans: Vec<SpanEntry>,
 }
 

@@ -1,0 +1,342 @@
+//! Content hashes of whole records, for deduplication, and the attributes
+//! the correlator reads, found on the same walk.
+//!
+//! A record's hash is xxh3-128 (seeded per correlator) over an unambiguous
+//! encoding of every field: times, severity, body, every attribute (key and
+//! value, length-prefixed, in order), trace and span ids, event name. The
+//! attributes cairn's enricher writes (`cost_center`, `department`, `team`,
+//! `manager`, `cairn.cost_center.source`) are left out: an exporter's retry
+//! that arrives after a directory reload carries a different assignment but
+//! is the same event.
+//!
+//! The encoding is built in one pass over the attributes (their count is
+//! written last, into a slot reserved before them), and the same pass notes
+//! where the keys the correlator reads sit ([`Found`]), so the record's data
+//! is read once, while it is in cache, and no attribute list is scanned
+//! again by key.
+
+use std::hash::BuildHasher;
+
+use cairn_core::otlp::{
+    common::v1::{AnyValue, KeyValue, any_value::Value},
+    logs::v1::LogRecord,
+    trace::v1::Span,
+};
+use xxhash_rust::xxh3::xxh3_128_with_seed;
+
+use crate::{
+    enrich::{COST_CENTER, DEPARTMENT, MANAGER, SOURCE, TEAM},
+    ids::Id,
+};
+
+/// Log attributes the correlator reads: content shown in the chain, and the
+/// cost-center assignment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Key {
+    Prompt,
+    PromptText,
+    ToolParameters,
+    ToolInput,
+    Error,
+    CostCenter,
+    Department,
+    Team,
+    TeamId,
+    Manager,
+    CostCenterSource,
+}
+
+const KEYS: usize = 11;
+
+/// What a key is to the correlator: one it reads, and whether the enricher
+/// writes it (so it is not content).
+fn classify(key: &str) -> (Option<Key>, bool) {
+    match key {
+        "prompt" => (Some(Key::Prompt), false),
+        "prompt_text" => (Some(Key::PromptText), false),
+        "tool_parameters" => (Some(Key::ToolParameters), false),
+        "tool_input" => (Some(Key::ToolInput), false),
+        "error" => (Some(Key::Error), false),
+        "team.id" => (Some(Key::TeamId), false),
+        COST_CENTER => (Some(Key::CostCenter), true),
+        DEPARTMENT => (Some(Key::Department), true),
+        TEAM => (Some(Key::Team), true),
+        MANAGER => (Some(Key::Manager), true),
+        SOURCE => (Some(Key::CostCenterSource), true),
+        _ => (None, false),
+    }
+}
+
+/// The first attribute under each [`Key`], as `Attrs::get` would find it.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Found<'a>([Option<&'a KeyValue>; KEYS]);
+
+impl<'a> Found<'a> {
+    fn note(&mut self, key: Key, kv: &'a KeyValue) {
+        if let Some(slot) = self.0.get_mut(key as usize)
+            && slot.is_none()
+        {
+            *slot = Some(kv);
+        }
+    }
+
+    /// The string value under `key` (as `Attrs::str`: the first occurrence
+    /// wins, and a non-string value is no string).
+    pub fn str(&self, key: Key) -> Option<&'a str> {
+        let kv = (*self.0.get(key as usize)?)?;
+        match kv.value.as_ref()?.value.as_ref()? {
+            Value::StringValue(s) => Some(s.as_str()),
+            _ => None,
+        }
+    }
+}
+
+/// Computes content hashes with a per-correlator seed and a reused buffer.
+#[derive(Debug)]
+pub(crate) struct Content {
+    seed: u64,
+    buf: Vec<u8>,
+}
+
+impl Default for Content {
+    fn default() -> Self {
+        Content {
+            seed: std::collections::hash_map::RandomState::new().hash_one(0x6361_6972_6e01_u64),
+            buf: Vec::with_capacity(4096),
+        }
+    }
+}
+
+impl Content {
+    fn finish(&mut self) -> Id {
+        let id = xxh3_128_with_seed(&self.buf, self.seed);
+        self.buf.clear();
+        id
+    }
+
+    fn u64(&mut self, n: u64) {
+        self.buf.extend_from_slice(&n.to_le_bytes());
+    }
+
+    fn put(&mut self, b: &[u8]) {
+        self.u64(b.len() as u64);
+        self.buf.extend_from_slice(b);
+    }
+
+    /// The content hash of a whole log record, and its attributes the
+    /// correlator reads.
+    pub fn log<'a>(&mut self, log: &'a LogRecord) -> (Id, Found<'a>) {
+        self.buf.push(b'L');
+        self.u64(log.time_unix_nano);
+        self.u64(log.observed_time_unix_nano);
+        self.buf
+            .extend_from_slice(&log.severity_number.to_le_bytes());
+        self.put(log.severity_text.as_bytes());
+        match &log.body {
+            Some(b) => self.any(b),
+            None => self.buf.push(0),
+        }
+        let mut found = Found::default();
+        self.attrs(&log.attributes, Some(&mut found));
+        self.put(&log.trace_id);
+        self.put(&log.span_id);
+        self.put(log.event_name.as_bytes());
+        (self.finish(), found)
+    }
+
+    /// The content hash of a whole span.
+    pub fn span(&mut self, span: &Span) -> Id {
+        self.buf.push(b'S');
+        self.put(&span.trace_id);
+        self.put(&span.span_id);
+        self.put(&span.parent_span_id);
+        self.u64(span.start_time_unix_nano);
+        self.u64(span.end_time_unix_nano);
+        self.put(span.name.as_bytes());
+        self.attrs(&span.attributes, None);
+        self.finish()
+    }
+
+    /// Content attributes: their count, then each key and value.
+    fn attrs<'a>(&mut self, kvs: &'a [KeyValue], mut found: Option<&mut Found<'a>>) {
+        let at = self.buf.len();
+        self.u64(0);
+        let mut n = 0u64;
+        for kv in kvs {
+            let (key, enriched) = classify(&kv.key);
+            if let (Some(k), Some(f)) = (key, found.as_deref_mut()) {
+                f.note(k, kv);
+            }
+            if enriched {
+                continue;
+            }
+            n += 1;
+            let k = kv.key.as_bytes();
+            match kv.value.as_ref().map(|v| &v.value) {
+                // The common case, written in one reservation.
+                Some(Some(Value::StringValue(v))) => {
+                    let v = v.as_bytes();
+                    self.buf.reserve(17 + k.len() + v.len());
+                    self.u64(k.len() as u64);
+                    self.buf.extend_from_slice(k);
+                    self.buf.push(1);
+                    self.u64(v.len() as u64);
+                    self.buf.extend_from_slice(v);
+                }
+                Some(_) => {
+                    self.put(k);
+                    if let Some(v) = &kv.value {
+                        self.any(v);
+                    }
+                }
+                None => {
+                    self.put(k);
+                    self.buf.push(0);
+                }
+            }
+        }
+        if let Some(slot) = self.buf.get_mut(at..at + 8) {
+            slot.copy_from_slice(&n.to_le_bytes());
+        }
+    }
+
+    fn any(&mut self, v: &AnyValue) {
+        match &v.value {
+            None => self.buf.push(0),
+            Some(Value::StringValue(s)) => {
+                self.buf.push(1);
+                self.put(s.as_bytes());
+            }
+            Some(Value::BoolValue(b)) => self.buf.extend_from_slice(&[2, u8::from(*b)]),
+            Some(Value::IntValue(i)) => {
+                self.buf.push(3);
+                self.buf.extend_from_slice(&i.to_le_bytes());
+            }
+            Some(Value::DoubleValue(d)) => {
+                self.buf.push(4);
+                self.u64(d.to_bits());
+            }
+            Some(Value::BytesValue(b)) => {
+                self.buf.push(5);
+                self.put(b);
+            }
+            Some(Value::ArrayValue(a)) => {
+                self.buf.push(6);
+                self.u64(a.values.len() as u64);
+                for x in &a.values {
+                    self.any(x);
+                }
+            }
+            Some(Value::KvlistValue(kv)) => {
+                self.buf.push(7);
+                self.attrs(&kv.values, None);
+            }
+            Some(Value::StringValueStrindex(i)) => {
+                self.buf.push(8);
+                self.buf.extend_from_slice(&i.to_le_bytes());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use cairn_core::value::{Attrs, kv_str};
+
+    use super::*;
+
+    #[test]
+    fn record_hashes_see_every_field_but_the_enrichers() {
+        let mut d = Content::default();
+        let a = LogRecord {
+            attributes: vec![kv_str("k", "v")],
+            ..Default::default()
+        };
+        let mut b = a.clone();
+        assert_eq!(d.log(&a).0, d.log(&b).0);
+        b.attributes[0] = kv_str("k", "w");
+        assert_ne!(d.log(&a).0, d.log(&b).0);
+        let mut c = a.clone();
+        c.observed_time_unix_nano = 1;
+        assert_ne!(d.log(&a).0, d.log(&c).0);
+        // Attribute boundaries and counts are part of the encoding.
+        let two = LogRecord {
+            attributes: vec![kv_str("k", "v"), kv_str("k", "v")],
+            ..Default::default()
+        };
+        assert_ne!(d.log(&a).0, d.log(&two).0);
+        // A different cost-center assignment is the same event.
+        for key in [COST_CENTER, DEPARTMENT, TEAM, MANAGER, SOURCE] {
+            let mut e = a.clone();
+            e.attributes.push(kv_str(key, "cc-1"));
+            let mut f = a.clone();
+            f.attributes.insert(0, kv_str(key, "cc-2"));
+            assert_eq!(d.log(&e).0, d.log(&f).0, "{key}");
+            assert_eq!(d.log(&e).0, d.log(&a).0, "{key}");
+        }
+        // `team.id` is the sender's, not the enricher's.
+        let mut g = a.clone();
+        g.attributes.push(kv_str("team.id", "t"));
+        assert_ne!(d.log(&g).0, d.log(&a).0);
+    }
+
+    #[test]
+    fn span_hashes_see_every_field() {
+        let mut d = Content::default();
+        let a = Span {
+            trace_id: vec![1; 16],
+            span_id: vec![2; 8],
+            attributes: vec![kv_str("k", "v")],
+            ..Default::default()
+        };
+        assert_eq!(d.span(&a), d.span(&a.clone()));
+        let mut b = a.clone();
+        b.end_time_unix_nano = 5;
+        assert_ne!(d.span(&a), d.span(&b));
+        let mut c = a.clone();
+        c.parent_span_id = vec![3; 8];
+        assert_ne!(d.span(&a), d.span(&c));
+    }
+
+    #[test]
+    fn found_keys_read_as_attrs_would() {
+        let mut d = Content::default();
+        let mut attrs = vec![
+            kv_str("prompt", "first"),
+            kv_str("tool_input", "x"),
+            kv_str("prompt", "second"),
+            kv_str("team.id", "t-1"),
+            kv_str(SOURCE, "directory"),
+        ];
+        attrs.push(KeyValue {
+            key: "error".into(),
+            value: Some(AnyValue {
+                value: Some(Value::IntValue(3)),
+            }),
+            ..Default::default()
+        });
+        let log = LogRecord {
+            attributes: attrs,
+            ..Default::default()
+        };
+        let (_, found) = d.log(&log);
+        let a = Attrs(&log.attributes);
+        for (key, name) in [
+            (Key::Prompt, "prompt"),
+            (Key::PromptText, "prompt_text"),
+            (Key::ToolParameters, "tool_parameters"),
+            (Key::ToolInput, "tool_input"),
+            (Key::Error, "error"),
+            (Key::CostCenter, COST_CENTER),
+            (Key::Department, DEPARTMENT),
+            (Key::Team, TEAM),
+            (Key::TeamId, "team.id"),
+            (Key::Manager, MANAGER),
+            (Key::CostCenterSource, SOURCE),
+        ] {
+            assert_eq!(found.str(key), a.str(name), "{name}");
+        }
+    }
+}
