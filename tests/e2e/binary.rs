@@ -69,6 +69,21 @@ impl Gateway {
         &self.data
     }
 
+    /// The process's resident set now and at its peak (`VmRSS`, `VmHWM`),
+    /// in bytes.
+    pub fn rss(&self) -> (u64, u64) {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let kib = |key: &str| -> u64 {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(key))
+                .and_then(|v| v.split_whitespace().next())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| panic!("no {key} in /proc status"))
+        };
+        (kib("VmRSS:") * 1024, kib("VmHWM:") * 1024)
+    }
+
     /// The exit status, if cairn has exited (on its own: nothing here
     /// stopped it).
     pub fn exited(&mut self) -> Option<std::process::ExitStatus> {

@@ -289,7 +289,9 @@ fn open_wal(
             wal.unregister(&c.name)?;
         }
     }
-    let recent = Recent::new(RECENT_BYTES);
+    // Typed batches kept for readers that keep up count against memory:
+    // at most a sixteenth of the limit.
+    let recent = Recent::new(RECENT_BYTES.min(plan.memory_limit / 16));
     let archive = match archive {
         Some(out) => {
             let reader = wal.register(ARCHIVE)?;

@@ -15,6 +15,7 @@ mod corruption;
 mod crash;
 mod full;
 mod outage;
+mod overload;
 mod shutdown;
 mod state;
 mod switch;
