@@ -53,59 +53,84 @@ pub(crate) type IdMap<V> = HashMap<Id, V, BuildHasherDefault<IdHasher>>;
 /// A set of ids.
 pub(crate) type IdSet = HashSet<Id, BuildHasherDefault<IdHasher>>;
 
-/// Computes ids with a per-correlator seed and a reused buffer.
+/// A seeded xxh3-128 over a reused scratch buffer: callers append the
+/// fields, then `finish` hashes and clears. The seed is random per instance
+/// and mixed with `domain`, so hashes of different kinds never share a space.
 #[derive(Debug)]
-pub(crate) struct Digest {
+pub(crate) struct Seeded {
     seed: u64,
-    buf: Vec<u8>,
+    /// The bytes of the value being hashed.
+    pub(crate) buf: Vec<u8>,
 }
 
-impl Default for Digest {
-    fn default() -> Self {
-        Digest {
-            seed: std::collections::hash_map::RandomState::new().hash_one(0x6361_6972_6e00_u64),
+impl Seeded {
+    /// A new hasher for one kind of value.
+    pub(crate) fn new(domain: u64) -> Seeded {
+        Seeded {
+            seed: std::collections::hash_map::RandomState::new().hash_one(domain),
             buf: Vec::with_capacity(4096),
         }
     }
-}
 
-impl Digest {
-    fn finish(&mut self) -> Id {
+    /// Hashes what was appended and clears it.
+    pub(crate) fn finish(&mut self) -> Id {
         let id = xxh3_128_with_seed(&self.buf, self.seed);
         self.buf.clear();
         id
     }
 
-    fn put(&mut self, b: &[u8]) {
-        self.buf.extend_from_slice(&(b.len() as u64).to_le_bytes());
-        self.buf.extend_from_slice(b);
+    /// Appends a number.
+    pub(crate) fn u64(&mut self, n: u64) {
+        self.buf.extend_from_slice(&n.to_le_bytes());
     }
 
+    /// Appends bytes, length-prefixed so fields never run into each other.
+    pub(crate) fn put(&mut self, b: &[u8]) {
+        self.u64(b.len() as u64);
+        self.buf.extend_from_slice(b);
+    }
+}
+
+/// Computes ids with a per-correlator seed and a reused buffer.
+#[derive(Debug)]
+pub(crate) struct Digest {
+    h: Seeded,
+}
+
+impl Default for Digest {
+    fn default() -> Self {
+        Digest {
+            h: Seeded::new(0x6361_6972_6e00),
+        }
+    }
+}
+
+impl Digest {
     /// The id of a tuple of strings (length-prefixed, so parts never run
     /// into each other), tagged by what it names.
     pub fn key(&mut self, tag: u8, parts: &[&str]) -> Id {
-        self.buf.push(tag);
+        self.h.buf.push(tag);
         for p in parts {
-            self.put(p.as_bytes());
+            self.h.put(p.as_bytes());
         }
-        self.finish()
+        self.h.finish()
     }
 
     /// The id of a join value (request id, tool use id, trace id bytes).
     pub fn link(&mut self, tag: u8, value: &[u8]) -> Id {
-        self.buf.push(tag);
-        self.put(value);
-        self.finish()
+        self.h.buf.push(tag);
+        self.h.put(value);
+        self.h.finish()
     }
 
     /// The id of a metric series: its name, its point's attributes (less
     /// the enricher's) and its resource's attributes (all of them).
     pub fn series(&mut self, name: &str, point: &[KeyValue], resource: &[KeyValue]) -> Id {
-        self.buf.push(b'M');
-        self.put(name.as_bytes());
+        self.h.buf.push(b'M');
+        self.h.put(name.as_bytes());
         self.attrs(point);
         self.attrs_where(resource, |_| true);
-        self.finish()
+        self.h.finish()
     }
 
     fn attrs(&mut self, kvs: &[KeyValue]) {
@@ -114,51 +139,52 @@ impl Digest {
 
     fn attrs_where(&mut self, kvs: &[KeyValue], content: impl Fn(&&KeyValue) -> bool + Copy) {
         let n = kvs.iter().filter(content).count();
-        self.buf.extend_from_slice(&(n as u64).to_le_bytes());
+        self.h.buf.extend_from_slice(&(n as u64).to_le_bytes());
         for kv in kvs.iter().filter(content) {
-            self.put(kv.key.as_bytes());
+            self.h.put(kv.key.as_bytes());
             match &kv.value {
                 Some(v) => self.any(v),
-                None => self.buf.push(0),
+                None => self.h.buf.push(0),
             }
         }
     }
 
     fn any(&mut self, v: &AnyValue) {
         match &v.value {
-            None => self.buf.push(0),
+            None => self.h.buf.push(0),
             Some(Value::StringValue(s)) => {
-                self.buf.push(1);
-                self.put(s.as_bytes());
+                self.h.buf.push(1);
+                self.h.put(s.as_bytes());
             }
-            Some(Value::BoolValue(b)) => self.buf.extend_from_slice(&[2, u8::from(*b)]),
+            Some(Value::BoolValue(b)) => self.h.buf.extend_from_slice(&[2, u8::from(*b)]),
             Some(Value::IntValue(i)) => {
-                self.buf.push(3);
-                self.buf.extend_from_slice(&i.to_le_bytes());
+                self.h.buf.push(3);
+                self.h.buf.extend_from_slice(&i.to_le_bytes());
             }
             Some(Value::DoubleValue(d)) => {
-                self.buf.push(4);
-                self.buf.extend_from_slice(&d.to_bits().to_le_bytes());
+                self.h.buf.push(4);
+                self.h.buf.extend_from_slice(&d.to_bits().to_le_bytes());
             }
             Some(Value::BytesValue(b)) => {
-                self.buf.push(5);
-                self.put(b);
+                self.h.buf.push(5);
+                self.h.put(b);
             }
             Some(Value::ArrayValue(a)) => {
-                self.buf.push(6);
-                self.buf
+                self.h.buf.push(6);
+                self.h
+                    .buf
                     .extend_from_slice(&(a.values.len() as u64).to_le_bytes());
                 for x in &a.values {
                     self.any(x);
                 }
             }
             Some(Value::KvlistValue(kv)) => {
-                self.buf.push(7);
+                self.h.buf.push(7);
                 self.attrs(&kv.values);
             }
             Some(Value::StringValueStrindex(i)) => {
-                self.buf.push(8);
-                self.buf.extend_from_slice(&i.to_le_bytes());
+                self.h.buf.push(8);
+                self.h.buf.extend_from_slice(&i.to_le_bytes());
             }
         }
     }

@@ -15,18 +15,15 @@
 //! is read once, while it is in cache, and no attribute list is scanned
 //! again by key.
 
-use std::hash::BuildHasher;
-
 use cairn_core::otlp::{
     common::v1::{AnyValue, KeyValue, any_value::Value},
     logs::v1::LogRecord,
     trace::v1::Span,
 };
-use xxhash_rust::xxh3::xxh3_128_with_seed;
 
 use crate::{
     enrich::{COST_CENTER, DEPARTMENT, MANAGER, SOURCE, TEAM},
-    ids::Id,
+    ids::{Id, Seeded},
 };
 
 /// Log attributes the correlator reads: content shown in the chain, and the
@@ -94,73 +91,57 @@ impl<'a> Found<'a> {
 /// Computes content hashes with a per-correlator seed and a reused buffer.
 #[derive(Debug)]
 pub(crate) struct Content {
-    seed: u64,
-    buf: Vec<u8>,
+    h: Seeded,
 }
 
 impl Default for Content {
     fn default() -> Self {
         Content {
-            seed: std::collections::hash_map::RandomState::new().hash_one(0x6361_6972_6e01_u64),
-            buf: Vec::with_capacity(4096),
+            h: Seeded::new(0x6361_6972_6e01),
         }
     }
 }
 
 impl Content {
-    fn finish(&mut self) -> Id {
-        let id = xxh3_128_with_seed(&self.buf, self.seed);
-        self.buf.clear();
-        id
-    }
-
-    fn u64(&mut self, n: u64) {
-        self.buf.extend_from_slice(&n.to_le_bytes());
-    }
-
-    fn put(&mut self, b: &[u8]) {
-        self.u64(b.len() as u64);
-        self.buf.extend_from_slice(b);
-    }
-
     /// The content hash of a whole log record, and its attributes the
     /// correlator reads.
     pub fn log<'a>(&mut self, log: &'a LogRecord) -> (Id, Found<'a>) {
-        self.buf.push(b'L');
-        self.u64(log.time_unix_nano);
-        self.u64(log.observed_time_unix_nano);
-        self.buf
+        self.h.buf.push(b'L');
+        self.h.u64(log.time_unix_nano);
+        self.h.u64(log.observed_time_unix_nano);
+        self.h
+            .buf
             .extend_from_slice(&log.severity_number.to_le_bytes());
-        self.put(log.severity_text.as_bytes());
+        self.h.put(log.severity_text.as_bytes());
         match &log.body {
             Some(b) => self.any(b),
-            None => self.buf.push(0),
+            None => self.h.buf.push(0),
         }
         let mut found = Found::default();
         self.attrs(&log.attributes, Some(&mut found));
-        self.put(&log.trace_id);
-        self.put(&log.span_id);
-        self.put(log.event_name.as_bytes());
-        (self.finish(), found)
+        self.h.put(&log.trace_id);
+        self.h.put(&log.span_id);
+        self.h.put(log.event_name.as_bytes());
+        (self.h.finish(), found)
     }
 
     /// The content hash of a whole span.
     pub fn span(&mut self, span: &Span) -> Id {
-        self.buf.push(b'S');
-        self.put(&span.trace_id);
-        self.put(&span.span_id);
-        self.put(&span.parent_span_id);
-        self.u64(span.start_time_unix_nano);
-        self.u64(span.end_time_unix_nano);
-        self.put(span.name.as_bytes());
+        self.h.buf.push(b'S');
+        self.h.put(&span.trace_id);
+        self.h.put(&span.span_id);
+        self.h.put(&span.parent_span_id);
+        self.h.u64(span.start_time_unix_nano);
+        self.h.u64(span.end_time_unix_nano);
+        self.h.put(span.name.as_bytes());
         self.attrs(&span.attributes, None);
-        self.finish()
+        self.h.finish()
     }
 
     /// Content attributes: their count, then each key and value.
     fn attrs<'a>(&mut self, kvs: &'a [KeyValue], mut found: Option<&mut Found<'a>>) {
-        let at = self.buf.len();
-        self.u64(0);
+        let at = self.h.buf.len();
+        self.h.u64(0);
         let mut n = 0u64;
         for kv in kvs {
             let (key, enriched) = classify(&kv.key);
@@ -176,64 +157,64 @@ impl Content {
                 // The common case, written in one reservation.
                 Some(Some(Value::StringValue(v))) => {
                     let v = v.as_bytes();
-                    self.buf.reserve(17 + k.len() + v.len());
-                    self.u64(k.len() as u64);
-                    self.buf.extend_from_slice(k);
-                    self.buf.push(1);
-                    self.u64(v.len() as u64);
-                    self.buf.extend_from_slice(v);
+                    self.h.buf.reserve(17 + k.len() + v.len());
+                    self.h.u64(k.len() as u64);
+                    self.h.buf.extend_from_slice(k);
+                    self.h.buf.push(1);
+                    self.h.u64(v.len() as u64);
+                    self.h.buf.extend_from_slice(v);
                 }
                 Some(_) => {
-                    self.put(k);
+                    self.h.put(k);
                     if let Some(v) = &kv.value {
                         self.any(v);
                     }
                 }
                 None => {
-                    self.put(k);
-                    self.buf.push(0);
+                    self.h.put(k);
+                    self.h.buf.push(0);
                 }
             }
         }
-        if let Some(slot) = self.buf.get_mut(at..at + 8) {
+        if let Some(slot) = self.h.buf.get_mut(at..at + 8) {
             slot.copy_from_slice(&n.to_le_bytes());
         }
     }
 
     fn any(&mut self, v: &AnyValue) {
         match &v.value {
-            None => self.buf.push(0),
+            None => self.h.buf.push(0),
             Some(Value::StringValue(s)) => {
-                self.buf.push(1);
-                self.put(s.as_bytes());
+                self.h.buf.push(1);
+                self.h.put(s.as_bytes());
             }
-            Some(Value::BoolValue(b)) => self.buf.extend_from_slice(&[2, u8::from(*b)]),
+            Some(Value::BoolValue(b)) => self.h.buf.extend_from_slice(&[2, u8::from(*b)]),
             Some(Value::IntValue(i)) => {
-                self.buf.push(3);
-                self.buf.extend_from_slice(&i.to_le_bytes());
+                self.h.buf.push(3);
+                self.h.buf.extend_from_slice(&i.to_le_bytes());
             }
             Some(Value::DoubleValue(d)) => {
-                self.buf.push(4);
-                self.u64(d.to_bits());
+                self.h.buf.push(4);
+                self.h.u64(d.to_bits());
             }
             Some(Value::BytesValue(b)) => {
-                self.buf.push(5);
-                self.put(b);
+                self.h.buf.push(5);
+                self.h.put(b);
             }
             Some(Value::ArrayValue(a)) => {
-                self.buf.push(6);
-                self.u64(a.values.len() as u64);
+                self.h.buf.push(6);
+                self.h.u64(a.values.len() as u64);
                 for x in &a.values {
                     self.any(x);
                 }
             }
             Some(Value::KvlistValue(kv)) => {
-                self.buf.push(7);
+                self.h.buf.push(7);
                 self.attrs(&kv.values, None);
             }
             Some(Value::StringValueStrindex(i)) => {
-                self.buf.push(8);
-                self.buf.extend_from_slice(&i.to_le_bytes());
+                self.h.buf.push(8);
+                self.h.buf.extend_from_slice(&i.to_le_bytes());
             }
         }
     }
