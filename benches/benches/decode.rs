@@ -7,7 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use cairn_benches::origin;
-use cairn_core::{otlp::collector::logs::v1::ExportLogsServiceRequest, signal::Signal};
+use cairn_core::signal::Signal;
 use cairn_otlp::receiver::{Format, decode};
 use cairn_testkit::fixtures;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -17,20 +17,8 @@ fn read(path: &str) -> Vec<u8> {
     std::fs::read(fixtures::root().join(path)).unwrap()
 }
 
-/// The baseline logs capture with its records repeated to about `target` bytes.
-fn big_logs(target: usize) -> ExportLogsServiceRequest {
-    let mut req = ExportLogsServiceRequest::decode(&read("http-protobuf/logs-001.pb")[..]).unwrap();
-    let records = req.resource_logs[0].scope_logs[0].log_records.clone();
-    while req.encoded_len() < target {
-        req.resource_logs[0].scope_logs[0]
-            .log_records
-            .extend(records.iter().cloned());
-    }
-    req
-}
-
 fn bench_decode(c: &mut Criterion) {
-    let big = big_logs(1_000_000);
+    let big = cairn_benches::repeated_logs(1_000_000);
     let inputs: Vec<(&str, Signal, Format, Vec<u8>)> = vec![
         (
             "logs-1MB",

@@ -10,31 +10,13 @@
 //! `cargo bench -p cairn-benches --bench journal -- --warm-up-time 1 --measurement-time 5`
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use cairn_benches::origin;
-use cairn_core::{
-    otlp::collector::logs::v1::ExportLogsServiceRequest, record::Batch, signal::Signal,
-};
 use cairn_store::journal::entry;
-use cairn_testkit::fixtures;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use prost::Message;
-
-fn logs_batch(target: usize) -> Batch {
-    let bytes = std::fs::read(fixtures::root().join("http-protobuf/logs-001.pb")).unwrap();
-    let mut req = ExportLogsServiceRequest::decode(&bytes[..]).unwrap();
-    let records = req.resource_logs[0].scope_logs[0].log_records.clone();
-    while req.encoded_len() < target {
-        req.resource_logs[0].scope_logs[0]
-            .log_records
-            .extend(records.iter().cloned());
-    }
-    Batch::from_logs(origin(Signal::Logs), req).0
-}
 
 fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("journal");
     for (name, target) in [("logs-100KB", 100_000), ("logs-1MB", 1_000_000)] {
-        let batch = logs_batch(target);
+        let batch = cairn_benches::repeated_logs_batch(target);
         let mut buf = Vec::new();
         entry::encode_batch(&batch, &mut buf);
         g.throughput(Throughput::Bytes(buf.len() as u64));

@@ -8,32 +8,16 @@
 //! `cargo bench -p cairn-benches --bench sinks -- --warm-up-time 1 --measurement-time 3`
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use cairn_benches::origin;
-use cairn_core::{
-    otlp::collector::logs::v1::ExportLogsServiceRequest, record::Batch, signal::Signal,
-};
+use cairn_core::record::Batch;
 use cairn_sinks::{
     config::{SinkConfig, SinkKind},
     route::Route,
     sink::Sink,
 };
-use cairn_testkit::fixtures;
 use criterion::{
     BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main, measurement::WallTime,
 };
 use prost::Message;
-
-fn logs_batch(target: usize) -> Batch {
-    let bytes = std::fs::read(fixtures::root().join("http-protobuf/logs-001.pb")).unwrap();
-    let mut req = ExportLogsServiceRequest::decode(&bytes[..]).unwrap();
-    let records = req.resource_logs[0].scope_logs[0].log_records.clone();
-    while req.encoded_len() < target {
-        req.resource_logs[0].scope_logs[0]
-            .log_records
-            .extend(records.iter().cloned());
-    }
-    Batch::from_logs(origin(Signal::Logs), req).0
-}
 
 const SINKS: &[(&str, &str)] = &[
     (
@@ -93,7 +77,7 @@ fn bench(c: &mut Criterion) {
     // Some clients (tonic's channel) are built inside a runtime.
     let rt = tokio::runtime::Runtime::new().unwrap();
     let _inside = rt.enter();
-    let batch = logs_batch(1_000_000);
+    let batch = cairn_benches::repeated_logs_batch(1_000_000);
     let mut g = c.benchmark_group("sinks");
     g.throughput(Throughput::Bytes(
         batch.to_logs_request().encoded_len() as u64

@@ -23,6 +23,40 @@ pub fn origin(signal: Signal) -> Origin {
     }
 }
 
+/// The baseline capture's logs request with its records repeated until it
+/// is at least `target` bytes (the size of a busy export).
+pub fn repeated_logs(target: usize) -> ExportLogsServiceRequest {
+    let bytes =
+        std::fs::read(fixtures::root().join("http-protobuf/logs-001.pb")).unwrap_or_default();
+    let mut req = ExportLogsServiceRequest::decode(&bytes[..]).unwrap_or_default();
+    let Some(scope) = req
+        .resource_logs
+        .first_mut()
+        .and_then(|r| r.scope_logs.first_mut())
+    else {
+        return req;
+    };
+    let records = scope.log_records.clone();
+    if records.is_empty() {
+        return req;
+    }
+    while req.encoded_len() < target {
+        if let Some(scope) = req
+            .resource_logs
+            .first_mut()
+            .and_then(|r| r.scope_logs.first_mut())
+        {
+            scope.log_records.extend(records.iter().cloned());
+        }
+    }
+    req
+}
+
+/// [`repeated_logs`] typed into a batch.
+pub fn repeated_logs_batch(target: usize) -> Batch {
+    Batch::from_logs(origin(Signal::Logs), repeated_logs(target)).0
+}
+
 /// Makes a session's ids distinct: `-<n>` after every session and prompt id.
 fn rename(attrs: &mut [KeyValue], n: usize) {
     for kv in attrs {
