@@ -126,7 +126,7 @@ pub struct Pipeline {
     retry_after: Duration,
     queued_bytes: Arc<AtomicUsize>,
     max_bytes: usize,
-    pressure: Mutex<Option<Pressure>>,
+    pressure: std::sync::OnceLock<Pressure>,
     writer: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -186,18 +186,17 @@ impl Pipeline {
             retry_after: config.retry_after,
             queued_bytes,
             max_bytes: config.max_queued_bytes.max(1),
-            pressure: Mutex::new(None),
+            pressure: std::sync::OnceLock::new(),
             writer: Mutex::new(Some(writer)),
         }))
     }
 
     /// Counts `pressure` (bytes held elsewhere, e.g. open prompt chains)
     /// against the byte budget: receivers are pushed back while queued
-    /// bytes plus pressure would pass it.
+    /// bytes plus pressure would pass it. Set once (at start, read without
+    /// a lock on every submit); a second call is ignored.
     pub fn with_pressure(&self, pressure: Pressure) {
-        if let Ok(mut p) = self.pressure.lock() {
-            *p = Some(pressure);
-        }
+        let _ = self.pressure.set(pressure);
     }
 
     /// Bytes of records waiting for the writer now.
@@ -206,12 +205,7 @@ impl Pipeline {
     }
 
     fn held_bytes(&self) -> usize {
-        let extra = self
-            .pressure
-            .lock()
-            .ok()
-            .and_then(|p| p.as_ref().map(|f| f()))
-            .unwrap_or(0);
+        let extra = self.pressure.get().map_or(0, |f| f());
         self.queued_bytes() + extra
     }
 
