@@ -31,6 +31,20 @@ async fn metrics(gw: &Gateway) -> String {
 }
 
 /// The value of the first sample line starting with `series`.
+/// `/metrics` once `series` reads `want` (bounded wait): spend is counted
+/// by a stage that runs just after the acknowledgement, so a scrape right
+/// after the answer may come before it.
+async fn metrics_when(gw: &Gateway, series: &str, want: f64) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = metrics(gw).await;
+        if sample(&text, series) == Some(want) || Instant::now() > deadline {
+            return text;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 fn sample(text: &str, series: &str) -> Option<f64> {
     text.lines()
         .find(|l| l.starts_with(series))
@@ -85,7 +99,7 @@ async fn a_directory_assigns_cost_centers_and_reloads_without_a_restart() {
     assert_eq!(other["attributes"]["cairn.cost_center.source"], "resource");
 
     let spend = r#"cairn_spend_usd_total{cost_center="cc-dir-1",model="claude-opus-5-5"}"#;
-    let text = metrics(&gw).await;
+    let text = metrics_when(&gw, spend, 0.014752).await;
     assert_eq!(sample(&text, spend), Some(0.014752), "{text}");
     let input =
         r#"cairn_spend_tokens_total{cost_center="cc-dir-1",model="claude-opus-5-5",type="input"}"#;
@@ -117,8 +131,8 @@ async fn a_directory_assigns_cost_centers_and_reloads_without_a_restart() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     send(&gw, "grpc-multibatch", Signal::Metrics).await;
-    let text = metrics(&gw).await;
     let spend_2 = r#"cairn_spend_usd_total{cost_center="cc-dir-2",model="claude-opus-5-5"}"#;
+    let text = metrics_when(&gw, spend_2, 0.014752).await;
     assert_eq!(sample(&text, spend_2), Some(0.014752), "{text}");
     // Claude Code's exporter retries the first session's logs after the
     // reload: the raw copies carry the new assignment, but the chain
