@@ -18,6 +18,7 @@ use cairn_otlp::{
     stats::ReceiverStats,
 };
 use cairn_pipeline::{
+    chain_stage::ChainStage,
     correlate::Correlator,
     enrich::{Enricher, Enriching, SpendMeter},
     journal::Journal,
@@ -32,7 +33,10 @@ use cairn_sinks::{
 };
 use cairn_store::{
     archive::{Archive, ArchiveKey, ArchiveOutput},
-    journal::{ArchiveConsumer, RECENT_BYTES, Recent, WalJournal, consume},
+    journal::{
+        ArchiveConsumer, RECENT_BYTES, Recent, STAGES_CONSUMER, WalJournal, WithoutChainEvents,
+        consume,
+    },
     wal::Wal,
 };
 use prometheus_client::registry::Registry;
@@ -169,7 +173,7 @@ pub async fn start(plan: &Plan) -> anyhow::Result<Running> {
         let correlator = Correlator::new(chains, Arc::new(SystemClock));
         correlator.stats().register(&mut registry);
         chain_bytes = Some(correlator.stats().open_bytes);
-        stages.push(Box::new(correlator));
+        stages.push(Box::new(ChainStage::new(correlator)));
     }
     let pipeline = Pipeline::start_journaled(plan.queue, journal, output, stages)?;
     // Open chains share the memory limit with the queue: while they hold
@@ -272,6 +276,13 @@ fn open_wal(
     if wanted.is_empty() {
         return Ok((None, None));
     }
+    // Open prompt chains keep the log from the batch that opened the oldest
+    // (their events may exist nowhere else until the chain closes), and are
+    // rebuilt from it on start.
+    if plan.chains.is_some() {
+        wanted.push(STAGES_CONSUMER.to_owned());
+    }
+    let chain_events = plan.queue.raw_chain_events;
     let dir = plan.data_dir.join("wal");
     let mut wal = Wal::open(&dir, plan.wal)
         .with_context(|| format!("opening the write-ahead log in {}", dir.display()))?;
@@ -300,14 +311,29 @@ fn open_wal(
             Some(
                 std::thread::Builder::new()
                     .name("cairn-archive".into())
-                    .spawn(move || consume(reader, &recent, &mut consumer))?,
+                    .spawn(move || {
+                        if chain_events {
+                            consume(reader, &recent, &mut consumer);
+                        } else {
+                            consume(reader, &recent, &mut WithoutChainEvents(consumer));
+                        }
+                    })?,
             )
         }
         None => None,
     };
-    sinks.feed_from(&mut wal, &recent)?;
+    sinks.feed_from(&mut wal, &recent, chain_events)?;
+    let stages = match plan.chains {
+        Some(_) => Some(wal.register(STAGES_CONSUMER)?),
+        None => None,
+    };
     crate::wal_metrics::WalMetrics(wal.stats_handle()).register(registry);
-    Ok((Some(Box::new(WalJournal::new(wal, recent))), archive))
+    let journal = WalJournal::new(wal, recent);
+    let journal = match stages {
+        Some(reader) => journal.keeping_for_stages(reader),
+        None => journal,
+    };
+    Ok((Some(Box::new(journal)), archive))
 }
 
 impl Running {

@@ -169,6 +169,14 @@ pub struct Record {
     pub body: RecordBody,
 }
 
+impl Record {
+    /// Whether this is an event that belongs to a prompt chain (it carries
+    /// a `prompt.id`; the correlator folds it into that prompt's record).
+    pub fn is_chain_event(&self) -> bool {
+        matches!(&self.body, RecordBody::Event(e) if e.header.prompt_id.is_some())
+    }
+}
+
 /// Where a batch came from, set by the receiver.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Origin {
@@ -370,6 +378,26 @@ impl Batch {
                 RecordBody::Span(s) => s.span.encoded_len(),
             })
             .sum()
+    }
+
+    /// Whether an event of the batch belongs to a prompt chain (it carries
+    /// a `prompt.id`).
+    pub fn has_chain_events(&self) -> bool {
+        self.records.iter().any(Record::is_chain_event)
+    }
+
+    /// The batch without the events that belong to a prompt chain: what is
+    /// written when `chains.raw_events` is off (only their chain is).
+    pub fn without_chain_events(&self) -> Batch {
+        Batch {
+            origin: self.origin.clone(),
+            records: self
+                .records
+                .iter()
+                .filter(|r| !r.is_chain_event())
+                .cloned()
+                .collect(),
+        }
     }
 
     /// Rebuilds the logs request from the event records (other records are skipped).

@@ -38,4 +38,37 @@ pub trait Journal: Send + 'static {
     fn maintain(&mut self) {}
     /// Called once when the writer stops, after the last commit.
     fn close(&mut self) {}
+
+    /// The position just past everything appended: the next entry starts
+    /// here. Positions only grow.
+    fn position(&self) -> u64 {
+        0
+    }
+    /// The stages still need the journal from `pos` on (their open work);
+    /// what comes before may be freed once every other reader is past it.
+    /// The journal may store this lazily (at `maintain`).
+    fn keep_from(&mut self, pos: u64) {
+        let _ = pos;
+    }
+    /// After a restart, before anything is appended: hands every entry from
+    /// the kept position to the end to `f`, in order, so the stages rebuild
+    /// what they held.
+    fn replay(&mut self, f: &mut dyn FnMut(Replayed)) {
+        let _ = f;
+    }
+    /// When what the stages keep is what fills the journal (it is running
+    /// short of room and every other reader is further on): the position
+    /// before which the stages should finish their work.
+    fn release_target(&self) -> Option<u64> {
+        None
+    }
+}
+
+/// One entry met while the journal is replayed.
+#[derive(Debug)]
+pub enum Replayed {
+    /// A batch and the position where its entry starts.
+    Batch(u64, Arc<Batch>),
+    /// Chain records that were journaled.
+    Chains(Arc<Vec<PromptChain>>),
 }

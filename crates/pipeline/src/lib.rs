@@ -6,6 +6,7 @@
 //! and only then acknowledges them. [`records_file::RecordsFile`] is the
 //! first output: one JSON line per record.
 
+pub mod chain_stage;
 pub mod correlate;
 pub mod enrich;
 mod ids;
@@ -14,3 +15,6 @@ pub mod output;
 pub mod records_file;
 pub mod redact;
 pub mod runner;
+pub mod stage;
+#[cfg(test)]
+mod test_events;

@@ -20,6 +20,12 @@
 //! meter) sees its batches in order, and every `tick` the stages are asked
 //! to close what timed out; chain records they emit are written to the same
 //! outputs. On close, the stages flush what they still hold.
+//!
+//! The journal always takes whole batches, even when the outputs leave the
+//! events of prompt chains out (`raw_chain_events` off): until its chain
+//! closes, the journal is the only place such an event is. The journal is
+//! kept from the batch that opened the oldest open chain and replayed into
+//! the stages on start (`runner_keep.rs`), so open chains survive a crash.
 
 use std::{
     sync::{
@@ -34,13 +40,12 @@ use std::{
 use cairn_core::{
     chain::PromptChain,
     ingest::{Ingest, SubmitError, SubmitFuture},
-    record::{Batch, RecordBody},
+    record::Batch,
 };
 use tokio::sync::oneshot;
 
+pub use crate::stage::Stage;
 use crate::{
-    correlate::Correlator,
-    enrich::SpendMeter,
     journal::{Journal, JournalError},
     output::Output,
 };
@@ -82,40 +87,6 @@ impl Default for PipelineConfig {
             tick: Duration::from_secs(1),
             raw_chain_events: true,
         }
-    }
-}
-
-/// A synchronous stage on the writer thread. It sees every batch after the
-/// batch was written and acknowledged, in order, and may emit chain records.
-pub trait Stage: Send + 'static {
-    /// Takes one batch.
-    fn process(&mut self, batch: &Batch, out: &mut Vec<PromptChain>);
-    /// Called every tick: close what timed out.
-    fn on_tick(&mut self, out: &mut Vec<PromptChain>) {
-        let _ = out;
-    }
-    /// Called once at shutdown: emit everything still held.
-    fn close(&mut self, out: &mut Vec<PromptChain>) {
-        let _ = out;
-    }
-}
-
-/// Spend counters count only acknowledged usage points.
-impl Stage for SpendMeter {
-    fn process(&mut self, batch: &Batch, _out: &mut Vec<PromptChain>) {
-        self.observe(batch);
-    }
-}
-
-impl Stage for Correlator {
-    fn process(&mut self, batch: &Batch, out: &mut Vec<PromptChain>) {
-        Correlator::process(self, batch, out);
-    }
-    fn on_tick(&mut self, out: &mut Vec<PromptChain>) {
-        Correlator::on_tick(self, out);
-    }
-    fn close(&mut self, out: &mut Vec<PromptChain>) {
-        self.close_all(out);
     }
 }
 
@@ -273,23 +244,11 @@ struct Writer {
     raw_chain_events: bool,
 }
 
-/// The batch without the events that belong to a prompt chain.
-fn without_chain_events(batch: &Batch) -> Batch {
-    Batch {
-        origin: batch.origin.clone(),
-        records: batch
-            .records
-            .iter()
-            .filter(|r| !matches!(&r.body, RecordBody::Event(e) if e.header.prompt_id.is_some()))
-            .cloned()
-            .collect(),
-    }
-}
-
 impl Writer {
     fn run(mut self, rx: mpsc::Receiver<Queued>) {
         let mut group: Vec<Queued> = Vec::with_capacity(self.max_group);
         let mut chains: Vec<PromptChain> = Vec::new();
+        self.replay(&mut chains);
         let mut next_tick = std::time::Instant::now() + self.tick;
         loop {
             let wait = next_tick.saturating_duration_since(std::time::Instant::now());
@@ -313,11 +272,13 @@ impl Writer {
                 }
                 self.each_stage(|s, out| s.on_tick(out), &mut chains);
                 self.write_chains(&mut chains);
+                self.keep();
                 next_tick = std::time::Instant::now() + self.tick;
             }
         }
         self.each_stage(|s, out| s.close(out), &mut chains);
         self.write_chains(&mut chains);
+        self.keep();
         if !self.waiting_chains.is_empty() {
             tracing::error!(
                 count = self.waiting_chains.len(),
@@ -333,10 +294,17 @@ impl Writer {
     }
 
     /// Appends the group to the journal and commits it: one answer per
-    /// batch (`Ok` = durable). Without a journal, every batch passes.
-    fn journal_group(&mut self, batches: &[Arc<Batch>]) -> Vec<Result<(), SubmitError>> {
+    /// batch (`Ok` = durable), and the journal position where each starts.
+    /// Without a journal, every batch passes.
+    fn journal_group(
+        &mut self,
+        batches: &[&Arc<Batch>],
+        positions: &mut Vec<u64>,
+    ) -> Vec<Result<(), SubmitError>> {
         let mut answers: Vec<Result<(), SubmitError>> = vec![Ok(()); batches.len()];
+        positions.clear();
         let Some(journal) = self.journal.as_mut() else {
+            positions.resize(batches.len(), 0);
             return answers;
         };
         let full = SubmitError::Overloaded {
@@ -346,6 +314,7 @@ impl Writer {
         let mut room = Self::journal_waiting(journal.as_mut(), &mut self.waiting_chains);
         let mut appended = false;
         for (batch, answer) in batches.iter().zip(answers.iter_mut()) {
+            positions.push(journal.position());
             if !room {
                 *answer = Err(full.clone());
                 continue;
@@ -394,32 +363,36 @@ impl Writer {
 
     /// Journals, writes, flushes and acknowledges a group, then hands what
     /// was acknowledged to the stages.
+    ///
+    /// The journal always gets whole batches: with `raw_chain_events` off,
+    /// the events of a chain still open exist nowhere else until it closes.
+    /// The outputs (and the journal's readers) leave them out.
     fn commit(&mut self, group: &mut Vec<Queued>, chains: &mut Vec<PromptChain>) {
         let raw = self.raw_chain_events;
-        let kept: Vec<Arc<Batch>> = group
-            .iter()
-            .map(|(batch, _, _)| {
-                if raw {
-                    Arc::clone(batch)
-                } else {
-                    Arc::new(without_chain_events(batch))
-                }
-            })
-            .collect();
-        let mut answers = self.journal_group(&kept);
+        let batches: Vec<&Arc<Batch>> = group.iter().map(|(batch, _, _)| batch).collect();
+        let mut positions = Vec::with_capacity(batches.len());
+        let mut answers = self.journal_group(&batches, &mut positions);
+        // A failed journal answers before it placed every batch.
+        positions.resize(batches.len(), 0);
         let output = &mut self.output;
-        let written = kept
+        let written = batches
             .iter()
             .zip(&answers)
             .filter(|(_, a)| a.is_ok())
-            .try_for_each(|(batch, _)| output.write_shared(batch))
+            .try_for_each(|(batch, _)| {
+                if raw || !batch.has_chain_events() {
+                    output.write_shared(batch)
+                } else {
+                    output.write_shared(&Arc::new(batch.without_chain_events()))
+                }
+            })
             .and_then(|()| output.flush());
         if let Err(e) = written {
             tracing::error!(error = %e, "writing records failed; requests are refused, not acknowledged");
             let why = SubmitError::Storage(e.kind().to_string());
             answers.iter_mut().for_each(|a| *a = Err(why.clone()));
         }
-        for ((batch, size, reply), answer) in group.drain(..).zip(answers) {
+        for (((batch, size, reply), answer), pos) in group.drain(..).zip(answers).zip(positions) {
             let ok = answer.is_ok();
             // Released before the answer, so a client that was told its
             // batch is written never finds it still counted as queued.
@@ -428,10 +401,12 @@ impl Writer {
             // Only what was acknowledged feeds the chains and counters: a
             // refused request will be resent.
             if ok {
-                self.each_stage(|s, out| s.process(&batch, out), chains);
+                self.each_stage(|s, out| s.process_at(pos, &batch, out), chains);
             }
         }
         self.write_chains(chains);
+        self.keep();
+        self.release(chains);
     }
 
     /// Runs `f` on every stage. A stage that panics is taken out (logged,
@@ -472,6 +447,9 @@ impl Writer {
         chains.clear();
     }
 }
+
+#[path = "runner_keep.rs"]
+mod keep;
 
 #[cfg(test)]
 #[path = "runner_tests.rs"]

@@ -3,11 +3,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use cairn_core::{
-    record::Origin,
+    record::{Origin, RecordBody},
     signal::{Protocol, Signal},
 };
 
 use super::*;
+use crate::{chain_stage::ChainStage, correlate::Correlator};
 
 fn batch() -> Batch {
     Batch {
@@ -183,7 +184,7 @@ fn pipeline_with_chains(
             ..PipelineConfig::default()
         },
         Box::new(rec.clone()),
-        vec![Box::new(correlator)],
+        vec![Box::new(ChainStage::new(correlator))],
     )
     .unwrap();
     (p, rec, clock)
@@ -322,7 +323,7 @@ async fn a_full_journal_pushes_back_and_chains_wait_for_room() {
         },
         Some(Box::new(journal.clone())),
         Box::new(rec.clone()),
-        vec![Box::new(correlator)],
+        vec![Box::new(ChainStage::new(correlator))],
     )
     .unwrap();
     let batches = cairn_testkit::fixtures::scenario_batches("http-protobuf");
@@ -423,3 +424,6 @@ async fn the_byte_budget_pushes_back_counting_other_pressure() {
     assert_eq!(p.submit(big).await, Ok(()));
     p.close();
 }
+
+#[path = "runner_replay_tests.rs"]
+mod replay;

@@ -12,7 +12,7 @@
 use std::{path::Path, sync::Arc, time::Duration};
 
 use cairn_store::{
-    journal::{ConsumeError, Consumer, Entry, Recent, consume},
+    journal::{ConsumeError, Consumer, Entry, Recent, WithoutChainEvents, consume},
     wal::{Lsn, Wal, WalError},
 };
 use tokio::{
@@ -116,8 +116,14 @@ impl SinkSet {
     /// one starts at the head; a known one at its cursor, so its unfinished
     /// backlog is read again) and starts its reader thread, which takes
     /// entries still in `recent` without decoding them. Call before the
-    /// writer starts appending.
-    pub fn feed_from(&mut self, wal: &mut Wal, recent: &Recent) -> Result<(), WalError> {
+    /// writer starts appending. With `chain_events` false, the events that
+    /// belong to a prompt chain are left out (`chains.raw_events = false`).
+    pub fn feed_from(
+        &mut self,
+        wal: &mut Wal,
+        recent: &Recent,
+        chain_events: bool,
+    ) -> Result<(), WalError> {
         for h in &mut self.handles {
             let Some(tx) = h.queue.take() else {
                 continue;
@@ -132,7 +138,13 @@ impl SinkSet {
             };
             let thread = std::thread::Builder::new()
                 .name(format!("cairn-feed-{}", h.name))
-                .spawn(move || consume(reader, &recent, &mut feed))
+                .spawn(move || {
+                    if chain_events {
+                        consume(reader, &recent, &mut feed);
+                    } else {
+                        consume(reader, &recent, &mut WithoutChainEvents(feed));
+                    }
+                })
                 .map_err(|source| WalError::Io {
                     path: wal.dir().clone(),
                     source,

@@ -12,6 +12,7 @@
 //! `archive::run_then_verify_then_tamper_then_export`.
 
 mod corruption;
+mod chains;
 mod crash;
 mod full;
 mod outage;

@@ -30,6 +30,7 @@ mod content;
 mod entry;
 mod fold;
 mod links;
+mod replay;
 mod state;
 mod stats;
 mod steps;

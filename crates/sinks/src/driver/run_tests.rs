@@ -538,7 +538,7 @@ async fn wal_lifetime(
     )
     .unwrap();
     let recent = cairn_store::journal::Recent::new(1 << 20);
-    set.feed_from(&mut wal, &recent).unwrap();
+    set.feed_from(&mut wal, &recent, true).unwrap();
     let counters = set.handles()[0].counters.clone();
     let mut journal = WalJournal::new(wal, recent);
     for names in rounds {

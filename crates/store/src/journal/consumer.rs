@@ -164,6 +164,36 @@ pub fn consume(mut reader: Reader, recent: &Recent, consumer: &mut dyn Consumer)
     ack(&mut reader, at);
 }
 
+/// A consumer that is handed batches without the events that belong to a
+/// prompt chain: with `chains.raw_events` off, the log holds them (until
+/// their chain closes) but only their chain record is written out.
+#[derive(Debug)]
+pub struct WithoutChainEvents<C>(pub C);
+
+impl<C: Consumer> Consumer for WithoutChainEvents<C> {
+    fn take(&mut self, lsn: Lsn, entry: Option<Entry>) -> Result<(), ConsumeError> {
+        let entry = match entry {
+            Some(Entry::Batch(b)) if b.has_chain_events() => {
+                Some(Entry::Batch(std::sync::Arc::new(b.without_chain_events())))
+            }
+            other => other,
+        };
+        self.0.take(lsn, entry)
+    }
+
+    fn finished(&mut self) -> std::io::Result<Option<Lsn>> {
+        self.0.finished()
+    }
+
+    fn should_stop(&self) -> bool {
+        self.0.should_stop()
+    }
+
+    fn close(&mut self) -> Option<Lsn> {
+        self.0.close()
+    }
+}
+
 /// The archive as a WAL consumer: every batch and chain is appended, and
 /// `finished` is the archive's group fsync.
 #[derive(Debug)]

@@ -15,12 +15,29 @@ mod recent;
 use std::sync::Arc;
 
 use cairn_core::{chain::PromptChain, record::Batch};
-use cairn_pipeline::journal::{Journal, JournalError};
-pub use consumer::{ArchiveConsumer, ConsumeError, Consumer, consume, undecodable_frames};
+use cairn_pipeline::journal::{Journal, JournalError, Replayed};
+pub use consumer::{
+    ArchiveConsumer, ConsumeError, Consumer, WithoutChainEvents, consume, undecodable_frames,
+};
 pub use entry::{Entry, EntryError};
 pub use recent::{DEFAULT_BYTES as RECENT_BYTES, Recent};
 
-use crate::wal::{Lsn, Wal, WalError};
+use crate::wal::{FRAME_HEADER, Lsn, Reader, Wal, WalError};
+
+/// The WAL consumer that keeps what the pipeline's stages still hold (the
+/// batches of open prompt chains).
+pub const STAGES_CONSUMER: &str = "chains";
+
+/// Past this share of the budget (in quarters), open chains that alone hold
+/// the oldest part of the log are asked to finish.
+const HIGH_WATER_QUARTERS: u64 = 3;
+
+/// The stages' cursor: acked up to what they still need.
+struct Keeper {
+    reader: Reader,
+    /// Everything before this the stages are done with (acked lazily).
+    want: Lsn,
+}
 
 /// The pipeline's journal over a [`Wal`].
 pub struct WalJournal {
@@ -29,6 +46,9 @@ pub struct WalJournal {
     recent: Recent,
     /// Appended since the last commit: handed to `recent` once committed.
     pending: Vec<(Lsn, Entry, usize)>,
+    /// Just past the last frame appended.
+    tail: Lsn,
+    keeper: Option<Keeper>,
 }
 
 impl std::fmt::Debug for WalJournal {
@@ -44,17 +64,29 @@ impl WalJournal {
     /// entries are also kept, typed, in `recent` for the consumers.
     pub fn new(wal: Wal, recent: Recent) -> WalJournal {
         WalJournal {
+            tail: wal.head(),
             wal,
             buf: Vec::new(),
             recent,
             pending: Vec::new(),
+            keeper: None,
         }
+    }
+
+    /// Keeps the log for the pipeline's stages through `reader` (the
+    /// [`STAGES_CONSUMER`]): from where they still need it, replayed to them
+    /// on start.
+    pub fn keeping_for_stages(mut self, reader: Reader) -> WalJournal {
+        let want = reader.acked();
+        self.keeper = Some(Keeper { reader, want });
+        self
     }
 
     fn put(&mut self, entry: Entry) -> Result<(), JournalError> {
         match self.wal.append(&self.buf) {
             Ok(lsn) => {
                 self.pending.push((lsn, entry, self.buf.len()));
+                self.tail = lsn;
                 Ok(())
             }
             Err(WalError::Full { .. }) => Err(JournalError::Full),
@@ -90,11 +122,96 @@ impl Journal for WalJournal {
     }
 
     fn maintain(&mut self) {
+        self.ack_stages();
         if let Err(e) = self.wal.reclaim() {
             tracing::warn!(error = %e, "WAL: freeing consumed segments failed");
         }
     }
+
+    fn close(&mut self) {
+        self.ack_stages();
+    }
+
+    fn position(&self) -> u64 {
+        self.tail.0
+    }
+
+    fn keep_from(&mut self, pos: u64) {
+        let Some(k) = self.keeper.as_mut() else {
+            return;
+        };
+        k.want = k.want.max(Lsn(pos));
+        // Acks sync a file: lazily (each tick), unless the room is needed.
+        if self.high_water() {
+            self.ack_stages();
+        }
+    }
+
+    fn replay(&mut self, f: &mut dyn FnMut(Replayed)) {
+        let Some(k) = self.keeper.as_mut() else {
+            return;
+        };
+        loop {
+            let frames = match k.reader.read(256, 8 << 20) {
+                Ok(frames) => frames,
+                Err(e) => {
+                    tracing::error!(error = %e, "WAL: reading what open prompt chains held failed; they are not rebuilt");
+                    return;
+                }
+            };
+            if frames.is_empty() {
+                return;
+            }
+            for (lsn, payload) in frames {
+                let start = lsn.0.saturating_sub((FRAME_HEADER + payload.len()) as u64);
+                match entry::decode(&payload) {
+                    Ok(Entry::Batch(batch)) => f(Replayed::Batch(start, batch)),
+                    Ok(Entry::Chains(chains)) => f(Replayed::Chains(chains)),
+                    Err(e) => {
+                        tracing::error!(%lsn, error = %e, "WAL: a frame does not decode; open prompt chains are rebuilt without it");
+                    }
+                }
+            }
+        }
+    }
+
+    fn release_target(&self) -> Option<u64> {
+        let k = self.keeper.as_ref()?;
+        if !self.high_water() {
+            return None;
+        }
+        let others = self
+            .wal
+            .min_acked_except(k.reader.name())
+            .unwrap_or(self.tail);
+        // Half of what the stages alone hold: enough to free segments,
+        // without closing every open chain at once.
+        (others > k.want).then(|| k.want.0 + (others.0 - k.want.0) / 2)
+    }
 }
 
+impl WalJournal {
+    /// Whether the log is past its high-water mark.
+    fn high_water(&self) -> bool {
+        let (used, budget) = self.wal.fill();
+        used.saturating_mul(4) >= budget.saturating_mul(HIGH_WATER_QUARTERS)
+    }
+
+    /// Stores the stages' cursor (never past the committed head).
+    fn ack_stages(&mut self) {
+        let Some(k) = self.keeper.as_mut() else {
+            return;
+        };
+        let at = k.want.min(k.reader.head());
+        if at > k.reader.acked()
+            && let Err(e) = k.reader.ack(at)
+        {
+            tracing::warn!(error = %e, "WAL: storing the open chains' position failed; it is retried");
+        }
+    }
+}
+
+#[cfg(test)]
+mod stages_tests;
 #[cfg(test)]
 mod tests;

@@ -405,6 +405,24 @@ impl Wal {
         self.shared.lock().consumers.keys().cloned().collect()
     }
 
+    /// Bytes in use (segments plus frames buffered for the next commit)
+    /// and the budget.
+    pub fn fill(&self) -> (u64, u64) {
+        (self.in_use(), self.config.budget_bytes)
+    }
+
+    /// The lowest acked position of the consumers other than `name` (`None`
+    /// when there is none).
+    pub fn min_acked_except(&self, name: &str) -> Option<Lsn> {
+        let state = self.shared.lock();
+        state
+            .consumers
+            .iter()
+            .filter(|(n, _)| n.as_str() != name)
+            .map(|(_, c)| c.acked)
+            .min()
+    }
+
     /// The LSN of the last committed frame.
     pub fn head(&self) -> Lsn {
         self.shared.lock().head
