@@ -11,8 +11,8 @@
 //! (the archive half of the corruption case) is proven by
 //! `archive::run_then_verify_then_tamper_then_export`.
 
-mod corruption;
 mod chains;
+mod corruption;
 mod crash;
 mod full;
 mod outage;
