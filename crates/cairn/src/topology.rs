@@ -223,6 +223,7 @@ pub async fn start(plan: &Plan) -> anyhow::Result<Running> {
     let admin_state = Arc::new(AdminState {
         registry,
         ready: false.into(),
+        pipeline: Some(Arc::clone(&pipeline)),
     });
     let mut admin = JoinSet::new();
     admin.spawn(serve(

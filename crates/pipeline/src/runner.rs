@@ -96,6 +96,7 @@ pub struct Pipeline {
     closed: AtomicBool,
     retry_after: Duration,
     queued_bytes: Arc<AtomicUsize>,
+    journal_failed: Arc<AtomicBool>,
     max_bytes: usize,
     pressure: std::sync::OnceLock<Pressure>,
     writer: Mutex<Option<JoinHandle<()>>>,
@@ -137,8 +138,10 @@ impl Pipeline {
     ) -> std::io::Result<Arc<Pipeline>> {
         let (tx, rx) = mpsc::sync_channel(config.queue_batches.max(1));
         let queued_bytes = Arc::new(AtomicUsize::new(0));
+        let journal_failed = Arc::new(AtomicBool::new(false));
         let writer = Writer {
             queued_bytes: Arc::clone(&queued_bytes),
+            journal_failed: Arc::clone(&journal_failed),
             journal,
             waiting_chains: Vec::new(),
             retry_after: config.retry_after,
@@ -156,6 +159,7 @@ impl Pipeline {
             closed: AtomicBool::new(false),
             retry_after: config.retry_after,
             queued_bytes,
+            journal_failed,
             max_bytes: config.max_queued_bytes.max(1),
             pressure: std::sync::OnceLock::new(),
             writer: Mutex::new(Some(writer)),
@@ -168,6 +172,12 @@ impl Pipeline {
     /// a lock on every submit); a second call is ignored.
     pub fn with_pressure(&self, pressure: Pressure) {
         let _ = self.pressure.set(pressure);
+    }
+
+    /// Whether the journal failed (a write or sync error): from then on
+    /// every request is refused until a restart, so cairn is not ready.
+    pub fn journal_failed(&self) -> bool {
+        self.journal_failed.load(Ordering::SeqCst)
     }
 
     /// Bytes of records waiting for the writer now.
@@ -233,6 +243,7 @@ impl Ingest for Pipeline {
 
 struct Writer {
     queued_bytes: Arc<AtomicUsize>,
+    journal_failed: Arc<AtomicBool>,
     journal: Option<Box<dyn Journal>>,
     /// Chains the journal had no room for yet, oldest first.
     waiting_chains: Vec<PromptChain>,
@@ -327,12 +338,14 @@ impl Writer {
                 }
                 Err(JournalError::Failed(why)) => {
                     tracing::error!(error = %why, "the write-ahead log failed; requests are refused, not acknowledged");
+                    self.journal_failed.store(true, Ordering::SeqCst);
                     return vec![Err(SubmitError::Storage(why)); batches.len()];
                 }
             }
         }
         if appended && let Err(e) = journal.commit() {
             tracing::error!(error = %e, "committing the write-ahead log failed; requests are refused, not acknowledged");
+            self.journal_failed.store(true, Ordering::SeqCst);
             let why = e.to_string();
             return vec![Err(SubmitError::Storage(why)); batches.len()];
         }
