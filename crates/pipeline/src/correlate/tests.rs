@@ -9,18 +9,14 @@ use cairn_core::{
     },
     clock::ManualClock,
     metric::{MetricKind, Temporality},
-    otlp::{
-        collector::logs::v1::ExportLogsServiceRequest,
-        common::v1::{AnyValue, KeyValue, any_value::Value},
-        logs::v1::{LogRecord, ResourceLogs, ScopeLogs},
-    },
-    record::{Batch, Origin, RecordBody},
-    signal::{Protocol, Signal},
+    record::{Batch, RecordBody},
+    signal::Signal,
 };
 use cairn_testkit::fixtures;
 use proptest::prelude::*;
 
 use super::*;
+use crate::test_events::{batch, event};
 
 const SEC: u64 = 1_000_000_000;
 const T0: u64 = 1_795_458_664 * SEC;
@@ -58,68 +54,6 @@ fn apis(c: &PromptChain) -> Vec<&ApiCall> {
             _ => None,
         })
         .collect()
-}
-
-fn s(v: &str) -> AnyValue {
-    AnyValue {
-        value: Some(Value::StringValue(v.into())),
-    }
-}
-
-fn kv(k: &str, v: &str) -> KeyValue {
-    KeyValue {
-        key: k.into(),
-        value: Some(s(v)),
-        ..Default::default()
-    }
-}
-
-/// A Claude Code event log record.
-fn event(
-    session: &str,
-    prompt: Option<&str>,
-    seq: u64,
-    name: &str,
-    extra: &[(&str, &str)],
-) -> LogRecord {
-    let mut attributes = vec![
-        kv("session.id", session),
-        kv("user.id", "u1"),
-        kv("event.name", name),
-        kv("event.sequence", &seq.to_string()),
-        kv(
-            "event.timestamp",
-            &format!("2026-11-23T18:31:{:02}.000Z", seq % 60),
-        ),
-    ];
-    if let Some(p) = prompt {
-        attributes.push(kv("prompt.id", p));
-    }
-    attributes.extend(extra.iter().map(|(k, v)| kv(k, v)));
-    LogRecord {
-        body: Some(s(&format!("claude_code.{name}"))),
-        attributes,
-        ..Default::default()
-    }
-}
-
-fn batch(logs: Vec<LogRecord>) -> Batch {
-    let origin = Origin {
-        signal: Signal::Logs,
-        protocol: Protocol::Grpc,
-        tenant: None,
-        received_unix_nano: 0,
-    };
-    let req = ExportLogsServiceRequest {
-        resource_logs: vec![ResourceLogs {
-            scope_logs: vec![ScopeLogs {
-                log_records: logs,
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
-    };
-    Batch::from_logs(origin, req).0
 }
 
 fn scenario(name: &str) -> Vec<Batch> {
