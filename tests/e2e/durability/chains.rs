@@ -11,27 +11,14 @@ use std::{
     time::{Duration, Instant},
 };
 
-use cairn_core::otlp::{
-    collector::logs::v1::ExportLogsServiceRequest,
-    common::v1::{AnyValue, KeyValue, any_value::Value},
-    logs::v1::{LogRecord, ResourceLogs, ScopeLogs},
-    resource::v1::Resource,
-};
+use cairn_core::otlp::{collector::logs::v1::ExportLogsServiceRequest, logs::v1::LogRecord};
 use cairn_testkit::siem::splunk_hec::SplunkFake;
 use prost::Message as _;
 
-use super::{HEC_TOKEN, assert_delivered, delivered, marker, verified_archive_markers};
+use super::{
+    HEC_TOKEN, assert_delivered, delivered, kv, marker, request_of, verified_archive_markers,
+};
 use crate::{binary::Gateway, util::http_client};
-
-fn kv(k: &str, v: &str) -> KeyValue {
-    KeyValue {
-        key: k.to_owned(),
-        value: Some(AnyValue {
-            value: Some(Value::StringValue(v.to_owned())),
-        }),
-        ..Default::default()
-    }
-}
 
 /// One `user_prompt` per marker, each its own prompt in `session`, with
 /// the marker (and its `;`) as the prompt text. `seq` numbers them.
@@ -53,19 +40,7 @@ fn prompts(session: &str, markers: &[String], seq: &mut u64) -> ExportLogsServic
             }
         })
         .collect();
-    ExportLogsServiceRequest {
-        resource_logs: vec![ResourceLogs {
-            resource: Some(Resource {
-                attributes: vec![kv("service.name", "claude-code")],
-                ..Default::default()
-            }),
-            scope_logs: vec![ScopeLogs {
-                log_records,
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
-    }
+    request_of(log_records)
 }
 
 /// Chains on with raw events off and a long idle timeout (chains close on

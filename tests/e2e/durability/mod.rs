@@ -76,7 +76,7 @@ fn s(v: &str) -> AnyValue {
     }
 }
 
-fn kv(k: &str, v: &str) -> KeyValue {
+pub fn kv(k: &str, v: &str) -> KeyValue {
     KeyValue {
         key: k.to_owned(),
         value: Some(s(v)),
@@ -89,20 +89,27 @@ fn kv(k: &str, v: &str) -> KeyValue {
 /// read out of any bytes, even a protobuf payload where the next field's
 /// tag may be a letter or a digit.
 pub fn logs_request(markers: &[String]) -> ExportLogsServiceRequest {
-    let log_records = markers
-        .iter()
-        .map(|m| LogRecord {
-            time_unix_nano: 1_760_000_000_000_000_000,
-            body: Some(s(&format!("claude_code.tool_result {m};"))),
-            attributes: vec![
-                kv("event.name", "tool_result"),
-                kv("session.id", "5f0c1a2b-0000-4000-8000-00000000d00a"),
-                kv("tool_name", "Read"),
-                kv("audit.marker", &format!("{m};")),
-            ],
-            ..Default::default()
-        })
-        .collect();
+    request_of(
+        markers
+            .iter()
+            .map(|m| LogRecord {
+                time_unix_nano: 1_760_000_000_000_000_000,
+                body: Some(s(&format!("claude_code.tool_result {m};"))),
+                attributes: vec![
+                    kv("event.name", "tool_result"),
+                    kv("session.id", "5f0c1a2b-0000-4000-8000-00000000d00a"),
+                    kv("tool_name", "Read"),
+                    kv("audit.marker", &format!("{m};")),
+                ],
+                ..Default::default()
+            })
+            .collect(),
+    )
+}
+
+/// A logs request from Claude Code (`service.name = claude-code`) holding
+/// `log_records`.
+pub fn request_of(log_records: Vec<LogRecord>) -> ExportLogsServiceRequest {
     ExportLogsServiceRequest {
         resource_logs: vec![ResourceLogs {
             resource: Some(Resource {
