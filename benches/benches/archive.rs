@@ -19,6 +19,8 @@
 //! `cargo bench -p cairn-benches --bench archive -- --warm-up-time 1 --measurement-time 3`
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+cairn_benches::gateway_allocator!();
+
 use std::{path::PathBuf, sync::Arc};
 
 use cairn_benches::fixture_sessions;

@@ -6,6 +6,8 @@
 //! repeating the capture's log records (the size of a busy export).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+cairn_benches::gateway_allocator!();
+
 use cairn_benches::origin;
 use cairn_core::signal::Signal;
 use cairn_otlp::receiver::{Format, decode};

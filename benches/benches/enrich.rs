@@ -12,6 +12,8 @@
 //! `cargo bench -p cairn-benches --bench enrich -- --warm-up-time 1 --measurement-time 3`
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+cairn_benches::gateway_allocator!();
+
 use std::{fmt::Write as _, path::PathBuf};
 
 use cairn_core::{

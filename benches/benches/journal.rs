@@ -10,6 +10,8 @@
 //! `cargo bench -p cairn-benches --bench journal -- --warm-up-time 1 --measurement-time 5`
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+cairn_benches::gateway_allocator!();
+
 use cairn_store::journal::entry;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 

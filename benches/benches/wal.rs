@@ -16,6 +16,8 @@
 //! `cargo bench -p cairn-benches --bench wal -- --warm-up-time 1 --measurement-time 5`
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+cairn_benches::gateway_allocator!();
+
 use cairn_store::wal::{Durability, Reader, Wal, WalConfig};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 

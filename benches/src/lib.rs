@@ -104,3 +104,16 @@ pub fn fixture_sessions(sessions: usize) -> Option<Vec<Batch>> {
     }
     Some(out)
 }
+
+pub use mimalloc;
+
+/// Makes mimalloc the bench binary's global allocator, as it is the `cairn`
+/// binary's, so stage figures are what the gateway gets. (Not for benches
+/// that count allocations with their own allocator.)
+#[macro_export]
+macro_rules! gateway_allocator {
+    () => {
+        #[global_allocator]
+        static ALLOCATOR: $crate::mimalloc::MiMalloc = $crate::mimalloc::MiMalloc;
+    };
+}
