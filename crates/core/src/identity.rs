@@ -7,7 +7,9 @@
 
 use serde::Serialize;
 
-use crate::value::Attrs;
+use opentelemetry_proto::tonic::common::v1::KeyValue;
+
+use crate::value::{Attrs, as_str};
 
 /// The standard identity attributes of one record. Every field is optional:
 /// API-key sessions carry only `user.id` and `session.id`.
@@ -57,9 +59,108 @@ pub struct Identity {
     pub os_version: Option<String>,
 }
 
+/// The first attribute with each identity key (by [`slot`]), in one pass:
+/// a record has a few dozen attributes, and looking each key up on its own
+/// walked them fifteen times.
+fn firsts(attrs: &[KeyValue]) -> [Option<&KeyValue>; 15] {
+    let mut found = [None; 15];
+    for kv in attrs {
+        if let Some(i) = slot(&kv.key)
+            && found[i].is_none()
+        {
+            found[i] = Some(kv);
+        }
+    }
+    found
+}
+
+/// The index of an identity key, in [`Identity`]'s field order, then the
+/// resource's `service.version` (the fallback for `app.version`). A
+/// `match` is a length switch and one comparison, where a search compares
+/// against every key.
+fn slot(key: &str) -> Option<usize> {
+    Some(match key {
+        "user.id" => 0,
+        "session.id" => 1,
+        "organization.id" => 2,
+        "user.account_uuid" => 3,
+        "user.account_id" => 4,
+        "user.email" => 5,
+        "enduser.id" => 6,
+        "terminal.type" => 7,
+        "app.version" => 8,
+        "app.entrypoint" => 9,
+        "host.name" => 10,
+        "host.arch" => 11,
+        "os.type" => 12,
+        "os.version" => 13,
+        "service.version" => 14,
+        _ => return None,
+    })
+}
+
+fn text(kv: Option<&KeyValue>) -> Option<&str> {
+    kv?.value.as_ref().and_then(as_str)
+}
+
 impl Identity {
-    /// Reads identity from a record's attributes, falling back to the resource's.
+    /// Reads identity from a record's attributes, falling back to the
+    /// resource's: for each key the record's first attribute with it, if
+    /// that is a string, else the resource's.
     pub fn read(record: Attrs<'_>, resource: Attrs<'_>) -> Identity {
+        let rec = firsts(record.0);
+        let res = firsts(resource.0);
+        let get = |i: usize| text(rec[i]).or_else(|| text(res[i])).map(str::to_owned);
+        Identity {
+            user_id: get(0),
+            session_id: get(1),
+            organization_id: get(2),
+            account_uuid: get(3),
+            account_id: get(4),
+            email: get(5),
+            enduser_id: get(6),
+            terminal_type: get(7),
+            app_version: get(8).or_else(|| text(res[14]).map(str::to_owned)),
+            app_entrypoint: get(9),
+            host_name: get(10),
+            host_arch: get(11),
+            os_type: get(12),
+            os_version: get(13),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use opentelemetry_proto::tonic::common::v1::{AnyValue, any_value::Value};
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The identity keys, in [`Identity`]'s field order, then the resource's
+    /// `service.version` (the fallback for `app.version`).
+    const KEYS: [&str; 15] = [
+        "user.id",
+        "session.id",
+        "organization.id",
+        "user.account_uuid",
+        "user.account_id",
+        "user.email",
+        "enduser.id",
+        "terminal.type",
+        "app.version",
+        "app.entrypoint",
+        "host.name",
+        "host.arch",
+        "os.type",
+        "os.version",
+        "service.version",
+    ];
+
+    /// The definition: each key looked up on its own.
+    fn by_lookup(record: Attrs<'_>, resource: Attrs<'_>) -> Identity {
         let get = |key: &str| record.string(key).or_else(|| resource.string(key));
         Identity {
             user_id: get("user.id"),
@@ -76,6 +177,50 @@ impl Identity {
             host_arch: get("host.arch"),
             os_type: get("os.type"),
             os_version: get("os.version"),
+        }
+    }
+
+    /// Attributes drawn from the identity keys and others, with string,
+    /// integer and missing values, repeated keys included.
+    fn attrs() -> impl Strategy<Value = Vec<KeyValue>> {
+        let key = prop_oneof![
+            proptest::sample::select(KEYS.to_vec()).prop_map(str::to_owned),
+            "[a-z.]{1,12}",
+        ];
+        let value = prop_oneof![
+            "[a-z0-9-]{0,8}".prop_map(|s| Some(AnyValue {
+                value: Some(Value::StringValue(s))
+            })),
+            any::<i64>().prop_map(|i| Some(AnyValue {
+                value: Some(Value::IntValue(i))
+            })),
+            Just(None),
+        ];
+        proptest::collection::vec(
+            (key, value).prop_map(|(key, value)| KeyValue {
+                key,
+                value,
+                ..Default::default()
+            }),
+            0..24,
+        )
+    }
+
+    #[test]
+    fn every_key_has_its_slot() {
+        for (i, k) in KEYS.iter().enumerate() {
+            assert_eq!(slot(k), Some(i), "{k}");
+        }
+        assert_eq!(slot("user.idx"), None);
+    }
+
+    proptest! {
+        #[test]
+        fn one_pass_reads_what_key_by_key_lookups_read(record in attrs(), resource in attrs()) {
+            prop_assert_eq!(
+                Identity::read(Attrs(&record), Attrs(&resource)),
+                by_lookup(Attrs(&record), Attrs(&resource))
+            );
         }
     }
 }
