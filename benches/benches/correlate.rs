@@ -17,7 +17,10 @@
 //!   the decoding or the drops. A session's next prompt closes its previous
 //!   chain (`Closure::NextPrompt`), so ~100 chains are open at a time, and
 //!   every record is content-hashed and checked for duplicates as in
-//!   production.
+//!   production. Decoding on this thread leaves malloc's fast bins empty
+//!   when `process` runs, which the writer thread's are not; BENCHMARKS.md
+//!   (correlator, round 5) measures what that and the input's repeated
+//!   session-start events are worth.
 //!
 //! Also prints the bytes an open chain of that shape holds (the estimate the
 //! byte cap works on).
