@@ -3,7 +3,9 @@
 //!
 //! A record's hash is xxh3-128 (seeded per correlator) over an unambiguous
 //! encoding of every field: times, severity, body, every attribute (key and
-//! value, length-prefixed, in order), trace and span ids, event name. The
+//! value, length-prefixed, in order), trace and span ids, event name. A
+//! length takes one byte below 255 (255 and eight bytes past that), so the
+//! bytes hashed are mostly the record's own. The
 //! attributes cairn's enricher writes (`cost_center`, `department`, `team`,
 //! `manager`, `cairn.cost_center.source`) are left out: an exporter's retry
 //! that arrives after a directory reload carries a different assignment but
@@ -106,116 +108,128 @@ impl Content {
     /// The content hash of a whole log record, and its attributes the
     /// correlator reads.
     pub fn log<'a>(&mut self, log: &'a LogRecord) -> (Id, Found<'a>) {
-        self.h.buf.push(b'L');
-        self.h.u64(log.time_unix_nano);
-        self.h.u64(log.observed_time_unix_nano);
-        self.h
-            .buf
-            .extend_from_slice(&log.severity_number.to_le_bytes());
-        self.h.put(log.severity_text.as_bytes());
+        let buf = &mut self.h.buf;
+        buf.push(b'L');
+        buf.extend_from_slice(&log.time_unix_nano.to_le_bytes());
+        buf.extend_from_slice(&log.observed_time_unix_nano.to_le_bytes());
+        buf.extend_from_slice(&log.severity_number.to_le_bytes());
+        put(buf, log.severity_text.as_bytes());
         match &log.body {
-            Some(b) => self.any(b),
-            None => self.h.buf.push(0),
+            Some(b) => any(buf, b),
+            None => buf.push(0),
         }
         let mut found = Found::default();
-        self.attrs(&log.attributes, Some(&mut found));
-        self.h.put(&log.trace_id);
-        self.h.put(&log.span_id);
-        self.h.put(log.event_name.as_bytes());
+        attrs(buf, &log.attributes, Some(&mut found));
+        put(buf, &log.trace_id);
+        put(buf, &log.span_id);
+        put(buf, log.event_name.as_bytes());
         (self.h.finish(), found)
     }
 
     /// The content hash of a whole span.
     pub fn span(&mut self, span: &Span) -> Id {
-        self.h.buf.push(b'S');
-        self.h.put(&span.trace_id);
-        self.h.put(&span.span_id);
-        self.h.put(&span.parent_span_id);
-        self.h.u64(span.start_time_unix_nano);
-        self.h.u64(span.end_time_unix_nano);
-        self.h.put(span.name.as_bytes());
-        self.attrs(&span.attributes, None);
+        let buf = &mut self.h.buf;
+        buf.push(b'S');
+        put(buf, &span.trace_id);
+        put(buf, &span.span_id);
+        put(buf, &span.parent_span_id);
+        buf.extend_from_slice(&span.start_time_unix_nano.to_le_bytes());
+        buf.extend_from_slice(&span.end_time_unix_nano.to_le_bytes());
+        put(buf, span.name.as_bytes());
+        attrs(buf, &span.attributes, None);
         self.h.finish()
     }
+}
 
-    /// Content attributes: their count, then each key and value.
-    fn attrs<'a>(&mut self, kvs: &'a [KeyValue], mut found: Option<&mut Found<'a>>) {
-        let at = self.h.buf.len();
-        self.h.u64(0);
-        let mut n = 0u64;
-        for kv in kvs {
-            let (key, enriched) = classify(&kv.key);
-            if let (Some(k), Some(f)) = (key, found.as_deref_mut()) {
-                f.note(k, kv);
-            }
-            if enriched {
-                continue;
-            }
-            n += 1;
-            let k = kv.key.as_bytes();
-            match kv.value.as_ref().map(|v| &v.value) {
-                // The common case, written in one reservation.
-                Some(Some(Value::StringValue(v))) => {
-                    let v = v.as_bytes();
-                    self.h.buf.reserve(17 + k.len() + v.len());
-                    self.h.u64(k.len() as u64);
-                    self.h.buf.extend_from_slice(k);
-                    self.h.buf.push(1);
-                    self.h.u64(v.len() as u64);
-                    self.h.buf.extend_from_slice(v);
-                }
-                Some(_) => {
-                    self.h.put(k);
-                    if let Some(v) = &kv.value {
-                        self.any(v);
-                    }
-                }
-                None => {
-                    self.h.put(k);
-                    self.h.buf.push(0);
-                }
-            }
-        }
-        if let Some(slot) = self.h.buf.get_mut(at..at + 8) {
-            slot.copy_from_slice(&n.to_le_bytes());
+/// Appends `b` after its length: one byte below 255, else 255 and eight
+/// bytes, so no field runs into the next.
+#[inline]
+fn put(buf: &mut Vec<u8>, b: &[u8]) {
+    match u8::try_from(b.len()) {
+        Ok(n) if n < u8::MAX => buf.push(n),
+        _ => {
+            buf.push(u8::MAX);
+            buf.extend_from_slice(&(b.len() as u64).to_le_bytes());
         }
     }
+    buf.extend_from_slice(b);
+}
 
-    fn any(&mut self, v: &AnyValue) {
-        match &v.value {
-            None => self.h.buf.push(0),
-            Some(Value::StringValue(s)) => {
-                self.h.buf.push(1);
-                self.h.put(s.as_bytes());
+/// Content attributes: their count, then each key and value.
+fn attrs<'a>(buf: &mut Vec<u8>, kvs: &'a [KeyValue], mut found: Option<&mut Found<'a>>) {
+    let at = buf.len();
+    buf.extend_from_slice(&0u64.to_le_bytes());
+    let mut n = 0u64;
+    for kv in kvs {
+        let (key, enriched) = classify(&kv.key);
+        if let (Some(k), Some(f)) = (key, found.as_deref_mut()) {
+            f.note(k, kv);
+        }
+        if enriched {
+            continue;
+        }
+        n += 1;
+        let k = kv.key.as_bytes();
+        match kv.value.as_ref().map(|v| &v.value) {
+            // The common case, in one reservation.
+            Some(Some(Value::StringValue(v))) => {
+                let v = v.as_bytes();
+                buf.reserve(19 + k.len() + v.len());
+                put(buf, k);
+                buf.push(1);
+                put(buf, v);
             }
-            Some(Value::BoolValue(b)) => self.h.buf.extend_from_slice(&[2, u8::from(*b)]),
-            Some(Value::IntValue(i)) => {
-                self.h.buf.push(3);
-                self.h.buf.extend_from_slice(&i.to_le_bytes());
-            }
-            Some(Value::DoubleValue(d)) => {
-                self.h.buf.push(4);
-                self.h.u64(d.to_bits());
-            }
-            Some(Value::BytesValue(b)) => {
-                self.h.buf.push(5);
-                self.h.put(b);
-            }
-            Some(Value::ArrayValue(a)) => {
-                self.h.buf.push(6);
-                self.h.u64(a.values.len() as u64);
-                for x in &a.values {
-                    self.any(x);
+            Some(_) => {
+                put(buf, k);
+                if let Some(v) = &kv.value {
+                    any(buf, v);
                 }
             }
-            Some(Value::KvlistValue(kv)) => {
-                self.h.buf.push(7);
-                self.attrs(&kv.values, None);
+            None => {
+                put(buf, k);
+                buf.push(0);
             }
-            Some(Value::StringValueStrindex(i)) => {
-                self.h.buf.push(8);
-                self.h.buf.extend_from_slice(&i.to_le_bytes());
+        }
+    }
+    if let Some(slot) = buf.get_mut(at..at + 8) {
+        slot.copy_from_slice(&n.to_le_bytes());
+    }
+}
+
+fn any(buf: &mut Vec<u8>, v: &AnyValue) {
+    match &v.value {
+        None => buf.push(0),
+        Some(Value::StringValue(s)) => {
+            buf.push(1);
+            put(buf, s.as_bytes());
+        }
+        Some(Value::BoolValue(b)) => buf.extend_from_slice(&[2, u8::from(*b)]),
+        Some(Value::IntValue(i)) => {
+            buf.push(3);
+            buf.extend_from_slice(&i.to_le_bytes());
+        }
+        Some(Value::DoubleValue(d)) => {
+            buf.push(4);
+            buf.extend_from_slice(&d.to_bits().to_le_bytes());
+        }
+        Some(Value::BytesValue(b)) => {
+            buf.push(5);
+            put(buf, b);
+        }
+        Some(Value::ArrayValue(a)) => {
+            buf.push(6);
+            buf.extend_from_slice(&(a.values.len() as u64).to_le_bytes());
+            for x in &a.values {
+                any(buf, x);
             }
+        }
+        Some(Value::KvlistValue(kv)) => {
+            buf.push(7);
+            attrs(buf, &kv.values, None);
+        }
+        Some(Value::StringValueStrindex(i)) => {
+            buf.push(8);
+            buf.extend_from_slice(&i.to_le_bytes());
         }
     }
 }

@@ -44,15 +44,15 @@ pub(crate) struct FoldInput<'a> {
 }
 
 /// Lower-case hex of `bytes`, as `hex::encode` writes it, without going
-/// through a `char` iterator.
+/// through a `char` iterator: the digits are written as bytes and checked
+/// once.
 fn lower_hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(2 * bytes.len());
+    let mut out = Vec::with_capacity(2 * bytes.len());
     for &b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+        out.extend_from_slice(&[DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 0xf)]]);
     }
-    out
+    String::from_utf8(out).unwrap_or_default()
 }
 
 fn set_if_empty(slot: &mut String, v: Option<&str>) {

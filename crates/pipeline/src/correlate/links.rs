@@ -26,20 +26,22 @@ impl Correlator {
             for (t, span) in pending.drain(..) {
                 let d = &mut self.digest;
                 let trace = d.link(TRACE, &span.trace_id);
+                // The first join that finds a chain: prompt id, request id,
+                // tool use id, trace id (later ones are not computed).
                 let by_prompt = span
                     .str(span.prompt_id)
                     .map(|p| d.key(CHAIN, &[&sess.tenant, &sess.session, p]));
-                let by_request = span
-                    .str(span.request_id)
-                    .and_then(|r| sess.links.get(&d.link(REQUEST, r.as_bytes())).copied());
-                let by_tool = span
-                    .str(span.tool_use_id)
-                    .and_then(|r| sess.links.get(&d.link(TOOL_USE, r.as_bytes())).copied());
-                match by_prompt
-                    .or(by_request)
-                    .or(by_tool)
-                    .or_else(|| sess.links.get(&trace).copied())
-                {
+                let joined = by_prompt
+                    .or_else(|| {
+                        let r = span.str(span.request_id)?;
+                        sess.links.get(&d.link(REQUEST, r.as_bytes())).copied()
+                    })
+                    .or_else(|| {
+                        let t = span.str(span.tool_use_id)?;
+                        sess.links.get(&d.link(TOOL_USE, t.as_bytes())).copied()
+                    })
+                    .or_else(|| sess.links.get(&trace).copied());
+                match joined {
                     Some(cid) => {
                         progress |= sess.links.insert(trace, cid).is_none();
                         found.push((cid, trace, span));

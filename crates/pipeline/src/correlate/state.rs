@@ -14,6 +14,9 @@ use crate::ids::{Id, IdMap, IdSet};
 /// by scanning them; past it, it keeps a hash set.
 const SCAN_MAX: usize = 32;
 
+/// Room an open chain's list of join ids starts with.
+const LINKS_START: usize = 8;
+
 /// Room an open chain's text buffer starts with: most chains' strings fit.
 const TEXT_START: usize = 512;
 
@@ -172,7 +175,8 @@ impl OpenChain {
             serial,
             prompt_sequence: None,
             min_sequence: None,
-            links: Vec::new(),
+            // A prompt's request, tool use and trace ids: one allocation.
+            links: Vec::with_capacity(LINKS_START),
         }
     }
 
