@@ -28,6 +28,8 @@
 //! `cargo bench -p cairn-benches --bench correlate -- --warm-up-time 1 --measurement-time 5`
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+cairn_benches::gateway_allocator!();
+
 use std::{
     sync::Arc,
     time::{Duration, Instant},
