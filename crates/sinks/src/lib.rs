@@ -20,6 +20,8 @@ pub mod runtime;
 pub mod secret;
 pub mod sink;
 #[cfg(test)]
+mod golden_tests;
+#[cfg(test)]
 pub(crate) mod testing;
 
 pub mod datadog;
