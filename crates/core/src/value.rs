@@ -180,6 +180,22 @@ pub fn attrs_to_json(kvs: &[KeyValue]) -> serde_json::Map<String, serde_json::Va
     map
 }
 
+/// The text of a value that [`to_json`] renders as a JSON string: a
+/// string, a non-finite double (`NaN`, `inf`, `-inf`) or bytes (base64);
+/// `None` for anything rendered otherwise.
+pub fn json_text(v: &AnyValue) -> Option<std::borrow::Cow<'_, str>> {
+    use base64::Engine as _;
+    use std::borrow::Cow;
+    match v.value.as_ref()? {
+        Value::StringValue(s) => Some(Cow::Borrowed(s)),
+        Value::DoubleValue(d) if !d.is_finite() => Some(Cow::Owned(d.to_string())),
+        Value::BytesValue(b) => Some(Cow::Owned(
+            base64::engine::general_purpose::STANDARD.encode(b),
+        )),
+        _ => None,
+    }
+}
+
 /// Writes a value as [`to_json`] renders it, straight into `out`: the same
 /// bytes as `serde_json::to_vec(&to_json(v))` (keys in `style`).
 pub fn write_json(v: &AnyValue, style: KeyStyle, out: &mut Vec<u8>) {

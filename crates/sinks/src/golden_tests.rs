@@ -26,7 +26,7 @@ use crate::{
 };
 
 /// The sinks and settings pinned: each name with its TOML table.
-const SINKS: &[(&str, &str)] = &[
+pub(crate) const SINKS: &[(&str, &str)] = &[
     (
         "splunk_hec",
         "[splunk_hec]\nurl = \"http://127.0.0.1:8088\"\ntoken = \"t\"\n",

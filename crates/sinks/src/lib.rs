@@ -12,15 +12,18 @@
 
 pub(crate) mod cim;
 pub mod config;
+pub mod detail;
+#[cfg(test)]
+mod detail_tests;
 pub mod driver;
+#[cfg(test)]
+mod golden_tests;
 pub mod http;
 pub mod item;
 pub mod route;
 pub mod runtime;
 pub mod secret;
 pub mod sink;
-#[cfg(test)]
-mod golden_tests;
 #[cfg(test)]
 pub(crate) mod testing;
 
