@@ -128,6 +128,9 @@ pub trait Sink: Send + Sync + 'static {
     fn encode_record(&self, record: &Record, origin: &Origin) -> Result<Encoded, EncodeError> {
         let mut buf = Vec::new();
         let item = AuditItem::without_detail(record, origin, &mut buf);
+        // `buf` held the record's protobuf; its JSON in an envelope takes
+        // about four times that, so grow once rather than by doubling.
+        buf.reserve(buf.capacity().saturating_mul(4));
         self.encode_with(&item, Detail::Record { record, origin }, &mut buf)?;
         Ok(Encoded::one(buf))
     }

@@ -9,9 +9,10 @@
 //!
 //! - objects come out with their keys in byte order and each key once, as a
 //!   `serde_json::Map` without `preserve_order` (a `BTreeMap`) iterates;
-//! - scalars go through `serde_json`'s own serializer, so string escapes and
-//!   number formatting (its float printer, `null` for a non-finite float)
-//!   are serde_json's, not a copy of them;
+//! - numbers go through `serde_json`'s own serializer, so their formatting
+//!   (its float printer, `null` for a non-finite float) is serde_json's;
+//!   strings are escaped here a word at a time (`escape.rs`), with exactly
+//!   serde_json's escapes, which a test checks against it;
 //! - [`write_sorted`] writes any `Serialize` value as
 //!   `serde_json::to_value(v)` would become, keys sorted, without the tree.
 //!
@@ -22,6 +23,7 @@
 use std::borrow::Cow;
 
 mod canon;
+mod escape;
 
 pub use canon::write_sorted;
 
@@ -58,7 +60,7 @@ fn ser(out: &mut Vec<u8>) -> serde_json::Serializer<&mut Vec<u8>> {
 
 /// Appends `s` as a JSON string (serde_json's escapes).
 pub fn str(out: &mut Vec<u8>, s: &str) {
-    let _ = serde::Serializer::serialize_str(&mut ser(out), s);
+    escape::string(out, s);
 }
 
 /// Appends an unsigned integer.
