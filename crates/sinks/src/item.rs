@@ -283,8 +283,8 @@ impl AuditItem {
 
     /// The item of a record without its detail (`Value::Null`): for an
     /// encoder handed the record as [`crate::detail::Detail::Record`].
-    /// `scratch` holds the record's protobuf while its id is hashed, and is
-    /// left empty.
+    /// `scratch` is cleared and left holding the record's protobuf (hashed
+    /// into its id).
     pub(crate) fn without_detail(
         record: &Record,
         origin: &Origin,
@@ -338,7 +338,6 @@ impl AuditItem {
             }
         };
         let record_id = id_of(&[kind.as_str().as_bytes(), tenant, scratch]);
-        scratch.clear();
         let (app, product) = (record.source.app_name(), record.source.display_name());
         let id = &record.identity;
         AuditItem {

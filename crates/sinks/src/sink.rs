@@ -18,6 +18,12 @@ use crate::{
     detail::Detail, driver::BatchLimits, driver::SinkError, item::AuditItem, route::Route,
 };
 
+thread_local! {
+    /// Where a record's protobuf is written while its id is hashed, kept
+    /// per encoding thread so its allocation is reused.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// One encoded unit: a record (or, for OTLP, one request's records) in the
 /// sink's wire form, ready to be joined into a request body.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -126,11 +132,13 @@ pub trait Sink: Send + Sync + 'static {
     /// Encodes one record through its [`AuditItem`], the detail written
     /// from the record itself (no tree).
     fn encode_record(&self, record: &Record, origin: &Origin) -> Result<Encoded, EncodeError> {
-        let mut buf = Vec::new();
-        let item = AuditItem::without_detail(record, origin, &mut buf);
-        // `buf` held the record's protobuf; its JSON in an envelope takes
-        // about four times that, so grow once rather than by doubling.
-        buf.reserve(buf.capacity().saturating_mul(4));
+        let (item, proto_len) = SCRATCH.with_borrow_mut(|scratch| {
+            let item = AuditItem::without_detail(record, origin, scratch);
+            (item, scratch.len())
+        });
+        // The record's JSON in an envelope takes about four times its
+        // protobuf: one allocation rather than a doubling series.
+        let mut buf = Vec::with_capacity(proto_len.saturating_mul(4).max(1024));
         self.encode_with(&item, Detail::Record { record, origin }, &mut buf)?;
         Ok(Encoded::one(buf))
     }

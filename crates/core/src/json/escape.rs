@@ -24,10 +24,6 @@ fn escaped_bytes(w: u64) -> u64 {
     control | zero_bytes(w ^ (ONES * u64::from(b'"'))) | zero_bytes(w ^ (ONES * u64::from(b'\\')))
 }
 
-fn is_escaped(b: u8) -> bool {
-    b < 0x20 || b == b'"' || b == b'\\'
-}
-
 /// The index of the first byte at or after `from` that JSON escapes, or
 /// `bytes.len()`.
 fn next_escaped(bytes: &[u8], from: usize) -> usize {
@@ -41,10 +37,19 @@ fn next_escaped(bytes: &[u8], from: usize) -> usize {
         }
         i += 8;
     }
-    while i < bytes.len() && !is_escaped(bytes[i]) {
-        i += 1;
+    // The last 1–7 bytes, padded with spaces (never escaped).
+    let rest = &bytes[i.min(bytes.len())..];
+    if rest.is_empty() {
+        return bytes.len();
     }
-    i
+    let mut w = [b' '; 8];
+    w[..rest.len()].copy_from_slice(rest);
+    let hits = escaped_bytes(u64::from_le_bytes(w));
+    if hits == 0 {
+        bytes.len()
+    } else {
+        i + (hits.trailing_zeros() / 8) as usize
+    }
 }
 
 fn escape_byte(out: &mut Vec<u8>, b: u8) {
@@ -69,12 +74,25 @@ fn escape_byte(out: &mut Vec<u8>, b: u8) {
 }
 
 /// Appends `s` as a JSON string, quotes included.
+#[inline]
 pub(super) fn string(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
+    let first = next_escaped(bytes, 0);
     out.reserve(bytes.len() + 2);
     out.push(b'"');
+    if first == bytes.len() {
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+    } else {
+        escape_from(out, bytes, first);
+    }
+}
+
+/// The rest of [`string`] from the first byte to escape, closing quote
+/// included.
+fn escape_from(out: &mut Vec<u8>, bytes: &[u8], first: usize) {
     let mut run = 0;
-    let mut i = next_escaped(bytes, 0);
+    let mut i = first;
     while i < bytes.len() {
         out.extend_from_slice(&bytes[run..i]);
         escape_byte(out, bytes[i]);

@@ -59,6 +59,7 @@ fn ser(out: &mut Vec<u8>) -> serde_json::Serializer<&mut Vec<u8>> {
 // fails on I/O for the scalars below, so their results are dropped.
 
 /// Appends `s` as a JSON string (serde_json's escapes).
+#[inline]
 pub fn str(out: &mut Vec<u8>, s: &str) {
     escape::string(out, s);
 }

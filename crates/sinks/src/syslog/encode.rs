@@ -100,12 +100,15 @@ pub fn timestamp(unix_nano: u64) -> String {
 /// Appends `value` as a PARAM-VALUE body: exactly `"`, `\` and `]` get a
 /// backslash (RFC 5424 §6.3.3).
 pub fn escape_param(value: &str, out: &mut String) {
-    for c in value.chars() {
-        if matches!(c, '"' | '\\' | ']') {
-            out.push('\\');
-        }
-        out.push(c);
+    // Clean runs are copied whole; each special character starts the next
+    // run after its backslash.
+    let mut run = 0;
+    for (i, _) in value.match_indices(['"', '\\', ']']) {
+        out.push_str(&value[run..i]);
+        out.push('\\');
+        run = i;
     }
+    out.push_str(&value[run..]);
 }
 
 /// A finite number in plain decimal (no exponent), or nothing.
