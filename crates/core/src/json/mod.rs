@@ -24,6 +24,7 @@ use std::borrow::Cow;
 
 mod canon;
 mod escape;
+mod key;
 
 pub use canon::write_sorted;
 
