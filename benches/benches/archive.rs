@@ -9,8 +9,12 @@
 //! and 6 spans a session, each under its own ids), rendered once with
 //! `Record::to_json` as the records file and the archive output do.
 //!
-//! * `append_value`: `append(&Value)` — serialising the record is timed too,
-//!   as `ArchiveOutput` does it; buffered, no fsync.
+//! * `record_tree`: `append(&record.to_json(origin))`, rendering included,
+//!   as `ArchiveOutput` did it before records were written straight out.
+//! * `record_write`: `append_with(|buf| record.write_json(origin, buf))`,
+//!   rendering included, as `ArchiveOutput` does it; the same bytes.
+//! * `append_value`: `append(&Value)` of the pre-rendered trees (serialising
+//!   the tree is timed, building it is not); buffered, no fsync.
 //! * `append_bytes`: the same records pre-serialised (`RawValue`): hashing,
 //!   framing and the buffered write alone.
 //! * `append_group_flush_100`: `append_bytes` plus `flush` (write-through and
@@ -43,8 +47,8 @@ fn open(dir: &PathBuf) -> Archive {
 }
 
 fn bench(c: &mut Criterion) {
-    let values: Vec<Value> = fixture_sessions(SESSIONS)
-        .unwrap()
+    let batches = fixture_sessions(SESSIONS).unwrap();
+    let values: Vec<Value> = batches
         .iter()
         .flat_map(|b| b.records.iter().map(|r| r.to_json(&b.origin)))
         .collect();
@@ -58,6 +62,31 @@ fn bench(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("archive");
     g.throughput(Throughput::Bytes(bytes as u64));
+    {
+        let mut a = open(&root.join("tree"));
+        g.bench_function("record_tree", |b| {
+            b.iter(|| {
+                for batch in &batches {
+                    for r in &batch.records {
+                        a.append(&r.to_json(&batch.origin)).unwrap();
+                    }
+                }
+            })
+        });
+    }
+    {
+        let mut a = open(&root.join("write"));
+        g.bench_function("record_write", |b| {
+            b.iter(|| {
+                for batch in &batches {
+                    for r in &batch.records {
+                        a.append_with(|buf| r.write_json(&batch.origin, buf))
+                            .unwrap();
+                    }
+                }
+            })
+        });
+    }
     {
         let mut a = open(&root.join("value"));
         g.bench_function("append_value", |b| {

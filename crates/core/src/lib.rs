@@ -12,6 +12,7 @@ pub mod clock;
 pub mod event;
 pub mod identity;
 pub mod ingest;
+pub mod json;
 pub mod metric;
 pub mod record;
 pub mod render;

@@ -9,6 +9,8 @@
 
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value::Value};
 
+use crate::json::{self, KeyStyle};
+
 /// A borrowed view over a list of attributes with coercing getters.
 ///
 /// Lookups are linear: OTLP attribute lists are short (Claude Code sends
@@ -176,6 +178,111 @@ pub fn attrs_to_json(kvs: &[KeyValue]) -> serde_json::Map<String, serde_json::Va
         }
     }
     map
+}
+
+/// The text of a value that [`to_json`] renders as a JSON string: a
+/// string, a non-finite double (`NaN`, `inf`, `-inf`) or bytes (base64);
+/// `None` for anything rendered otherwise.
+pub fn json_text(v: &AnyValue) -> Option<std::borrow::Cow<'_, str>> {
+    use base64::Engine as _;
+    use std::borrow::Cow;
+    match v.value.as_ref()? {
+        Value::StringValue(s) => Some(Cow::Borrowed(s)),
+        Value::DoubleValue(d) if !d.is_finite() => Some(Cow::Owned(d.to_string())),
+        Value::BytesValue(b) => Some(Cow::Owned(
+            base64::engine::general_purpose::STANDARD.encode(b),
+        )),
+        _ => None,
+    }
+}
+
+/// Writes a value as [`to_json`] renders it, straight into `out`: the same
+/// bytes as `serde_json::to_vec(&to_json(v))` (keys in `style`).
+pub fn write_json(v: &AnyValue, style: KeyStyle, out: &mut Vec<u8>) {
+    use base64::Engine as _;
+    match &v.value {
+        None => json::null(out),
+        Some(Value::StringValue(s)) => json::str(out, s),
+        Some(Value::BoolValue(b)) => json::bool(out, *b),
+        Some(Value::IntValue(i)) => json::i64(out, *i),
+        Some(Value::DoubleValue(d)) if d.is_finite() => json::f64(out, *d),
+        // `NaN`, `inf`, `-inf`: what `to_json` keeps as a string.
+        Some(Value::DoubleValue(d)) => json::str(out, &d.to_string()),
+        Some(Value::BytesValue(b)) => {
+            json::str(out, &base64::engine::general_purpose::STANDARD.encode(b))
+        }
+        Some(Value::ArrayValue(a)) => {
+            out.push(b'[');
+            for (i, item) in a.values.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_json(item, style, out);
+            }
+            out.push(b']');
+        }
+        Some(Value::KvlistValue(kv)) => write_attrs_json(&kv.values, style, out),
+        Some(Value::StringValueStrindex(i)) => json::i64(out, i64::from(*i)),
+    }
+}
+
+/// The first eight bytes of `key`, big-endian, zero-padded: ordering by
+/// it agrees with ordering by the key wherever it differs.
+fn prefix(key: &str) -> u64 {
+    let mut b = [0u8; 8];
+    let head = &key.as_bytes()[..key.len().min(8)];
+    b[..head.len()].copy_from_slice(head);
+    u64::from_be_bytes(b)
+}
+
+/// Writes an attribute list as [`attrs_to_json`] renders it: keys sorted,
+/// a repeated key with its first value, the same bytes as
+/// `serde_json::to_vec` of that map (keys in `style`).
+pub fn write_attrs_json(kvs: &[KeyValue], style: KeyStyle, out: &mut Vec<u8>) {
+    // Sorted by a key's first eight bytes as a number, then by the key:
+    // the same order as by the key, with most comparisons one integer
+    // compare. Stable: of equal keys the first sent stays first, and dedup
+    // keeps it.
+    let mut keyed: Vec<(u64, &KeyValue)> = kvs.iter().map(|kv| (prefix(&kv.key), kv)).collect();
+    keyed.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.key.cmp(&b.1.key)));
+    let mut order: Vec<&KeyValue> = keyed.into_iter().map(|(_, kv)| kv).collect();
+    order.dedup_by(|later, earlier| later.key == earlier.key);
+    let write = |out: &mut Vec<u8>, n: usize, key: &str, kv: &KeyValue| {
+        if n > 0 {
+            out.push(b',');
+        }
+        json::str(out, key);
+        out.push(b':');
+        match &kv.value {
+            Some(v) => write_json(v, style, out),
+            None => json::null(out),
+        }
+    };
+    out.push(b'{');
+    let plain = style == KeyStyle::Plain || order.iter().all(|kv| style.apply(&kv.key) == kv.key);
+    if plain {
+        for (n, kv) in order.iter().enumerate() {
+            write(out, n, &kv.key, kv);
+        }
+    } else {
+        // Rewritten keys that collide keep the greatest original key's
+        // value, as collecting the rewritten pairs into a map would.
+        let mut styled: Vec<(std::borrow::Cow<'_, str>, &KeyValue)> =
+            order.iter().map(|kv| (style.apply(&kv.key), *kv)).collect();
+        styled.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut kept: Vec<(std::borrow::Cow<'_, str>, &KeyValue)> =
+            Vec::with_capacity(styled.len());
+        for (key, kv) in styled {
+            match kept.last_mut() {
+                Some(last) if last.0 == key => *last = (key, kv),
+                _ => kept.push((key, kv)),
+            }
+        }
+        for (n, (key, kv)) in kept.iter().enumerate() {
+            write(out, n, key, kv);
+        }
+    }
+    out.push(b'}');
 }
 
 /// Builds a string attribute.

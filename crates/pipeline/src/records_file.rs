@@ -103,7 +103,7 @@ impl Output for RecordsFile {
     fn write(&mut self, batch: &Batch) -> std::io::Result<()> {
         for record in &batch.records {
             self.line.clear();
-            serde_json::to_writer(&mut self.line, &record.to_json(&batch.origin))?;
+            record.write_json(&batch.origin, &mut self.line);
             self.put_line()?;
         }
         Ok(())

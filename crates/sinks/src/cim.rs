@@ -4,82 +4,42 @@
 //! `status` and `object`; Sumo `timestamp` (first), `event`, `outcome`,
 //! `src_ip` and `tool`.
 
-use serde::Serialize;
-use serde_json::Value;
+use std::borrow::Cow;
 
-use crate::item::AuditItem;
+use cairn_core::json::Object;
 
-/// The CIM-named fields of one item; absent values are left out.
-#[derive(Serialize)]
-pub(crate) struct CimFields<'a> {
-    action: &'a str,
-    app: &'a str,
-    severity: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    user: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    user_id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    src: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    dest: Option<&'a str>,
-    vendor_product: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    model: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    cost_usd: Option<f64>,
-    /// Seconds (CIM).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    duration: Option<f64>,
-    message: &'a str,
-    record_id: &'a str,
-    record_kind: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    session_id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    prompt_id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tenant: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    organization_id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    cost_center: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    trace_id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    version: Option<&'a str>,
-    /// The full record.
-    detail: &'a Value,
-}
+use crate::{detail::Detail, item::AuditItem};
 
-impl<'a> CimFields<'a> {
-    /// The fields of `item`.
-    pub(crate) fn of(item: &'a AuditItem) -> CimFields<'a> {
-        CimFields {
-            action: &item.action,
-            app: item.app,
-            severity: item.severity.as_str(),
-            user: item.user(),
-            user_id: item.user_id.as_deref(),
-            src: session_host(item),
-            dest: dest(item),
-            vendor_product: format!("Anthropic {}", item.product),
-            model: item.model.as_deref(),
-            cost_usd: item.cost_usd,
-            duration: item.duration_ms.map(|ms| ms / 1000.0),
-            message: &item.message,
-            record_id: &item.record_id,
-            record_kind: item.kind.as_str(),
-            session_id: item.session_id.as_deref(),
-            prompt_id: item.prompt_id.as_deref(),
-            tenant: item.tenant.as_deref(),
-            organization_id: item.organization_id.as_deref(),
-            cost_center: item.cost_center.as_deref(),
-            trace_id: item.trace_id.as_deref(),
-            version: item.version.as_deref(),
-            detail: &item.detail,
-        }
+/// Writes the CIM-named fields of `item` as members of `o`, in this fixed
+/// order, the full record last as `detail`; absent values are left out.
+pub(crate) fn write_fields(o: &mut Object<'_>, item: &AuditItem, detail: Detail<'_>) {
+    o.str("action", &item.action);
+    o.str("app", item.app);
+    o.str("severity", item.severity.as_str());
+    o.opt_str("user", item.user());
+    o.opt_str("user_id", item.user_id.as_deref());
+    o.opt_str("src", session_host(item));
+    o.opt_str("dest", dest(detail).as_deref());
+    o.str("vendor_product", &format!("Anthropic {}", item.product));
+    o.opt_str("model", item.model.as_deref());
+    if let Some(cost) = item.cost_usd {
+        o.f64("cost_usd", cost);
     }
+    // Seconds (CIM).
+    if let Some(ms) = item.duration_ms {
+        o.f64("duration", ms / 1000.0);
+    }
+    o.str("message", &item.message);
+    o.str("record_id", &item.record_id);
+    o.str("record_kind", item.kind.as_str());
+    o.opt_str("session_id", item.session_id.as_deref());
+    o.opt_str("prompt_id", item.prompt_id.as_deref());
+    o.opt_str("tenant", item.tenant.as_deref());
+    o.opt_str("organization_id", item.organization_id.as_deref());
+    o.opt_str("cost_center", item.cost_center.as_deref());
+    o.opt_str("trace_id", item.trace_id.as_deref());
+    o.opt_str("version", item.version.as_deref());
+    detail.write(o.key("detail"));
 }
 
 /// The host of the session (CIM `src`), when the record names one.
@@ -89,10 +49,9 @@ pub(crate) fn session_host(item: &AuditItem) -> Option<&str> {
 
 /// The target of an action, where the record names one: the MCP server of
 /// an MCP tool call or connection.
-pub(crate) fn dest(item: &AuditItem) -> Option<&str> {
-    let attrs = item.detail.get("attributes")?;
+pub(crate) fn dest(detail: Detail<'_>) -> Option<Cow<'_, str>> {
     ["mcp_server_name", "mcp_server.name", "server_name"]
         .iter()
-        .find_map(|k| attrs.get(*k).and_then(Value::as_str))
+        .find_map(|k| detail.attr_str(k))
         .filter(|s| !s.is_empty())
 }

@@ -12,11 +12,14 @@
 //! number), so a resend by Claude Code's exporter or by a sink retry carries
 //! the same id and downstream searches can deduplicate on it.
 
+use std::borrow::Cow;
+
 use cairn_core::{
     chain::{PromptChain, rfc3339_millis, v1},
     event::{ClaudeEvent, Decision},
     record::{Origin, Record, RecordBody},
     source::SourceProduct,
+    value::{Attrs, json_text},
 };
 use prost::Message;
 use serde_json::Value;
@@ -168,15 +171,6 @@ fn id_of(parts: &[&[u8]]) -> String {
     format!("{:032x}", h.digest128())
 }
 
-fn str_attr(detail: &Value, key: &str) -> Option<String> {
-    detail
-        .get("attributes")
-        .and_then(|a| a.get(key))
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-}
-
 /// What an event says about action, outcome, severity and its summary.
 struct Verdict {
     action: String,
@@ -279,20 +273,39 @@ fn event_verdict(event: &ClaudeEvent) -> Verdict {
 }
 
 impl AuditItem {
-    /// Builds the item for one typed record of a batch.
+    /// Builds the item for one typed record of a batch, its detail the
+    /// record's canonical JSON as a tree.
     pub fn from_record(record: &Record, origin: &Origin) -> AuditItem {
+        let mut item = AuditItem::without_detail(record, origin, &mut Vec::new());
+        item.detail = record.to_json(origin);
+        item
+    }
+
+    /// The item of a record without its detail (`Value::Null`): for an
+    /// encoder handed the record as [`crate::detail::Detail::Record`].
+    /// `scratch` is cleared and left holding the record's protobuf (hashed
+    /// into its id).
+    pub(crate) fn without_detail(
+        record: &Record,
+        origin: &Origin,
+        scratch: &mut Vec<u8>,
+    ) -> AuditItem {
         let tenant = origin.tenant.as_deref().unwrap_or("").as_bytes();
-        let detail = record.to_json(origin);
-        let (kind, name, time, bytes, verdict, trace) = match &record.body {
-            RecordBody::Event(e) => (
-                ItemKind::Event,
-                e.header.name.clone(),
-                e.log.time_unix_nano,
-                e.log.encode_to_vec(),
-                event_verdict(&e.event),
-                e.log.trace_id.clone(),
-            ),
+        scratch.clear();
+        let (kind, name, time, verdict, trace, attrs) = match &record.body {
+            RecordBody::Event(e) => {
+                e.log.encode(scratch).ok();
+                (
+                    ItemKind::Event,
+                    e.header.name.clone(),
+                    e.log.time_unix_nano,
+                    event_verdict(&e.event),
+                    &e.log.trace_id[..],
+                    &e.log.attributes[..],
+                )
+            }
             RecordBody::Metric(m) => {
+                m.metric.encode(scratch).ok();
                 let time = first_point_time(&m.metric);
                 let mut v = Verdict::plain(&m.metric.name);
                 v.message = format!("metric {}", m.metric.name);
@@ -300,12 +313,13 @@ impl AuditItem {
                     ItemKind::Metric,
                     m.metric.name.clone(),
                     time,
-                    m.metric.encode_to_vec(),
                     v,
-                    Vec::new(),
+                    &[][..],
+                    &[][..],
                 )
             }
             RecordBody::Span(s) => {
+                s.span.encode(scratch).ok();
                 let mut v = Verdict::plain(&s.span.name);
                 v.message = format!("span {}", s.span.name);
                 let dur = s
@@ -317,17 +331,18 @@ impl AuditItem {
                     ItemKind::Span,
                     s.span.name.clone(),
                     s.span.start_time_unix_nano,
-                    s.span.encode_to_vec(),
                     v,
-                    s.span.trace_id.clone(),
+                    &s.span.trace_id[..],
+                    &s.span.attributes[..],
                 )
             }
         };
+        let record_id = id_of(&[kind.as_str().as_bytes(), tenant, scratch]);
         let (app, product) = (record.source.app_name(), record.source.display_name());
         let id = &record.identity;
         AuditItem {
             kind,
-            record_id: id_of(&[kind.as_str().as_bytes(), tenant, &bytes]),
+            record_id,
             time_unix_nano: if time == 0 {
                 origin.received_unix_nano
             } else {
@@ -357,9 +372,14 @@ impl AuditItem {
             model: verdict.model,
             cost_usd: verdict.cost_usd,
             duration_ms: verdict.duration_ms,
-            cost_center: str_attr(&detail, "cost_center"),
-            trace_id: (!trace.is_empty()).then(|| hex::encode(&trace)),
-            detail,
+            // The detail's `attributes` are the event's or span's.
+            cost_center: Attrs(attrs)
+                .get("cost_center")
+                .and_then(json_text)
+                .filter(|s| !s.is_empty())
+                .map(Cow::into_owned),
+            trace_id: (!trace.is_empty()).then(|| hex::encode(trace)),
+            detail: Value::Null,
         }
     }
 

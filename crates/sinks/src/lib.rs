@@ -12,7 +12,12 @@
 
 pub(crate) mod cim;
 pub mod config;
+pub mod detail;
+#[cfg(test)]
+mod detail_tests;
 pub mod driver;
+#[cfg(test)]
+mod golden_tests;
 pub mod http;
 pub mod item;
 pub mod route;

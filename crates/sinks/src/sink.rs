@@ -14,7 +14,15 @@ use cairn_core::{
     record::{Batch, Origin, Record},
 };
 
-use crate::{driver::BatchLimits, driver::SinkError, item::AuditItem, route::Route};
+use crate::{
+    detail::Detail, driver::BatchLimits, driver::SinkError, item::AuditItem, route::Route,
+};
+
+thread_local! {
+    /// Where a record's protobuf is written while its id is hashed, kept
+    /// per encoding thread so its allocation is reused.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
 
 /// One encoded unit: a record (or, for OTLP, one request's records) in the
 /// sink's wire form, ready to be joined into a request body.
@@ -83,6 +91,26 @@ pub trait Sink: Send + Sync + 'static {
     /// Encodes one record for a SIEM-style sink.
     fn encode_item(&self, item: &AuditItem, out: &mut Vec<u8>) -> Result<(), EncodeError>;
 
+    /// Encodes `item` with its detail taken from `detail` rather than from
+    /// `item.detail` (which is `Null` when `detail` is a record). The SIEM
+    /// sinks override this to write a record's JSON straight into `out`;
+    /// the default builds the tree and calls [`Sink::encode_item`].
+    fn encode_with(
+        &self,
+        item: &AuditItem,
+        detail: Detail<'_>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), EncodeError> {
+        match detail {
+            Detail::Tree(_) => self.encode_item(item, out),
+            Detail::Record { record, origin } => {
+                let mut full = item.clone();
+                full.detail = record.to_json(origin);
+                self.encode_item(&full, out)
+            }
+        }
+    }
+
     /// Encodes the records of a batch that `route` accepts. The default
     /// builds an [`AuditItem`] per record; OTLP overrides it to keep the
     /// request's resource grouping.
@@ -101,10 +129,17 @@ pub trait Sink: Send + Sync + 'static {
         }
     }
 
-    /// Encodes one record through its [`AuditItem`].
+    /// Encodes one record through its [`AuditItem`], the detail written
+    /// from the record itself (no tree).
     fn encode_record(&self, record: &Record, origin: &Origin) -> Result<Encoded, EncodeError> {
-        let mut buf = Vec::new();
-        self.encode_item(&AuditItem::from_record(record, origin), &mut buf)?;
+        let (item, proto_len) = SCRATCH.with_borrow_mut(|scratch| {
+            let item = AuditItem::without_detail(record, origin, scratch);
+            (item, scratch.len())
+        });
+        // The record's JSON in an envelope takes about four times its
+        // protobuf: one allocation rather than a doubling series.
+        let mut buf = Vec::with_capacity(proto_len.saturating_mul(4).max(1024));
+        self.encode_with(&item, Detail::Record { record, origin }, &mut buf)?;
         Ok(Encoded::one(buf))
     }
 

@@ -17,6 +17,7 @@ use serde_json::Value;
 
 use super::encode::Encoder;
 use crate::{
+    detail::Detail,
     driver::{BatchLimits, SinkError, error::retry_after_seconds},
     http::{Compression, json_array, snippet, transport_error},
     item::AuditItem,
@@ -143,7 +144,16 @@ impl Sink for Datadog {
     }
 
     fn encode_item(&self, item: &AuditItem, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        self.encoder.encode(item, out)
+        self.encode_with(item, Detail::Tree(&item.detail), out)
+    }
+
+    fn encode_with(
+        &self,
+        item: &AuditItem,
+        detail: Detail<'_>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), EncodeError> {
+        self.encoder.encode(item, detail, out)
     }
 
     async fn send(&self, batch: &[Encoded]) -> Result<Report, SinkError> {

@@ -7,10 +7,14 @@
 //! `evt.name`/`evt.outcome`, `duration` in nanoseconds, `trace_id`. Then
 //! `record_id` (Datadog does not deduplicate; searches can), the session
 //! and prompt ids, a `cairn` object and the full record as `detail`.
+//!
+//! The object is written member by member in key order (the order it had
+//! when it was built as a `serde_json::Map`), the detail straight from the
+//! record.
 
-use serde_json::{Map, Value, json};
+use cairn_core::json::{self, Object};
 
-use crate::{item::AuditItem, sink::EncodeError};
+use crate::{detail::Detail, item::AuditItem, sink::EncodeError};
 
 /// The reserved attributes every log of a sink gets.
 #[derive(Clone, Debug)]
@@ -40,12 +44,6 @@ pub fn tag(text: &str) -> String {
         .collect()
 }
 
-fn put(obj: &mut Map<String, Value>, key: &str, value: &Option<String>) {
-    if let Some(v) = value {
-        obj.insert(key.into(), v.clone().into());
-    }
-}
-
 impl Encoder {
     /// `ddtags`: the configured tags, then `source:`, `tenant:`,
     /// `cost_center:` and `org:` of the record.
@@ -64,61 +62,65 @@ impl Encoder {
         tags.join(",")
     }
 
-    /// The log object.
-    pub fn log(&self, item: &AuditItem) -> Value {
-        let mut log = Map::new();
-        log.insert("ddsource".into(), self.ddsource.clone().into());
-        log.insert("ddtags".into(), self.ddtags(item).into());
-        if let Some(host) = item.host.as_ref().or(self.hostname.as_ref()) {
-            log.insert("hostname".into(), host.clone().into());
-        }
-        log.insert("service".into(), self.service.clone().into());
-        log.insert("status".into(), item.severity.as_str().into());
-        log.insert("message".into(), item.message.clone().into());
-        log.insert("timestamp".into(), item.unix_millis().into());
-
-        let mut usr = Map::new();
-        put(&mut usr, "id", &item.user_id);
-        put(&mut usr, "email", &item.user_email);
-        put(&mut usr, "name", &item.user().map(str::to_owned));
-        if !usr.is_empty() {
-            log.insert("usr".into(), Value::Object(usr));
-        }
-        log.insert(
-            "evt".into(),
-            json!({"name": item.name, "outcome": item.outcome.as_str()}),
-        );
-        if let Some(ms) = item.duration_ms.filter(|d| d.is_finite() && *d >= 0.0) {
-            log.insert("duration".into(), ((ms * 1e6).round() as u64).into());
-        }
-        put(&mut log, "trace_id", &item.trace_id);
-        log.insert("record_id".into(), item.record_id.clone().into());
-        put(&mut log, "session_id", &item.session_id);
-        put(&mut log, "prompt_id", &item.prompt_id);
-
-        let mut cairn = Map::new();
-        cairn.insert("kind".into(), item.kind.as_str().into());
-        cairn.insert("action".into(), item.action.clone().into());
-        cairn.insert("source".into(), item.source.into());
-        cairn.insert("product".into(), item.product.into());
-        put(&mut cairn, "version", &item.version);
-        put(&mut cairn, "tenant", &item.tenant);
-        put(&mut cairn, "cost_center", &item.cost_center);
-        put(&mut cairn, "organization_id", &item.organization_id);
-        put(&mut cairn, "account_uuid", &item.account_uuid);
-        put(&mut cairn, "tool", &item.tool);
-        put(&mut cairn, "model", &item.model);
+    /// Writes the log object (no separator; the client adds `[`, `,`,
+    /// `]`), its members sorted by name at every level.
+    pub fn encode(
+        &self,
+        item: &AuditItem,
+        detail: Detail<'_>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), EncodeError> {
+        let mut log = Object::open(out);
+        let mut cairn = Object::open(log.key("cairn"));
+        cairn.opt_str("account_uuid", item.account_uuid.as_deref());
+        cairn.str("action", &item.action);
+        cairn.opt_str("cost_center", item.cost_center.as_deref());
         if let Some(cost) = item.cost_usd {
-            cairn.insert("cost_usd".into(), cost.into());
+            cairn.f64("cost_usd", cost);
         }
-        log.insert("cairn".into(), Value::Object(cairn));
-        log.insert("detail".into(), item.detail.clone());
-        Value::Object(log)
-    }
-
-    /// Writes the log object (no separator; the client adds `[`, `,`, `]`).
-    pub fn encode(&self, item: &AuditItem, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        serde_json::to_writer(out, &self.log(item))
-            .map_err(|e| EncodeError(format!("datadog log: {e}")))
+        cairn.str("kind", item.kind.as_str());
+        cairn.opt_str("model", item.model.as_deref());
+        cairn.opt_str("organization_id", item.organization_id.as_deref());
+        cairn.str("product", item.product);
+        cairn.str("source", item.source);
+        cairn.opt_str("tenant", item.tenant.as_deref());
+        cairn.opt_str("tool", item.tool.as_deref());
+        cairn.opt_str("version", item.version.as_deref());
+        cairn.close();
+        log.str("ddsource", &self.ddsource);
+        log.str("ddtags", &self.ddtags(item));
+        detail.write(log.key("detail"));
+        if let Some(ms) = item.duration_ms.filter(|d| d.is_finite() && *d >= 0.0) {
+            log.u64("duration", (ms * 1e6).round() as u64);
+        }
+        let mut evt = Object::open(log.key("evt"));
+        evt.str("name", &item.name);
+        evt.str("outcome", item.outcome.as_str());
+        evt.close();
+        log.opt_str(
+            "hostname",
+            item.host
+                .as_ref()
+                .or(self.hostname.as_ref())
+                .map(String::as_str),
+        );
+        log.str("message", &item.message);
+        log.opt_str("prompt_id", item.prompt_id.as_deref());
+        log.str("record_id", &item.record_id);
+        log.str("service", &self.service);
+        log.opt_str("session_id", item.session_id.as_deref());
+        log.str("status", item.severity.as_str());
+        json::u64(log.key("timestamp"), item.unix_millis());
+        log.opt_str("trace_id", item.trace_id.as_deref());
+        let user = item.user();
+        if item.user_id.is_some() || item.user_email.is_some() || user.is_some() {
+            let mut usr = Object::open(log.key("usr"));
+            usr.opt_str("email", item.user_email.as_deref());
+            usr.opt_str("id", item.user_id.as_deref());
+            usr.opt_str("name", user);
+            usr.close();
+        }
+        log.close();
+        Ok(())
     }
 }

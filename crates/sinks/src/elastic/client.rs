@@ -18,6 +18,7 @@ use super::{
     encode::{Encoder, dataset_of},
 };
 use crate::{
+    detail::Detail,
     driver::{BatchLimits, SinkError},
     http::{Compression, concat, exchange, snippet},
     item::AuditItem,
@@ -236,7 +237,16 @@ impl Sink for Elastic {
     }
 
     fn encode_item(&self, item: &AuditItem, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        self.encoder.encode(item, out)
+        self.encode_with(item, Detail::Tree(&item.detail), out)
+    }
+
+    fn encode_with(
+        &self,
+        item: &AuditItem,
+        detail: Detail<'_>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), EncodeError> {
+        self.encoder.encode(item, detail, out)
     }
 
     async fn send(&self, batch: &[Encoded]) -> Result<Report, SinkError> {

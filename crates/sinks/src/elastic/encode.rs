@@ -5,11 +5,16 @@
 //! `_id` makes a resent record a per-item `409` instead of a second copy.
 //! No `source.ip` is written: cairn has no client address for a record, and
 //! an invalid value would fail the document's `ip` mapping.
+//!
+//! Both lines are written member by member in key order (the order they
+//! had when built as `serde_json::Map`s); `cairn.detail` is the record's
+//! JSON with dots in keys made `_`, written straight from the record.
 
-use serde_json::{Map, Value, json};
+use cairn_core::json::{self, KeyStyle, Object};
 
 use super::config::DetailMode;
 use crate::{
+    detail::{Detail, as_u64},
     item::{AuditItem, ItemKind, Outcome},
     sink::EncodeError,
 };
@@ -74,128 +79,149 @@ pub fn categorize(item: &AuditItem) -> (&'static str, &'static str) {
     }
 }
 
-fn as_u64(v: Option<&Value>) -> Option<u64> {
-    match v? {
-        Value::Number(n) => n.as_u64(),
-        // proto3 JSON writes 64-bit integers as strings.
-        Value::String(s) => s.parse().ok(),
-        _ => None,
-    }
-}
-
-/// Token counts of an item: an event's `typed` counters or a chain's
-/// totals. `None` when the record has none.
-pub fn tokens(item: &AuditItem) -> Option<Value> {
-    let d = &item.detail;
-    let (src, keys): (Option<&Value>, [(&str, &[&str]); 4]) = match item.kind {
-        ItemKind::Chain => (
-            d.get("totals").and_then(|t| t.get("tokens")),
+/// Token counts of an item (`input`, `output`, `cache_read`,
+/// `cache_creation`, each when known): an event's `typed` counters or a
+/// chain's totals.
+pub fn tokens(item: &AuditItem, detail: Detail<'_>) -> [(&'static str, Option<u64>); 4] {
+    const NAMES: [&str; 4] = ["cache_creation", "cache_read", "input", "output"];
+    let counts: [Option<u64>; 4] = match (item.kind, detail) {
+        (ItemKind::Chain, Detail::Tree(d)) => {
+            let src = d.get("totals").and_then(|t| t.get("tokens"));
+            let get = |keys: &[&str]| src.and_then(|s| keys.iter().find_map(|k| as_u64(s.get(*k))));
             [
-                ("input", &["input"]),
-                ("output", &["output"]),
-                ("cache_read", &["cacheRead", "cache_read"]),
-                ("cache_creation", &["cacheCreation", "cache_creation"]),
-            ],
-        ),
-        _ => (
-            d.get("typed"),
-            [
-                ("input", &["input_tokens"]),
-                ("output", &["output_tokens"]),
-                ("cache_read", &["cache_read_tokens"]),
-                ("cache_creation", &["cache_creation_tokens"]),
-            ],
-        ),
-    };
-    let src = src?;
-    let mut out = Map::new();
-    for (name, candidates) in keys {
-        if let Some(n) = candidates.iter().find_map(|k| as_u64(src.get(*k))) {
-            out.insert(name.into(), n.into());
+                get(&["cacheCreation", "cache_creation"]),
+                get(&["cacheRead", "cache_read"]),
+                get(&["input"]),
+                get(&["output"]),
+            ]
         }
-    }
-    (!out.is_empty()).then_some(Value::Object(out))
+        (ItemKind::Chain, Detail::Record { .. }) => [None; 4],
+        _ => [
+            detail.typed_u64("cache_creation_tokens"),
+            detail.typed_u64("cache_read_tokens"),
+            detail.typed_u64("input_tokens"),
+            detail.typed_u64("output_tokens"),
+        ],
+    };
+    [
+        (NAMES[0], counts[0]),
+        (NAMES[1], counts[1]),
+        (NAMES[2], counts[2]),
+        (NAMES[3], counts[3]),
+    ]
 }
 
-/// Rewrites object keys so Elasticsearch does not expand them into objects:
-/// `.` becomes `_`, an empty key becomes `_empty`.
-pub fn escape_keys(v: &Value) -> Value {
-    match v {
-        Value::Object(m) => Value::Object(
-            m.iter()
-                .map(|(k, v)| {
-                    let key = if k.is_empty() {
-                        "_empty".to_owned()
-                    } else {
-                        k.replace('.', "_")
-                    };
-                    (key, escape_keys(v))
-                })
-                .collect(),
-        ),
-        Value::Array(a) => Value::Array(a.iter().map(escape_keys).collect()),
-        other => other.clone(),
-    }
+/// Writes `{"id": v}` (or another single key) under `key`.
+fn one(o: &mut Object<'_>, key: &str, inner: &str, value: &str) {
+    let mut obj = Object::open(o.key(key));
+    obj.str(inner, value);
+    obj.close();
 }
 
-/// Inserts `value` under `key` when there is one.
-fn put(obj: &mut Map<String, Value>, key: &str, value: Option<Value>) {
-    if let Some(v) = value {
-        obj.insert(key.into(), v);
-    }
-}
-
-fn text(s: &Option<String>) -> Option<Value> {
-    s.as_deref().map(|s| Value::String(s.to_owned()))
-}
-
-fn nanos(ms: f64) -> Option<Value> {
-    (ms.is_finite() && ms >= 0.0).then(|| Value::from((ms * 1e6).round() as u64))
+/// Writes `[v]` under `key`.
+fn list(o: &mut Object<'_>, key: &str, value: &str) {
+    let out = o.key(key);
+    out.push(b'[');
+    json::str(out, value);
+    out.push(b']');
 }
 
 impl Encoder {
-    /// The `create` action line (without its newline).
-    pub fn action(&self, item: &AuditItem) -> Value {
-        json!({"create": {"_index": self.data_stream, "_id": item.record_id}})
+    /// Writes the `create` action line (without its newline).
+    fn action(&self, item: &AuditItem, out: &mut Vec<u8>) {
+        let mut line = Object::open(out);
+        let mut create = Object::open(line.key("create"));
+        create.str("_id", &item.record_id);
+        create.str("_index", &self.data_stream);
+        create.close();
+        line.close();
     }
 
-    /// The ECS source document.
-    pub fn document(&self, item: &AuditItem) -> Value {
+    /// Writes the ECS source document, members sorted by name at every
+    /// level (the order it had when built as a `serde_json::Map`).
+    fn document(&self, item: &AuditItem, detail: Detail<'_>, out: &mut Vec<u8>) {
         let (category, kind_type) = categorize(item);
-        let mut event = Map::new();
-        event.insert(
-            "kind".into(),
-            if item.kind == ItemKind::Metric {
-                "metric"
-            } else {
-                "event"
+        let mut doc = Object::open(out);
+        doc.str("@timestamp", &item.rfc3339());
+
+        let mut cairn = Object::open(doc.key("cairn"));
+        cairn.opt_str("account_uuid", item.account_uuid.as_deref());
+        cairn.str("action", &item.action);
+        if let Some(cost) = item.cost_usd {
+            cairn.f64("cost_usd", cost);
+        }
+        match self.detail {
+            DetailMode::Object => detail.write_styled(KeyStyle::NoDots, cairn.key("detail")),
+            DetailMode::String => {
+                let mut text = Vec::new();
+                detail.write(&mut text);
+                json::str(cairn.key("detail_json"), &String::from_utf8_lossy(&text));
             }
-            .into(),
-        );
-        event.insert("category".into(), json!([category]));
-        event.insert("type".into(), json!([kind_type]));
-        event.insert("action".into(), item.name.clone().into());
-        event.insert("outcome".into(), item.outcome.as_str().into());
-        event.insert("dataset".into(), self.dataset.clone().into());
-        event.insert("module".into(), "cairn".into());
-        event.insert("provider".into(), item.app.into());
-        event.insert("id".into(), item.record_id.clone().into());
-        put(&mut event, "duration", item.duration_ms.and_then(nanos));
+        }
+        if let Some(ms) = item.duration_ms {
+            cairn.f64("duration_ms", ms);
+        }
+        cairn.str("kind", item.kind.as_str());
+        cairn.opt_str("model", item.model.as_deref());
+        cairn.str("product", item.product);
+        cairn.str("source", item.source);
+        let tokens = tokens(item, detail);
+        if tokens.iter().any(|(_, n)| n.is_some()) {
+            let mut t = Object::open(cairn.key("tokens"));
+            for (name, n) in tokens {
+                if let Some(n) = n {
+                    t.u64(name, n);
+                }
+            }
+            t.close();
+        }
+        cairn.opt_str("tool", item.tool.as_deref());
+        cairn.opt_str("version", item.version.as_deref());
+        cairn.close();
 
-        let mut user = Map::new();
-        put(&mut user, "email", text(&item.user_email));
-        put(&mut user, "id", text(&item.user_id));
-        put(
-            &mut user,
-            "name",
-            item.user().map(|u| Value::String(u.to_owned())),
-        );
+        one(&mut doc, "ecs", "version", ECS_VERSION);
 
-        let mut labels = Map::new();
-        put(&mut labels, "cost_center", text(&item.cost_center));
-        put(&mut labels, "tenant", text(&item.tenant));
-        put(&mut labels, "session_id", text(&item.session_id));
-        put(&mut labels, "prompt_id", text(&item.prompt_id));
+        let mut event = Object::open(doc.key("event"));
+        event.str("action", &item.name);
+        list(&mut event, "category", category);
+        event.str("dataset", &self.dataset);
+        if let Some(ns) = item.duration_ms.and_then(nanos) {
+            event.u64("duration", ns);
+        }
+        event.str("id", &item.record_id);
+        let kind = if item.kind == ItemKind::Metric {
+            "metric"
+        } else {
+            "event"
+        };
+        event.str("kind", kind);
+        event.str("module", "cairn");
+        event.str("outcome", item.outcome.as_str());
+        event.str("provider", item.app);
+        list(&mut event, "type", kind_type);
+        event.close();
+
+        if let Some(h) = &item.host {
+            one(&mut doc, "host", "name", h);
+        }
+        let labels = [
+            ("cost_center", &item.cost_center),
+            ("prompt_id", &item.prompt_id),
+            ("session_id", &item.session_id),
+            ("tenant", &item.tenant),
+        ];
+        if labels.iter().any(|(_, v)| v.is_some()) {
+            let mut l = Object::open(doc.key("labels"));
+            for (k, v) in labels {
+                l.opt_str(k, v.as_deref());
+            }
+            l.close();
+        }
+        one(&mut doc, "log", "level", item.severity.as_str());
+        doc.str("message", &item.message);
+        if let Some(id) = &item.organization_id {
+            one(&mut doc, "organization", "id", id);
+        }
 
         let mut related: Vec<&str> = Vec::new();
         for u in [&item.user_email, &item.user_id, &item.account_uuid]
@@ -206,70 +232,49 @@ impl Encoder {
                 related.push(u);
             }
         }
-
-        let mut cairn = Map::new();
-        cairn.insert("kind".into(), item.kind.as_str().into());
-        cairn.insert("action".into(), item.action.clone().into());
-        cairn.insert("source".into(), item.source.into());
-        cairn.insert("product".into(), item.product.into());
-        put(&mut cairn, "version", text(&item.version));
-        put(&mut cairn, "account_uuid", text(&item.account_uuid));
-        put(&mut cairn, "tool", text(&item.tool));
-        put(&mut cairn, "model", text(&item.model));
-        put(&mut cairn, "cost_usd", item.cost_usd.map(Value::from));
-        put(&mut cairn, "duration_ms", item.duration_ms.map(Value::from));
-        put(&mut cairn, "tokens", tokens(item));
-        match self.detail {
-            DetailMode::Object => {
-                cairn.insert("detail".into(), escape_keys(&item.detail));
-            }
-            DetailMode::String => {
-                cairn.insert("detail_json".into(), item.detail.to_string().into());
-            }
-        }
-
-        let mut doc = Map::new();
-        doc.insert("@timestamp".into(), item.rfc3339().into());
-        doc.insert("ecs".into(), json!({"version": ECS_VERSION}));
-        doc.insert("event".into(), Value::Object(event));
-        doc.insert("log".into(), json!({"level": item.severity.as_str()}));
-        doc.insert("message".into(), item.message.clone().into());
-        doc.insert("service".into(), json!({"name": "cairn"}));
-        if !user.is_empty() {
-            doc.insert("user".into(), Value::Object(user));
-        }
         if !related.is_empty() {
-            doc.insert("related".into(), json!({"user": related}));
+            let mut r = Object::open(doc.key("related"));
+            let users = r.key("user");
+            users.push(b'[');
+            for (i, u) in related.iter().enumerate() {
+                if i > 0 {
+                    users.push(b',');
+                }
+                json::str(users, u);
+            }
+            users.push(b']');
+            r.close();
         }
-        put(
-            &mut doc,
-            "organization",
-            text(&item.organization_id).map(|id| json!({"id": id})),
-        );
-        put(
-            &mut doc,
-            "host",
-            text(&item.host).map(|h| json!({"name": h})),
-        );
-        put(
-            &mut doc,
-            "trace",
-            text(&item.trace_id).map(|t| json!({"id": t})),
-        );
-        if !labels.is_empty() {
-            doc.insert("labels".into(), Value::Object(labels));
+        one(&mut doc, "service", "name", "cairn");
+        if let Some(t) = &item.trace_id {
+            one(&mut doc, "trace", "id", t);
         }
-        doc.insert("cairn".into(), Value::Object(cairn));
-        Value::Object(doc)
+        let user = item.user();
+        if item.user_email.is_some() || item.user_id.is_some() || user.is_some() {
+            let mut u = Object::open(doc.key("user"));
+            u.opt_str("email", item.user_email.as_deref());
+            u.opt_str("id", item.user_id.as_deref());
+            u.opt_str("name", user);
+            u.close();
+        }
+        doc.close();
     }
 
     /// Writes the unit: action line and source line, each ending in `\n`.
-    pub fn encode(&self, item: &AuditItem, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        let fail = |e: serde_json::Error| EncodeError(format!("elastic document: {e}"));
-        serde_json::to_writer(&mut *out, &self.action(item)).map_err(fail)?;
+    pub fn encode(
+        &self,
+        item: &AuditItem,
+        detail: Detail<'_>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), EncodeError> {
+        self.action(item, out);
         out.push(b'\n');
-        serde_json::to_writer(&mut *out, &self.document(item)).map_err(fail)?;
+        self.document(item, detail, out);
         out.push(b'\n');
         Ok(())
     }
+}
+
+fn nanos(ms: f64) -> Option<u64> {
+    (ms.is_finite() && ms >= 0.0).then(|| (ms * 1e6).round() as u64)
 }

@@ -23,52 +23,13 @@
 
 use std::borrow::Cow;
 
-use serde::Serialize;
+use cairn_core::json::Object;
 use serde_json::Value;
 
-use crate::{item::AuditItem, sink::EncodeError};
+use crate::{detail::Detail, item::AuditItem, sink::EncodeError};
 
 /// Most bytes a field value may take (64 KB minus a margin for escaping).
 pub const FIELD_BUDGET: usize = 60_000;
-
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct Row<'a> {
-    time_generated: String,
-    action: Cow<'a, str>,
-    outcome: &'static str,
-    event_name: Cow<'a, str>,
-    record_kind: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    user_email: Option<Cow<'a, str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    user_id: Option<Cow<'a, str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    org_id: Option<Cow<'a, str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tenant: Option<Cow<'a, str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    session_id: Option<Cow<'a, str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    prompt_id: Option<Cow<'a, str>>,
-    app: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    host: Option<Cow<'a, str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    model: Option<Cow<'a, str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tool: Option<Cow<'a, str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    cost_usd: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    duration_ms: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    cost_center: Option<Cow<'a, str>>,
-    severity: &'static str,
-    message: Cow<'a, str>,
-    record_id: &'a str,
-    attributes: Cow<'a, Value>,
-}
 
 /// `s` cut to at most `max` bytes at a character boundary, ending in `…`
 /// when cut.
@@ -86,6 +47,18 @@ fn clip(s: &str, max: usize) -> Cow<'_, str> {
 
 fn column(s: &Option<String>) -> Option<Cow<'_, str>> {
     s.as_deref().map(|s| clip(s, FIELD_BUDGET))
+}
+
+/// Writes a string column, cut to [`FIELD_BUDGET`].
+fn text(row: &mut Object<'_>, name: &str, value: &str) {
+    row.str(name, &clip(value, FIELD_BUDGET));
+}
+
+/// Writes a string column when there is a value.
+fn opt_text(row: &mut Object<'_>, name: &str, value: &Option<String>) {
+    if let Some(v) = column(value) {
+        row.str(name, &v);
+    }
 }
 
 /// Counts what serde writes, without keeping it.
@@ -149,29 +122,52 @@ pub fn fit_attributes(detail: &Value) -> Cow<'_, Value> {
 
 /// Writes one row.
 pub fn encode(item: &AuditItem, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-    let row = Row {
-        time_generated: item.rfc3339(),
-        action: clip(&item.action, FIELD_BUDGET),
-        outcome: item.outcome.as_str(),
-        event_name: clip(&item.name, FIELD_BUDGET),
-        record_kind: item.kind.as_str(),
-        user_email: column(&item.user_email),
-        user_id: column(&item.user_id),
-        org_id: column(&item.organization_id),
-        tenant: column(&item.tenant),
-        session_id: column(&item.session_id),
-        prompt_id: column(&item.prompt_id),
-        app: item.app,
-        host: column(&item.host),
-        model: column(&item.model),
-        tool: column(&item.tool),
-        cost_usd: item.cost_usd.filter(|c| c.is_finite()),
-        duration_ms: item.duration_ms.filter(|d| d.is_finite()),
-        cost_center: column(&item.cost_center),
-        severity: item.severity.as_str(),
-        message: clip(&item.message, FIELD_BUDGET),
-        record_id: &item.record_id,
-        attributes: fit_attributes(&item.detail),
-    };
-    serde_json::to_writer(out, &row).map_err(|e| EncodeError(format!("sentinel row: {e}")))
+    encode_with(item, Detail::Tree(&item.detail), out)
+}
+
+/// Writes one row, its `Attributes` from `detail`: the columns in a fixed
+/// order, absent values left out.
+pub fn encode_with(
+    item: &AuditItem,
+    detail: Detail<'_>,
+    out: &mut Vec<u8>,
+) -> Result<(), EncodeError> {
+    let mut row = Object::open(out);
+    row.str("TimeGenerated", &item.rfc3339());
+    text(&mut row, "Action", &item.action);
+    row.str("Outcome", item.outcome.as_str());
+    text(&mut row, "EventName", &item.name);
+    row.str("RecordKind", item.kind.as_str());
+    opt_text(&mut row, "UserEmail", &item.user_email);
+    opt_text(&mut row, "UserId", &item.user_id);
+    opt_text(&mut row, "OrgId", &item.organization_id);
+    opt_text(&mut row, "Tenant", &item.tenant);
+    opt_text(&mut row, "SessionId", &item.session_id);
+    opt_text(&mut row, "PromptId", &item.prompt_id);
+    row.str("App", item.app);
+    opt_text(&mut row, "Host", &item.host);
+    opt_text(&mut row, "Model", &item.model);
+    opt_text(&mut row, "Tool", &item.tool);
+    if let Some(cost) = item.cost_usd.filter(|c| c.is_finite()) {
+        row.f64("CostUsd", cost);
+    }
+    if let Some(ms) = item.duration_ms.filter(|d| d.is_finite()) {
+        row.f64("DurationMs", ms);
+    }
+    opt_text(&mut row, "CostCenter", &item.cost_center);
+    row.str("Severity", item.severity.as_str());
+    text(&mut row, "Message", &item.message);
+    row.str("RecordId", &item.record_id);
+    let out = row.key("Attributes");
+    let start = out.len();
+    detail.write(out);
+    if out.len() - start > FIELD_BUDGET {
+        // Rare: shorten it on the tree, as it always was.
+        out.truncate(start);
+        let tree = detail.to_value();
+        serde_json::to_writer(&mut *out, &fit_attributes(&tree))
+            .map_err(|e| EncodeError(format!("sentinel row: {e}")))?;
+    }
+    row.close();
+    Ok(())
 }

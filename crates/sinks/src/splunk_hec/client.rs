@@ -14,6 +14,7 @@ use tokio::time::Instant;
 
 use super::config::Config;
 use crate::{
+    detail::Detail,
     driver::{BatchLimits, SinkError},
     http::{Answer, concat, exchange, snippet},
     item::AuditItem,
@@ -266,7 +267,16 @@ impl Sink for SplunkHec {
     }
 
     fn encode_item(&self, item: &AuditItem, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        super::encode::envelope(&self.config, item, out)
+        self.encode_with(item, Detail::Tree(&item.detail), out)
+    }
+
+    fn encode_with(
+        &self,
+        item: &AuditItem,
+        detail: Detail<'_>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), EncodeError> {
+        super::encode::envelope_with(&self.config, item, detail, out)
     }
 
     async fn send(&self, batch: &[Encoded]) -> Result<Report, SinkError> {

@@ -8,43 +8,15 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use cairn_core::json::Object;
 
 use super::config::Config;
 use crate::{
-    cim::{CimFields, session_host},
+    cim::{self, session_host},
+    detail::Detail,
     item::AuditItem,
     sink::EncodeError,
 };
-
-/// The CIM-named event object: the fields shared with Sumo, and HEC's own.
-#[derive(Serialize)]
-struct CimEvent<'a> {
-    #[serde(flatten)]
-    cim: CimFields<'a>,
-    signature: &'a str,
-    result: &'a str,
-    status: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    object: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    object_category: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-struct Envelope<'a> {
-    /// Epoch seconds with a millisecond fraction; absent: HEC uses receipt time.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    time: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    host: Option<&'a str>,
-    source: &'a str,
-    sourcetype: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    index: Option<&'a str>,
-    event: CimEvent<'a>,
-    fields: BTreeMap<&'a str, &'a str>,
-}
 
 /// Epoch seconds with exactly the millisecond fraction: the f64 nearest to
 /// `ms / 1000` prints back as that decimal (13 significant digits fit).
@@ -55,6 +27,22 @@ fn epoch_seconds(item: &AuditItem) -> Option<f64> {
 
 /// Writes `item`'s envelope and a newline to `out`.
 pub fn envelope(config: &Config, item: &AuditItem, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    envelope_with(config, item, Detail::Tree(&item.detail), out)
+}
+
+/// Writes `item`'s envelope, its detail from `detail`, and a newline.
+///
+/// Members in a fixed order: `time` (epoch seconds with a millisecond
+/// fraction; absent: HEC uses receipt time), `host`, `source`,
+/// `sourcetype`, `index`, the CIM-named `event` object (the names shared
+/// with Sumo, then HEC's `signature`, `result`, `status`, `object`,
+/// `object_category`) and `fields`, sorted by name.
+pub fn envelope_with(
+    config: &Config,
+    item: &AuditItem,
+    detail: Detail<'_>,
+    out: &mut Vec<u8>,
+) -> Result<(), EncodeError> {
     let kind = item.kind.as_str();
     let mut fields: BTreeMap<&str, &str> = config
         .fields
@@ -76,23 +64,28 @@ pub fn envelope(config: &Config, item: &AuditItem, out: &mut Vec<u8>) -> Result<
         }
     }
     let outcome = item.outcome.as_str();
-    let env = Envelope {
-        time: epoch_seconds(item),
-        host: config.host.as_deref().or(session_host(item)),
-        source: &config.source,
-        sourcetype: config.sourcetypes.of(item.kind),
-        index: config.index.as_deref(),
-        event: CimEvent {
-            cim: CimFields::of(item),
-            signature: &item.name,
-            result: outcome,
-            status: outcome,
-            object: item.tool.as_deref(),
-            object_category: item.tool.as_ref().map(|_| "tool"),
-        },
-        fields,
-    };
-    serde_json::to_writer(&mut *out, &env).map_err(|e| EncodeError(e.to_string()))?;
+    let mut env = Object::open(out);
+    if let Some(time) = epoch_seconds(item) {
+        env.f64("time", time);
+    }
+    env.opt_str("host", config.host.as_deref().or(session_host(item)));
+    env.str("source", &config.source);
+    env.str("sourcetype", config.sourcetypes.of(item.kind));
+    env.opt_str("index", config.index.as_deref());
+    let mut event = Object::open(env.key("event"));
+    cim::write_fields(&mut event, item, detail);
+    event.str("signature", &item.name);
+    event.str("result", outcome);
+    event.str("status", outcome);
+    event.opt_str("object", item.tool.as_deref());
+    event.opt_str("object_category", item.tool.as_ref().map(|_| "tool"));
+    event.close();
+    let mut f = Object::open(env.key("fields"));
+    for (k, v) in &fields {
+        f.str(k, v);
+    }
+    f.close();
+    env.close();
     out.push(b'\n');
     Ok(())
 }

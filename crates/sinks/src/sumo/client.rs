@@ -10,6 +10,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, header};
 
 use super::config::{Compression, Config};
 use crate::{
+    detail::Detail,
     driver::{BatchLimits, SinkError},
     http::{concat, exchange, snippet},
     item::AuditItem,
@@ -146,7 +147,16 @@ impl Sink for Sumo {
     }
 
     fn encode_item(&self, item: &AuditItem, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        super::encode::line(item, out)
+        self.encode_with(item, Detail::Tree(&item.detail), out)
+    }
+
+    fn encode_with(
+        &self,
+        item: &AuditItem,
+        detail: Detail<'_>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), EncodeError> {
+        super::encode::line_with(item, detail, out)
     }
 
     async fn send(&self, batch: &[Encoded]) -> Result<Report, SinkError> {

@@ -5,40 +5,40 @@
 //! the full record as `detail`. One line per record, newline-terminated;
 //! JSON escapes any newline inside a value, so a record never spans lines.
 
-use serde::Serialize;
+use cairn_core::json::Object;
 
 use crate::{
-    cim::{CimFields, session_host},
+    cim::{self, session_host},
+    detail::Detail,
     item::AuditItem,
     sink::EncodeError,
 };
 
-#[derive(Serialize)]
-struct Line<'a> {
-    /// First, so Sumo's timestamp detection finds it.
-    timestamp: String,
-    event: &'a str,
-    outcome: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    src_ip: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    tool: Option<&'a str>,
-    /// The names shared with the Splunk mapping (`duration` in seconds).
-    #[serde(flatten)]
-    cim: CimFields<'a>,
-}
-
 /// Writes `item` as one JSON line (with its newline) to `out`.
 pub fn line(item: &AuditItem, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-    let line = Line {
-        timestamp: item.rfc3339(),
-        event: &item.name,
-        outcome: item.outcome.as_str(),
-        src_ip: session_host(item).filter(|h| h.parse::<std::net::IpAddr>().is_ok()),
-        tool: item.tool.as_deref(),
-        cim: CimFields::of(item),
-    };
-    serde_json::to_writer(&mut *out, &line).map_err(|e| EncodeError(e.to_string()))?;
+    line_with(item, Detail::Tree(&item.detail), out)
+}
+
+/// Writes `item` as one JSON line, its detail from `detail`: `timestamp`
+/// first (Sumo's timestamp detection reads the start of the message),
+/// `event`, `outcome`, `src_ip`, `tool`, then the names shared with the
+/// Splunk mapping (`duration` in seconds).
+pub fn line_with(
+    item: &AuditItem,
+    detail: Detail<'_>,
+    out: &mut Vec<u8>,
+) -> Result<(), EncodeError> {
+    let mut line = Object::open(out);
+    line.str("timestamp", &item.rfc3339());
+    line.str("event", &item.name);
+    line.str("outcome", item.outcome.as_str());
+    line.opt_str(
+        "src_ip",
+        session_host(item).filter(|h| h.parse::<std::net::IpAddr>().is_ok()),
+    );
+    line.opt_str("tool", item.tool.as_deref());
+    cim::write_fields(&mut line, item, detail);
+    line.close();
     out.push(b'\n');
     Ok(())
 }

@@ -44,27 +44,33 @@ fn chars(s: &str, max: usize) -> &str {
 
 /// Appends a header field: `\` → `\\`, `|` → `\|`, CR and LF → space.
 pub fn escape_header(value: &str, out: &mut String) {
-    for c in value.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '|' => out.push_str("\\|"),
-            '\r' | '\n' => out.push(' '),
-            c => out.push(c),
-        }
+    let mut run = 0;
+    for (i, c) in value.match_indices(['\\', '|', '\r', '\n']) {
+        out.push_str(&value[run..i]);
+        out.push_str(match c {
+            "\\" => "\\\\",
+            "|" => "\\|",
+            _ => " ",
+        });
+        run = i + 1;
     }
+    out.push_str(&value[run..]);
 }
 
 /// Appends an extension value: `\` → `\\`, `=` → `\=`, LF → `\n`, CR → `\r`.
 pub fn escape_value(value: &str, out: &mut String) {
-    for c in value.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '=' => out.push_str("\\="),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c => out.push(c),
-        }
+    let mut run = 0;
+    for (i, c) in value.match_indices(['\\', '=', '\n', '\r']) {
+        out.push_str(&value[run..i]);
+        out.push_str(match c {
+            "\\" => "\\\\",
+            "=" => "\\=",
+            "\n" => "\\n",
+            _ => "\\r",
+        });
+        run = i + 1;
     }
+    out.push_str(&value[run..]);
 }
 
 /// Builds an extension: `key=value` pairs, kept apart until [`fit`] joins
@@ -177,4 +183,52 @@ pub fn fit(pairs: &[String], budget: usize) -> String {
         break;
     }
     out
+}
+
+#[cfg(test)]
+mod escape_tests {
+    //! The escapers copy clean runs whole; these hold them to the
+    //! character-by-character rules in their docs.
+    use proptest::prelude::*;
+
+    fn by_char(value: &str, rule: impl Fn(char) -> Option<&'static str>) -> String {
+        value.chars().fold(String::new(), |mut out, c| {
+            match rule(c) {
+                Some(r) => out.push_str(r),
+                None => out.push(c),
+            }
+            out
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn escapers_follow_their_rules(s in "[a-z=|\\\\\\]\"\r\né😀 ]{0,24}") {
+            let mut got = String::new();
+            super::escape_header(&s, &mut got);
+            prop_assert_eq!(got, by_char(&s, |c| match c {
+                '\\' => Some("\\\\"),
+                '|' => Some("\\|"),
+                '\r' | '\n' => Some(" "),
+                _ => None,
+            }));
+            let mut got = String::new();
+            super::escape_value(&s, &mut got);
+            prop_assert_eq!(got, by_char(&s, |c| match c {
+                '\\' => Some("\\\\"),
+                '=' => Some("\\="),
+                '\n' => Some("\\n"),
+                '\r' => Some("\\r"),
+                _ => None,
+            }));
+            let mut got = String::new();
+            crate::syslog::encode::escape_param(&s, &mut got);
+            prop_assert_eq!(got, by_char(&s, |c| match c {
+                '"' => Some("\\\""),
+                '\\' => Some("\\\\"),
+                ']' => Some("\\]"),
+                _ => None,
+            }));
+        }
+    }
 }

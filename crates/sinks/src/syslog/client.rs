@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use super::{encode::Encoder, transport::Link};
 use crate::{
+    detail::Detail,
     driver::{BatchLimits, SinkError},
     item::AuditItem,
     sink::{EncodeError, Encoded, Report, Sink},
@@ -53,7 +54,16 @@ impl Sink for Syslog {
     }
 
     fn encode_item(&self, item: &AuditItem, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        self.encoder.encode(item, out)
+        self.encode_with(item, Detail::Tree(&item.detail), out)
+    }
+
+    fn encode_with(
+        &self,
+        item: &AuditItem,
+        detail: Detail<'_>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), EncodeError> {
+        self.encoder.encode_with(item, detail, out)
     }
 
     async fn send(&self, batch: &[Encoded]) -> Result<Report, SinkError> {

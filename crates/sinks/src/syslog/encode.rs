@@ -19,7 +19,7 @@ use std::{borrow::Cow, fmt::Write as _};
 use serde::Deserialize;
 
 use super::{cef, config::printable};
-use crate::{item::AuditItem, sink::EncodeError};
+use crate::{detail::Detail, item::AuditItem, sink::EncodeError};
 
 /// What the message carries.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -100,12 +100,15 @@ pub fn timestamp(unix_nano: u64) -> String {
 /// Appends `value` as a PARAM-VALUE body: exactly `"`, `\` and `]` get a
 /// backslash (RFC 5424 §6.3.3).
 pub fn escape_param(value: &str, out: &mut String) {
-    for c in value.chars() {
-        if matches!(c, '"' | '\\' | ']') {
-            out.push('\\');
-        }
-        out.push(c);
+    // Clean runs are copied whole; each special character starts the next
+    // run after its backslash.
+    let mut run = 0;
+    for (i, _) in value.match_indices(['"', '\\', ']']) {
+        out.push_str(&value[run..i]);
+        out.push('\\');
+        run = i;
     }
+    out.push_str(&value[run..]);
 }
 
 /// A finite number in plain decimal (no exponent), or nothing.
@@ -161,6 +164,20 @@ pub(crate) fn cut(s: &str, budget: usize) -> &str {
         end -= 1;
     }
     &s[..end]
+}
+
+/// The longest prefix of UTF-8 `bytes` that fits in `budget` bytes and
+/// ends on a character boundary (as [`cut`] on the same text).
+fn cut_bytes(bytes: &[u8], budget: usize) -> &[u8] {
+    if bytes.len() <= budget {
+        return bytes;
+    }
+    let mut end = budget;
+    // A continuation byte (0b10xx_xxxx) is inside a character.
+    while end > 0 && bytes[end] & 0xC0 == 0x80 {
+        end -= 1;
+    }
+    &bytes[..end]
 }
 
 impl Encoder {
@@ -227,13 +244,25 @@ impl Encoder {
 
     /// Appends the message for `item` to `out`.
     pub fn encode(&self, item: &AuditItem, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        self.encode_with(item, Detail::Tree(&item.detail), out)
+    }
+
+    /// Appends the message for `item`, its detail (when included) from
+    /// `detail`.
+    pub fn encode_with(
+        &self,
+        item: &AuditItem,
+        detail: Detail<'_>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), EncodeError> {
         let header = self.header(item);
         match self.format {
             Format::Rfc5424 => {
-                let mut tail = item.message.clone();
+                let mut tail = Vec::with_capacity(item.message.len());
+                tail.extend_from_slice(item.message.as_bytes());
                 if self.include_detail {
-                    tail.push(' ');
-                    tail.push_str(&item.detail.to_string());
+                    tail.push(b' ');
+                    detail.write(&mut tail);
                 }
                 let mut params = sd_params(item);
                 let mut sd = self.structured_data(&params);
@@ -252,7 +281,7 @@ impl Encoder {
                 out.extend_from_slice(sd.as_bytes());
                 out.push(b' ');
                 out.extend_from_slice(BOM);
-                out.extend_from_slice(cut(&tail, budget).as_bytes());
+                out.extend_from_slice(cut_bytes(&tail, budget));
             }
             Format::Cef => {
                 let (cef_header, pairs) = cef::line(item, &self.hostname);

@@ -37,11 +37,13 @@ impl ArchiveOutput {
 }
 
 impl Output for ArchiveOutput {
-    /// Each record as `record.to_json(&batch.origin)`: the same JSON as a
-    /// line of the records file.
+    /// Each record as `record.to_json(&batch.origin)` serializes: the same
+    /// JSON as a line of the records file, written straight into the
+    /// archive's buffer by `Record::write_json`.
     fn write(&mut self, batch: &Batch) -> std::io::Result<()> {
         for record in &batch.records {
-            self.archive.append(&record.to_json(&batch.origin))?;
+            self.archive
+                .append_with(|buf| record.write_json(&batch.origin, buf))?;
         }
         Ok(())
     }

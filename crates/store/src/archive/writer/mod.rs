@@ -288,6 +288,18 @@ impl Archive {
         self.body.clear();
         serde_json::to_writer(&mut self.body, record)
             .map_err(|e| ArchiveError::InvalidRecord(e.to_string()))?;
+        self.append_written()
+    }
+
+    /// Appends one record that `write` writes as compact JSON into the
+    /// archive's buffer (no intermediate value), as [`Archive::append`].
+    pub fn append_with(&mut self, write: impl FnOnce(&mut Vec<u8>)) -> Result<u64, ArchiveError> {
+        self.body.clear();
+        write(&mut self.body);
+        self.append_written()
+    }
+
+    fn append_written(&mut self) -> Result<u64, ArchiveError> {
         if memchr::memchr(b'\n', &self.body).is_some() {
             return Err(ArchiveError::InvalidRecord(
                 "its JSON holds a raw newline".into(),

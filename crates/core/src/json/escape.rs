@@ -1,0 +1,144 @@
+//! JSON string escaping, eight bytes at a time.
+//!
+//! The output is serde_json's, byte for byte: `"` and `\` take a
+//! backslash; backspace, tab, line feed, form feed and carriage return are
+//! `\b` `\t` `\n` `\f` `\r`; every other byte below 0x20 is `\u00xx` with
+//! lowercase hex digits; everything else (DEL, non-ASCII) is copied as it
+//! is. serde_json finds those bytes one at a time with a table; most of
+//! cairn's strings have none, so this scans a 64-bit word at a time and
+//! copies whole runs. A test holds it to serde_json on arbitrary strings.
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte of `w` equal to zero; exact for the lowest
+/// such byte (a borrow only marks bytes above a true zero).
+fn zero_bytes(w: u64) -> u64 {
+    w.wrapping_sub(ONES) & !w & HIGHS
+}
+
+/// The high bit of each byte of `w` that JSON escapes (exact for the
+/// lowest one, as [`zero_bytes`]).
+fn escaped_bytes(w: u64) -> u64 {
+    let control = w.wrapping_sub(ONES * 0x20) & !w & HIGHS;
+    control | zero_bytes(w ^ (ONES * u64::from(b'"'))) | zero_bytes(w ^ (ONES * u64::from(b'\\')))
+}
+
+/// The index of the first byte at or after `from` that JSON escapes, or
+/// `bytes.len()`.
+fn next_escaped(bytes: &[u8], from: usize) -> usize {
+    let mut i = from;
+    while let Some(word) = bytes.get(i..i + 8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(word);
+        let hits = escaped_bytes(u64::from_le_bytes(w));
+        if hits != 0 {
+            return i + (hits.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    // The last 1–7 bytes, padded with spaces (never escaped).
+    let rest = &bytes[i.min(bytes.len())..];
+    if rest.is_empty() {
+        return bytes.len();
+    }
+    let mut w = [b' '; 8];
+    w[..rest.len()].copy_from_slice(rest);
+    let hits = escaped_bytes(u64::from_le_bytes(w));
+    if hits == 0 {
+        bytes.len()
+    } else {
+        i + (hits.trailing_zeros() / 8) as usize
+    }
+}
+
+fn escape_byte(out: &mut Vec<u8>, b: u8) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    match b {
+        b'"' => out.extend_from_slice(b"\\\""),
+        b'\\' => out.extend_from_slice(b"\\\\"),
+        0x08 => out.extend_from_slice(b"\\b"),
+        0x09 => out.extend_from_slice(b"\\t"),
+        0x0A => out.extend_from_slice(b"\\n"),
+        0x0C => out.extend_from_slice(b"\\f"),
+        0x0D => out.extend_from_slice(b"\\r"),
+        _ => out.extend_from_slice(&[
+            b'\\',
+            b'u',
+            b'0',
+            b'0',
+            HEX[usize::from(b >> 4)],
+            HEX[usize::from(b & 0xF)],
+        ]),
+    }
+}
+
+/// Appends `s` as a JSON string, quotes included.
+#[inline]
+pub(super) fn string(out: &mut Vec<u8>, s: &str) {
+    let bytes = s.as_bytes();
+    let first = next_escaped(bytes, 0);
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    if first == bytes.len() {
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+    } else {
+        escape_from(out, bytes, first);
+    }
+}
+
+/// The rest of [`string`] from the first byte to escape, closing quote
+/// included.
+fn escape_from(out: &mut Vec<u8>, bytes: &[u8], first: usize) {
+    let mut run = 0;
+    let mut i = first;
+    while i < bytes.len() {
+        out.extend_from_slice(&bytes[run..i]);
+        escape_byte(out, bytes[i]);
+        run = i + 1;
+        i = next_escaped(bytes, run);
+    }
+    out.extend_from_slice(&bytes[run..]);
+    out.push(b'"');
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use proptest::prelude::*;
+
+    fn check(s: &str) {
+        let mut got = Vec::new();
+        super::string(&mut got, s);
+        let want = serde_json::to_vec(s).unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&got),
+            String::from_utf8_lossy(&want)
+        );
+    }
+
+    #[test]
+    fn every_ascii_byte_at_every_word_offset() {
+        for b in 0u8..=0x7F {
+            for pad in 0..17 {
+                let c = char::from(b);
+                check(&format!("{}{c}{}", "a".repeat(pad), "é".repeat(pad % 5)));
+                check(&format!("{c}{}{c}", "x".repeat(pad)));
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn escapes_as_serde_json_does(s in any::<String>()) {
+            check(&s);
+        }
+
+        #[test]
+        fn escapes_runs_of_specials_as_serde_json_does(s in "[\\x00-\\x22\\x5c\\x7f-\\u{ff}a\u{2028}😀]{0,40}") {
+            check(&s);
+        }
+    }
+}

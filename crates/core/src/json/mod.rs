@@ -1,0 +1,169 @@
+//! JSON written straight into a byte buffer, byte for byte what
+//! `serde_json::to_vec` writes for the equivalent `serde_json::Value`.
+//!
+//! cairn's JSON forms (the records-file line, the archive record, a sink's
+//! `detail`) were first defined as `Value` trees. Building a tree per record
+//! costs an allocation per key and value and a B-tree insert per key, so the
+//! hot paths write the same bytes directly instead. The invariants that
+//! keep the output identical:
+//!
+//! - objects come out with their keys in byte order and each key once, as a
+//!   `serde_json::Map` without `preserve_order` (a `BTreeMap`) iterates;
+//! - numbers go through `serde_json`'s own serializer, so their formatting
+//!   (its float printer, `null` for a non-finite float) is serde_json's;
+//!   strings are escaped here a word at a time (`escape.rs`), with exactly
+//!   serde_json's escapes, which a test checks against it;
+//! - [`write_sorted`] writes any `Serialize` value as
+//!   `serde_json::to_value(v)` would become, keys sorted, without the tree.
+//!
+//! [`KeyStyle::NoDots`] is the Elasticsearch form of the same JSON: every
+//! object key with `.` made `_` (and `""` made `_empty`), re-sorted, as
+//! rewriting a `Value`'s keys and collecting them back into a map would.
+
+use std::borrow::Cow;
+
+mod canon;
+mod escape;
+mod key;
+
+pub use canon::write_sorted;
+
+/// How object keys are written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum KeyStyle {
+    /// As they are.
+    #[default]
+    Plain,
+    /// `.` becomes `_` and the empty key `_empty`; keys that collide after
+    /// the rewrite keep the value of the greatest original key (the last
+    /// one in key order), and keys are sorted by their rewritten form.
+    NoDots,
+}
+
+impl KeyStyle {
+    /// `key` as this style writes it.
+    pub fn apply(self, key: &str) -> Cow<'_, str> {
+        match self {
+            KeyStyle::Plain => Cow::Borrowed(key),
+            KeyStyle::NoDots if key.is_empty() => Cow::Borrowed("_empty"),
+            KeyStyle::NoDots if key.contains('.') => Cow::Owned(key.replace('.', "_")),
+            KeyStyle::NoDots => Cow::Borrowed(key),
+        }
+    }
+}
+
+fn ser(out: &mut Vec<u8>) -> serde_json::Serializer<&mut Vec<u8>> {
+    serde_json::Serializer::new(out)
+}
+
+// Writing into a `Vec<u8>` cannot fail, and serde_json's serializer only
+// fails on I/O for the scalars below, so their results are dropped.
+
+/// Appends `s` as a JSON string (serde_json's escapes).
+#[inline]
+pub fn str(out: &mut Vec<u8>, s: &str) {
+    escape::string(out, s);
+}
+
+/// Appends an unsigned integer.
+pub fn u64(out: &mut Vec<u8>, n: u64) {
+    let _ = serde::Serializer::serialize_u64(&mut ser(out), n);
+}
+
+/// Appends a signed integer.
+pub fn i64(out: &mut Vec<u8>, n: i64) {
+    let _ = serde::Serializer::serialize_i64(&mut ser(out), n);
+}
+
+/// Appends a float as serde_json prints it (`null` when not finite).
+pub fn f64(out: &mut Vec<u8>, n: f64) {
+    let _ = serde::Serializer::serialize_f64(&mut ser(out), n);
+}
+
+/// Appends `true` or `false`.
+pub fn bool(out: &mut Vec<u8>, b: bool) {
+    out.extend_from_slice(if b { b"true" } else { b"false" });
+}
+
+/// Appends `null`.
+pub fn null(out: &mut Vec<u8>) {
+    out.extend_from_slice(b"null");
+}
+
+/// Appends an unsigned integer as a JSON string of its digits (how 64-bit
+/// nanosecond times are written).
+pub fn u64_string(out: &mut Vec<u8>, n: u64) {
+    out.push(b'"');
+    u64(out, n);
+    out.push(b'"');
+}
+
+/// Appends bytes as a string of lowercase hex digits.
+pub fn hex_string(out: &mut Vec<u8>, bytes: &[u8]) {
+    let mut buf = [0u8; 64];
+    out.push(b'"');
+    for chunk in bytes.chunks(32) {
+        let hex = &mut buf[..chunk.len() * 2];
+        if hex::encode_to_slice(chunk, hex).is_ok() {
+            out.extend_from_slice(hex);
+        }
+    }
+    out.push(b'"');
+}
+
+/// An object being written member by member, in the caller's order (the
+/// caller keeps keys sorted when the result must match a `Value`).
+pub struct Object<'a> {
+    out: &'a mut Vec<u8>,
+    first: bool,
+}
+
+impl<'a> Object<'a> {
+    /// Writes `{`.
+    pub fn open(out: &'a mut Vec<u8>) -> Object<'a> {
+        out.push(b'{');
+        Object { out, first: true }
+    }
+
+    /// Writes the separator and `"key":`, and returns the buffer for the
+    /// value, which the caller must write next.
+    pub fn key(&mut self, key: &str) -> &mut Vec<u8> {
+        if !self.first {
+            self.out.push(b',');
+        }
+        self.first = false;
+        str(self.out, key);
+        self.out.push(b':');
+        self.out
+    }
+
+    /// A string member.
+    pub fn str(&mut self, key: &str, value: &str) {
+        str(self.key(key), value);
+    }
+
+    /// A string member, left out when `None`.
+    pub fn opt_str(&mut self, key: &str, value: Option<&str>) {
+        if let Some(v) = value {
+            self.str(key, v);
+        }
+    }
+
+    /// A float member (`null` when not finite).
+    pub fn f64(&mut self, key: &str, value: f64) {
+        f64(self.key(key), value);
+    }
+
+    /// An unsigned integer member.
+    pub fn u64(&mut self, key: &str, value: u64) {
+        u64(self.key(key), value);
+    }
+
+    /// Writes `}`.
+    pub fn close(self) {
+        self.out.push(b'}');
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests;
