@@ -8,6 +8,8 @@
 //! `cargo bench -p cairn-benches --bench sinks -- --warm-up-time 1 --measurement-time 3`
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+cairn_benches::gateway_allocator!();
+
 use cairn_core::record::Batch;
 use cairn_sinks::{
     config::{SinkConfig, SinkKind},
