@@ -88,28 +88,21 @@ pub trait Sink: Send + Sync + 'static {
         1
     }
 
-    /// Encodes one record for a SIEM-style sink.
-    fn encode_item(&self, item: &AuditItem, out: &mut Vec<u8>) -> Result<(), EncodeError>;
+    /// Encodes one record for a SIEM-style sink, its detail from
+    /// `item.detail`.
+    fn encode_item(&self, item: &AuditItem, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        self.encode_with(item, Detail::Tree(&item.detail), out)
+    }
 
     /// Encodes `item` with its detail taken from `detail` rather than from
-    /// `item.detail` (which is `Null` when `detail` is a record). The SIEM
-    /// sinks override this to write a record's JSON straight into `out`;
-    /// the default builds the tree and calls [`Sink::encode_item`].
+    /// `item.detail` (which is `Null` when `detail` is a record): the SIEM
+    /// sinks write a record's JSON straight into `out`.
     fn encode_with(
         &self,
         item: &AuditItem,
         detail: Detail<'_>,
         out: &mut Vec<u8>,
-    ) -> Result<(), EncodeError> {
-        match detail {
-            Detail::Tree(_) => self.encode_item(item, out),
-            Detail::Record { record, origin } => {
-                let mut full = item.clone();
-                full.detail = record.to_json(origin);
-                self.encode_item(&full, out)
-            }
-        }
-    }
+    ) -> Result<(), EncodeError>;
 
     /// Encodes the records of a batch that `route` accepts. The default
     /// builds an [`AuditItem`] per record; OTLP overrides it to keep the

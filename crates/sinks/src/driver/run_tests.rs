@@ -15,6 +15,7 @@ use tokio::sync::{mpsc, watch};
 use super::*;
 use crate::driver::progress::AckPoint;
 use crate::{
+    detail::Detail,
     driver::stats::SinkStats,
     item::AuditItem,
     sink::{Report, Sink},
@@ -56,7 +57,12 @@ impl Sink for Scripted {
             max_delay: Duration::from_millis(5),
         }
     }
-    fn encode_item(&self, _item: &AuditItem, _out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        _item: &AuditItem,
+        _detail: Detail<'_>,
+        _out: &mut Vec<u8>,
+    ) -> Result<(), EncodeError> {
         Err(EncodeError("unused".into()))
     }
     fn encode_chain(&self, chain: &PromptChain) -> Result<Encoded, EncodeError> {
@@ -500,8 +506,13 @@ impl Sink for Shared {
     fn limits(&self) -> BatchLimits {
         self.0.limits()
     }
-    fn encode_item(&self, item: &AuditItem, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        self.0.encode_item(item, out)
+    fn encode_with(
+        &self,
+        item: &AuditItem,
+        detail: Detail<'_>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), EncodeError> {
+        self.0.encode_with(item, detail, out)
     }
     fn encode_chain(&self, chain: &PromptChain) -> Result<Encoded, EncodeError> {
         self.0.encode_chain(chain)

@@ -23,6 +23,7 @@ use super::{
     status,
 };
 use crate::{
+    detail::Detail,
     driver::{BatchLimits, SinkError, error::classify_otlp_http},
     http::{snippet, transport_error},
     item::AuditItem,
@@ -281,7 +282,12 @@ impl Sink for Otlp {
         3
     }
 
-    fn encode_item(&self, _item: &AuditItem, _out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    fn encode_with(
+        &self,
+        _item: &AuditItem,
+        _detail: Detail<'_>,
+        _out: &mut Vec<u8>,
+    ) -> Result<(), EncodeError> {
         Err(EncodeError("the OTLP sink encodes whole requests".into()))
     }
 

@@ -266,10 +266,6 @@ impl Sink for SplunkHec {
         }
     }
 
-    fn encode_item(&self, item: &AuditItem, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        self.encode_with(item, Detail::Tree(&item.detail), out)
-    }
-
     fn encode_with(
         &self,
         item: &AuditItem,

@@ -43,7 +43,7 @@ pub struct Encoder {
     format: Format,
     facility: u8,
     hostname: String,
-    procid: String,
+    pub(super) procid: String,
     sd_id: String,
     include_detail: bool,
     max_bytes: usize,

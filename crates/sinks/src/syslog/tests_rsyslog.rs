@@ -27,6 +27,7 @@ use super::{
     tests::{assert_cef, assert_rfc5424},
 };
 use crate::{
+    detail::Detail,
     driver::{BatchLimits, DriverConfig, SinkError, Work},
     item::AuditItem,
     route::Route,
@@ -46,8 +47,13 @@ impl Sink for Counting {
     fn limits(&self) -> BatchLimits {
         self.inner.limits()
     }
-    fn encode_item(&self, item: &AuditItem, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        self.inner.encode_item(item, out)
+    fn encode_with(
+        &self,
+        item: &AuditItem,
+        detail: Detail<'_>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), EncodeError> {
+        self.inner.encode_with(item, detail, out)
     }
     async fn send(&self, batch: &[Encoded]) -> Result<Report, SinkError> {
         let r = self.inner.send(batch).await;
