@@ -9,7 +9,7 @@
 //!   the last-level cache), so each record is read from memory. Times the
 //!   whole run: a new correlator, every batch, `close_all`, and the drop.
 //! * `correlate/requests/<n>` (warm input, as the pipeline feeds it): 100
-//!   sessions of 10 prompts each ([`fixture_stream`]), in requests of at
+//!   sessions of 10 prompts each (`cairn_benches::fixture_stream`), in requests of at
 //!   most `n` records. Each request is decoded and typed just before
 //!   `process` runs on it, as the receive path and then the writer (which
 //!   journals and writes the batch right before the stages see it) leave
@@ -21,6 +21,10 @@
 //!   when `process` runs, which the writer thread's are not; BENCHMARKS.md
 //!   (correlator, round 5) measures what that and the input's repeated
 //!   session-start events are worth.
+//! * `correlate/requests-start-once/<n>`: the same, with the capture's
+//!   four session-start events (no `prompt.id`) only in each session's
+//!   first prompt, as a real session sends them: after the first prompt,
+//!   every event belongs to a chain (7 of 7, not 7 of 11).
 //!
 //! Also prints the bytes an open chain of that shape holds (the estimate the
 //! byte cap works on).
@@ -35,7 +39,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use cairn_benches::{Request, fixture_sessions, fixture_stream};
+use cairn_benches::{Request, fixture_sessions, fixture_stream_with};
 use cairn_core::{chain::v1::Closure, clock::ManualClock, record::Batch};
 use cairn_pipeline::correlate::{Correlator, CorrelatorConfig};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -105,8 +109,13 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("correlate");
     g.throughput(Throughput::Elements(records as u64));
     g.bench_function("fixture_sessions", |b| b.iter(|| run(&batches).0));
-    for per_request in [100, 10] {
-        let stream = fixture_stream(CLIENTS, PROMPTS, per_request).unwrap();
+    for (name, start_once, per_request) in [
+        ("requests", false, 100),
+        ("requests", false, 10),
+        ("requests-start-once", true, 100),
+        ("requests-start-once", true, 10),
+    ] {
+        let stream = fixture_stream_with(CLIENTS, PROMPTS, per_request, start_once).unwrap();
         let records: usize = stream.iter().map(Request::records).sum();
         {
             // The stream's chains are whole and close as intended.
@@ -131,7 +140,7 @@ fn bench(c: &mut Criterion) {
                 c.completeness.as_ref().unwrap().closed_by == Closure::NextPrompt as i32
             }));
             eprintln!(
-                "requests of {per_request}: {} requests, {records} records",
+                "{name} of {per_request}: {} requests, {records} records",
                 stream.len()
             );
         }
@@ -139,7 +148,7 @@ fn bench(c: &mut Criterion) {
         // Decoding, untimed, takes several times what the correlator does:
         // fewer samples keep the run to about as long as the cold bench's.
         g.sample_size(30);
-        g.bench_function(BenchmarkId::new("requests", per_request), |b| {
+        g.bench_function(BenchmarkId::new(name, per_request), |b| {
             b.iter_custom(|iters| (0..iters).map(|_| run_warm(&stream)).sum())
         });
     }

@@ -168,6 +168,18 @@ impl Request {
 /// the last round's chains stay open. `None` when the capture cannot be
 /// read.
 pub fn fixture_stream(sessions: usize, prompts: usize, per_request: usize) -> Option<Vec<Request>> {
+    fixture_stream_with(sessions, prompts, per_request, false)
+}
+
+/// [`fixture_stream`], and with `start_once` the capture's session-start
+/// events (those without a `prompt.id`: settings resolved, plugins loaded)
+/// only in each session's first prompt, as a real session sends them.
+pub fn fixture_stream_with(
+    sessions: usize,
+    prompts: usize,
+    per_request: usize,
+    start_once: bool,
+) -> Option<Vec<Request>> {
     let read = |p: &str| std::fs::read(fixtures::root().join(p)).ok();
     let logs = ExportLogsServiceRequest::decode(&read("http-protobuf/logs-001.pb")?[..]).ok()?;
     let traces =
@@ -198,14 +210,21 @@ pub fn fixture_stream(sessions: usize, prompts: usize, per_request: usize) -> Op
     let mut out = Vec::new();
     for p in 0..prompts {
         let seq = seq_step * i64::try_from(p).ok()?;
+        let in_round = |r: &&LogRecord| {
+            p == 0 || !start_once || r.attributes.iter().any(|kv| kv.key == "prompt.id")
+        };
         let round_logs: Vec<LogRecord> = (0..sessions)
             .flat_map(|s| {
-                log_records.iter().cloned().map(move |mut r| {
-                    retag(&mut r.attributes, s, p, seq);
-                    retag_id(&mut r.trace_id, s, p);
-                    retag_id(&mut r.span_id, s, p);
-                    r
-                })
+                log_records
+                    .iter()
+                    .filter(in_round)
+                    .cloned()
+                    .map(move |mut r| {
+                        retag(&mut r.attributes, s, p, seq);
+                        retag_id(&mut r.trace_id, s, p);
+                        retag_id(&mut r.span_id, s, p);
+                        r
+                    })
             })
             .collect();
         for chunk in round_logs.chunks(per_request) {
