@@ -313,9 +313,7 @@ impl Writer {
         positions: &mut Vec<u64>,
     ) -> Vec<Result<(), SubmitError>> {
         let mut answers: Vec<Result<(), SubmitError>> = vec![Ok(()); batches.len()];
-        positions.clear();
         let Some(journal) = self.journal.as_mut() else {
-            positions.resize(batches.len(), 0);
             return answers;
         };
         let full = SubmitError::Overloaded {
@@ -385,7 +383,7 @@ impl Writer {
         let batches: Vec<&Arc<Batch>> = group.iter().map(|(batch, _, _)| batch).collect();
         let mut positions = Vec::with_capacity(batches.len());
         let mut answers = self.journal_group(&batches, &mut positions);
-        // A failed journal answers before it placed every batch.
+        // No journal, or a failed one, places no (or not every) batch.
         positions.resize(batches.len(), 0);
         let output = &mut self.output;
         let written = batches
@@ -430,14 +428,7 @@ impl Writer {
         mut f: impl FnMut(&mut dyn Stage, &mut Vec<PromptChain>),
         out: &mut Vec<PromptChain>,
     ) {
-        self.stages.retain_mut(|stage| {
-            let ran =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(stage.as_mut(), out)));
-            if ran.is_err() {
-                tracing::error!("a pipeline stage failed and was stopped; raw records still flow");
-            }
-            ran.is_ok()
-        });
+        guarded(&mut self.stages, |_| true, |s| f(s, out));
     }
 
     fn write_chains(&mut self, chains: &mut Vec<PromptChain>) {
@@ -459,6 +450,25 @@ impl Writer {
         }
         chains.clear();
     }
+}
+
+/// Runs `f` on every stage that `which` selects; one that panics is taken
+/// out (logged, never with record content).
+fn guarded(
+    stages: &mut Vec<Box<dyn Stage>>,
+    which: impl Fn(&dyn Stage) -> bool,
+    mut f: impl FnMut(&mut dyn Stage),
+) {
+    stages.retain_mut(|stage| {
+        if !which(stage.as_ref()) {
+            return true;
+        }
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(stage.as_mut())));
+        if ran.is_err() {
+            tracing::error!("a pipeline stage failed and was stopped; raw records still flow");
+        }
+        ran.is_ok()
+    });
 }
 
 #[path = "runner_keep.rs"]

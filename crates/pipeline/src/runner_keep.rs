@@ -5,7 +5,7 @@
 
 use cairn_core::chain::PromptChain;
 
-use super::{Stage, Writer};
+use super::{Writer, guarded};
 use crate::journal::Replayed;
 
 impl Writer {
@@ -18,12 +18,7 @@ impl Writer {
         if !self.waiting_chains.is_empty() {
             return;
         }
-        let needed = self
-            .stages
-            .iter_mut()
-            .filter(|s| s.keeps())
-            .filter_map(|s| s.needs_from())
-            .min();
+        let needed = self.stages.iter_mut().filter_map(|s| s.needs_from()).min();
         journal.keep_from(needed.unwrap_or_else(|| journal.position()));
     }
 
@@ -61,11 +56,11 @@ impl Writer {
         journal.replay(&mut |entry| match entry {
             Replayed::Batch(pos, batch) => {
                 batches += 1;
-                each_keeping(stages, |s| s.process_at(pos, &batch, chains));
+                guarded(stages, |s| s.keeps(), |s| s.process_at(pos, &batch, chains));
             }
             Replayed::Chains(done) => {
                 journaled.extend(done.iter().map(|c| (c.chain_id.clone(), c.amendment)));
-                each_keeping(stages, |s| s.settle(&done));
+                guarded(stages, |s| s.keeps(), |s| s.settle(&done));
             }
         });
         let rebuilt = chains.len();
@@ -81,21 +76,4 @@ impl Writer {
         self.write_chains(chains);
         self.keep();
     }
-}
-
-/// Runs `f` on every stage that keeps work, taking out one that panics
-/// (as [`Writer::each_stage`] does).
-fn each_keeping(stages: &mut Vec<Box<dyn Stage>>, mut f: impl FnMut(&mut dyn Stage)) {
-    stages.retain_mut(|stage| {
-        if !stage.keeps() {
-            return true;
-        }
-        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(stage.as_mut())));
-        if ran.is_err() {
-            tracing::error!(
-                "a pipeline stage failed while the journal was replayed and was stopped"
-            );
-        }
-        ran.is_ok()
-    });
 }
