@@ -33,10 +33,7 @@ use cairn_sinks::{
 };
 use cairn_store::{
     archive::{Archive, ArchiveKey, ArchiveOutput},
-    journal::{
-        ArchiveConsumer, RECENT_BYTES, Recent, STAGES_CONSUMER, WalJournal, WithoutChainEvents,
-        consume,
-    },
+    journal::{ArchiveConsumer, RECENT_BYTES, Recent, STAGES_CONSUMER, WalJournal, consume_events},
     wal::Wal,
 };
 use prometheus_client::registry::Registry;
@@ -312,13 +309,7 @@ fn open_wal(
             Some(
                 std::thread::Builder::new()
                     .name("cairn-archive".into())
-                    .spawn(move || {
-                        if chain_events {
-                            consume(reader, &recent, &mut consumer);
-                        } else {
-                            consume(reader, &recent, &mut WithoutChainEvents(consumer));
-                        }
-                    })?,
+                    .spawn(move || consume_events(reader, &recent, &mut consumer, chain_events))?,
             )
         }
         None => None,

@@ -12,7 +12,7 @@
 use std::{path::Path, sync::Arc, time::Duration};
 
 use cairn_store::{
-    journal::{ConsumeError, Consumer, Entry, Recent, WithoutChainEvents, consume},
+    journal::{ConsumeError, Consumer, Entry, Recent, consume_events},
     wal::{Lsn, Wal, WalError},
 };
 use tokio::{
@@ -138,13 +138,7 @@ impl SinkSet {
             };
             let thread = std::thread::Builder::new()
                 .name(format!("cairn-feed-{}", h.name))
-                .spawn(move || {
-                    if chain_events {
-                        consume(reader, &recent, &mut feed);
-                    } else {
-                        consume(reader, &recent, &mut WithoutChainEvents(feed));
-                    }
-                })
+                .spawn(move || consume_events(reader, &recent, &mut feed, chain_events))
                 .map_err(|source| WalError::Io {
                     path: wal.dir().clone(),
                     source,

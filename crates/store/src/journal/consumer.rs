@@ -40,6 +40,11 @@ pub fn undecodable_frames() -> u64 {
     UNDECODABLE.load(Ordering::Relaxed)
 }
 
+/// Counts a frame that could not be decoded (also by the stages' replay).
+pub(super) fn count_undecodable() {
+    UNDECODABLE.fetch_add(1, Ordering::Relaxed);
+}
+
 /// Why a consumer could not take an entry.
 #[derive(Debug)]
 pub enum ConsumeError {
@@ -114,7 +119,7 @@ pub fn consume(mut reader: Reader, recent: &Recent, consumer: &mut dyn Consumer)
             let entry = match recent.get(lsn).map_or_else(|| entry::decode(&payload), Ok) {
                 Ok(entry) => Some(entry),
                 Err(e) => {
-                    UNDECODABLE.fetch_add(1, Ordering::Relaxed);
+                    count_undecodable();
                     tracing::error!(consumer = %reader.name(), %lsn, error = %e, "WAL: a frame does not decode; skipped");
                     None
                 }
@@ -164,13 +169,26 @@ pub fn consume(mut reader: Reader, recent: &Recent, consumer: &mut dyn Consumer)
     ack(&mut reader, at);
 }
 
-/// A consumer that is handed batches without the events that belong to a
-/// prompt chain: with `chains.raw_events` off, the log holds them (until
-/// their chain closes) but only their chain record is written out.
-#[derive(Debug)]
-pub struct WithoutChainEvents<C>(pub C);
+/// [`consume`], and with `chain_events` false the consumer is handed batches
+/// without the events that belong to a prompt chain: with
+/// `chains.raw_events` off, the log holds them (until their chain closes)
+/// but only their chain record is written out.
+pub fn consume_events(
+    reader: Reader,
+    recent: &Recent,
+    consumer: &mut dyn Consumer,
+    chain_events: bool,
+) {
+    if chain_events {
+        consume(reader, recent, consumer);
+    } else {
+        consume(reader, recent, &mut WithoutChainEvents(consumer));
+    }
+}
 
-impl<C: Consumer> Consumer for WithoutChainEvents<C> {
+struct WithoutChainEvents<'a>(&'a mut dyn Consumer);
+
+impl Consumer for WithoutChainEvents<'_> {
     fn take(&mut self, lsn: Lsn, entry: Option<Entry>) -> Result<(), ConsumeError> {
         let entry = match entry {
             Some(Entry::Batch(b)) if b.has_chain_events() => {

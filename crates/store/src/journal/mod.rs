@@ -17,7 +17,7 @@ use std::sync::Arc;
 use cairn_core::{chain::PromptChain, record::Batch};
 use cairn_pipeline::journal::{Journal, JournalError, Replayed};
 pub use consumer::{
-    ArchiveConsumer, ConsumeError, Consumer, WithoutChainEvents, consume, undecodable_frames,
+    ArchiveConsumer, ConsumeError, Consumer, consume, consume_events, undecodable_frames,
 };
 pub use entry::{Entry, EntryError};
 pub use recent::{DEFAULT_BYTES as RECENT_BYTES, Recent};
@@ -168,6 +168,7 @@ impl Journal for WalJournal {
                     Ok(Entry::Batch(batch)) => f(Replayed::Batch(start, batch)),
                     Ok(Entry::Chains(chains)) => f(Replayed::Chains(chains)),
                     Err(e) => {
+                        consumer::count_undecodable();
                         tracing::error!(%lsn, error = %e, "WAL: a frame does not decode; open prompt chains are rebuilt without it");
                     }
                 }
