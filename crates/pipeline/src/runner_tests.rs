@@ -43,6 +43,20 @@ impl Output for Gate {
     }
 }
 
+/// A pipeline over a [`Gate`]: the pipeline, the barrier that opens the
+/// gate, and the count of batches written.
+fn gated(config: PipelineConfig) -> (Arc<Pipeline>, Arc<std::sync::Barrier>, Arc<AtomicUsize>) {
+    let open = Arc::new(std::sync::Barrier::new(2));
+    let writes = Arc::new(AtomicUsize::new(0));
+    let gate = Gate {
+        open: Arc::clone(&open),
+        writes: Arc::clone(&writes),
+        flushes: 0,
+    };
+    let p = Pipeline::start(config, Box::new(gate)).unwrap();
+    (p, open, writes)
+}
+
 struct Failing;
 impl Output for Failing {
     fn write(&mut self, _b: &Batch) -> std::io::Result<()> {
@@ -55,22 +69,12 @@ impl Output for Failing {
 
 #[tokio::test]
 async fn full_queue_pushes_back_instead_of_growing() {
-    let open = Arc::new(std::sync::Barrier::new(2));
-    let writes = Arc::new(AtomicUsize::new(0));
-    let p = Pipeline::start(
-        PipelineConfig {
-            queue_batches: 1,
-            retry_after: Duration::from_secs(3),
-            max_group: 1,
-            ..PipelineConfig::default()
-        },
-        Box::new(Gate {
-            open: Arc::clone(&open),
-            writes: Arc::clone(&writes),
-            flushes: 0,
-        }),
-    )
-    .unwrap();
+    let (p, open, writes) = gated(PipelineConfig {
+        queue_batches: 1,
+        retry_after: Duration::from_secs(3),
+        max_group: 1,
+        ..PipelineConfig::default()
+    });
     // First batch: taken by the writer, which then blocks in flush.
     let p1 = Arc::clone(&p);
     let first = tokio::spawn(async move { p1.submit(batch()).await });
@@ -363,8 +367,6 @@ async fn a_full_journal_pushes_back_and_chains_wait_for_room() {
 
 #[tokio::test]
 async fn the_byte_budget_pushes_back_counting_other_pressure() {
-    let open = Arc::new(std::sync::Barrier::new(2));
-    let writes = Arc::new(AtomicUsize::new(0));
     let batches = cairn_testkit::fixtures::scenario_batches("http-protobuf");
     let big = batches
         .iter()
@@ -373,19 +375,11 @@ async fn the_byte_budget_pushes_back_counting_other_pressure() {
         .clone();
     let size = big.approx_bytes();
     assert!(size > 1000, "{size}");
-    let p = Pipeline::start(
-        PipelineConfig {
-            max_queued_bytes: size * 2,
-            max_group: 1,
-            ..PipelineConfig::default()
-        },
-        Box::new(Gate {
-            open: Arc::clone(&open),
-            writes: Arc::clone(&writes),
-            flushes: 0,
-        }),
-    )
-    .unwrap();
+    let (p, open, writes) = gated(PipelineConfig {
+        max_queued_bytes: size * 2,
+        max_group: 1,
+        ..PipelineConfig::default()
+    });
     // The writer holds the first (blocked in flush): it still counts.
     let p1 = Arc::clone(&p);
     let b1 = big.clone();
