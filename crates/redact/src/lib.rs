@@ -17,6 +17,7 @@
 //! and rewriting), `outcome` (results), `jsonl` (batch mode), `pseudo` (keyed pseudonyms).
 //! See DESIGN.md for the architecture.
 
+mod classes;
 mod config;
 mod json;
 mod jsonl;
@@ -26,7 +27,6 @@ mod pseudo;
 mod replace;
 mod rules;
 mod scan;
-mod swar;
 mod text;
 mod validate;
 

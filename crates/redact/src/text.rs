@@ -121,6 +121,19 @@ pub(crate) fn is_symbol_class(bits: u8) -> bool {
     bits & SYMBOL != 0
 }
 
+/// True when `t` holds a symbol of hand-made secrets (`=!#%^&*()@$`, as [`class_all`]'s
+/// symbol bit); 16 bytes at a time where [`crate::classes`] can.
+#[inline]
+pub(crate) fn has_symbol(t: &[u8]) -> bool {
+    crate::classes::has_symbol(t)
+}
+
+/// [`has_symbol`], a byte at a time.
+#[inline]
+pub(crate) fn has_symbol_by_bytes(t: &[u8]) -> bool {
+    t.iter().any(|&b| is_symbol_class(class_all(b)))
+}
+
 /// True when a token may start at `pos`: the byte before is not `word(b)`, or it is the last
 /// byte of a JSON escape (`\n`, `\"`, `\u00e9`), which in the decoded text is not a word byte.
 #[inline]
@@ -330,6 +343,22 @@ fn seed(hay: &[u8], start: usize, i: usize) -> (Vec<u8>, Vec<usize>) {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
+
+    #[test]
+    fn has_symbol_is_the_symbol_class() {
+        for b in 0..=255u8 {
+            for len in [1, 3, 16, 17, 36, 64] {
+                for at in [0, len / 2, len - 1] {
+                    let mut t = vec![b'a'; len];
+                    t[at] = b;
+                    let want = is_symbol_class(class_all(b));
+                    assert_eq!(has_symbol(&t), want, "{b} at {at} of {len}");
+                    assert_eq!(has_symbol_by_bytes(&t), want, "{b} at {at} of {len}");
+                }
+            }
+        }
+        assert!(!has_symbol(b""));
+    }
 
     #[test]
     fn contains_ci_matches_windows() {

@@ -11,12 +11,12 @@
 
 use memchr::memmem;
 
+use crate::classes::{Tokens, tokens};
 use crate::json;
 use crate::kind::Kind;
 use crate::rules::Sink;
 use crate::rules::{keyword, password};
-use crate::swar::{HI, LO, eq_mask};
-use crate::text::{class_all, is_name, is_symbol_class, is_token, is_token_or_symbol};
+use crate::text::{has_symbol, is_name, is_token};
 use crate::validate::{self, shape};
 
 /// Shortest run the sampling finds; shorter passwords are found from their digits
@@ -31,86 +31,138 @@ pub(crate) const MIN_PASSWORD: usize = 12;
 /// offset; true when it reported it.
 pub(crate) type Prefixed<'a> = &'a dyn Fn(&mut Sink<'_>, usize) -> bool;
 
-/// Samples the text for long token runs and examines each.
+/// Finds every maximal run of token bytes ([`crate::text::is_token_or_symbol`]) of `MIN_RUN` bytes or more,
+/// in order, and examines each.
 ///
-/// Every run of `MIN_RUN` bytes or more covers one of the positions probed every `MIN_RUN`
-/// bytes. A probe is dropped when its byte is not a token byte, or when a separator within eight
-/// bytes on both sides bounds its run below `MIN_RUN`; the probes do not depend on each other
-/// (the next one is `MIN_RUN` further whatever this one found), so the processor overlaps them
-/// instead of waiting for each probe's loads before the next. Only a probe that survives is
-/// widened, byte by byte, to its whole run; the next probe is then `MIN_RUN` past the run's end.
-/// The runs examined are exactly the maximal token runs of `MIN_RUN` bytes or more, in order.
+/// The runs come from the token bitmaps of 64-byte blocks ([`tokens`]): a run inside a block
+/// is found with shifts and ands, one that reaches a block's end is carried into the next.
+/// A run's letter cases come from the same bitmaps, so its bytes are only read again when it
+/// is examined.
 pub(crate) fn scan(sink: &mut Sink<'_>, prefixed: Prefixed<'_>) {
     let hay = sink.hay;
-    let n = hay.len();
-    let mut i = MIN_RUN - 1;
-    // Every run ending before `floor` has been handled; `hay[floor - 1]` is not a run byte.
-    let mut floor = 0;
-    while i < n {
-        let Some(&b) = hay.get(i) else { break };
-        // Whitespace (the cheap part of `separator_mask`) bounds most probes in prose and code.
-        let bounded = match (hay.get(i.wrapping_sub(8)..i), hay.get(i + 1..i + 9)) {
-            (Some(before), Some(after)) => {
-                let (before, after) = (word(before), word(after));
-                (space_mask(before) != 0 && space_mask(after) != 0)
-                    || (separator_mask(before) != 0 && separator_mask(after) != 0)
-            }
-            _ => false,
-        };
-        if !is_token_or_symbol(b) || bounded {
-            i += MIN_RUN;
-            continue;
+    let mut runs = Runs::default();
+    let mut blocks = hay.chunks_exact(64);
+    let mut at = 0usize;
+    for block in blocks.by_ref() {
+        if let Ok(block) = <&[u8; 64]>::try_from(block) {
+            runs.block(at, &tokens(block), &mut |s, e, mixed| {
+                run(sink, s, e, mixed, prefixed);
+            });
         }
-        // Widen to the whole run, collecting which character classes it holds.
-        let mut classes = class_all(b);
-        let mut s = i;
-        while s > floor && is_token_or_symbol(hay[s - 1]) {
-            s -= 1;
-            classes |= class_all(hay[s]);
+        at += 64;
+    }
+    let rest = blocks.remainder();
+    if !rest.is_empty() {
+        let mut padded = [0u8; 64];
+        if let Some(dst) = padded.get_mut(..rest.len()) {
+            dst.copy_from_slice(rest);
         }
-        let mut e = i + 1;
-        while e < n && is_token_or_symbol(hay[e]) {
-            classes |= class_all(hay[e]);
-            e += 1;
-        }
-        if e - s >= MIN_RUN {
-            if classes & 6 == 6 {
-                examine_run(sink, s, e, prefixed);
-            } else if e - s >= 32 {
-                // No mix of upper and lower case (uuids, timestamps, snake_case code): only a
-                // pure hex string can still be a secret.
-                hex_only(sink, s, e, is_symbol_class(classes));
-            }
-        }
-        floor = e + 1;
-        i = e + MIN_RUN;
+        // The zero bytes past the end are no token bytes: every run ends in this block.
+        runs.block(at, &tokens(&padded), &mut |s, e, mixed| {
+            run(sink, s, e, mixed, prefixed);
+        });
+    } else if let Some(open) = runs.open.take()
+        && hay.len() - open.start >= MIN_RUN
+    {
+        run(
+            sink,
+            open.start,
+            hay.len(),
+            open.upper && open.lower,
+            prefixed,
+        );
     }
 }
 
-/// The eight bytes of an 8-byte slice as a little-endian word (zero-padded if shorter).
-#[inline]
-fn word(b: &[u8]) -> u64 {
-    let mut w = [0u8; 8];
-    if let Some(src) = b.get(..8) {
-        w.copy_from_slice(src);
+/// One long run `[s, e)`: `mixed` when it holds both letter cases.
+fn run(sink: &mut Sink<'_>, s: usize, e: usize, mixed: bool, prefixed: Prefixed<'_>) {
+    if mixed {
+        examine_run(sink, s, e, prefixed);
+    } else if e - s >= 32 {
+        // No mix of upper and lower case (uuids, timestamps, snake_case code): only a pure
+        // hex string can still be a secret.
+        let symbols = has_symbol(sink.hay.get(s..e).unwrap_or_default());
+        hex_only(sink, s, e, symbols);
     }
-    u64::from_le_bytes(w)
 }
 
-/// High bit of each byte that is whitespace, a control or non-ASCII (`<= 0x20` or `>= 0x80`).
-#[inline]
-fn space_mask(x: u64) -> u64 {
-    // (x & 0x7f) + (0x80 - 0x21) sets the high bit iff the byte is >= 0x21; no carries cross.
-    let printable = (x & !HI).wrapping_add(LO * (0x80 - 0x21));
-    (!printable | x) & HI
+/// A run that reaches the end of the block before, and its letter cases so far.
+#[derive(Clone, Copy, Debug)]
+struct Open {
+    start: usize,
+    upper: bool,
+    lower: bool,
 }
 
-/// High bit of each byte that certainly ends a run: whitespace and controls, non-ASCII, and
-/// the separators of JSON and logs (`"` `,` `:` `\\`). Other non-run bytes are left to the
-/// exact byte loop.
-#[inline]
-fn separator_mask(x: u64) -> u64 {
-    space_mask(x) | eq_mask(x, b'"') | eq_mask(x, b',') | eq_mask(x, b':') | eq_mask(x, b'\\')
+/// The long-run finder's state between blocks.
+#[derive(Default)]
+struct Runs {
+    open: Option<Open>,
+}
+
+/// Bits `0..k` (all of them for `k >= 64`).
+#[inline(always)]
+fn below(k: u32) -> u64 {
+    if k >= 64 { u64::MAX } else { (1u64 << k) - 1 }
+}
+
+impl Runs {
+    /// Reports, in order, the runs of `MIN_RUN` bytes or more that end in the block at `at`
+    /// (`emit(start, end, mixed case)`), and carries the one that reaches its end.
+    #[inline(always)]
+    fn block(&mut self, at: usize, c: &Tokens, emit: &mut impl FnMut(usize, usize, bool)) {
+        let mut t = c.token;
+        if let Some(mut open) = self.open.take() {
+            let k = (!t).trailing_zeros();
+            let part = below(k);
+            open.upper |= c.upper & part != 0;
+            open.lower |= c.lower & part != 0;
+            if k == 64 {
+                self.open = Some(open);
+                return;
+            }
+            if at + k as usize - open.start >= MIN_RUN {
+                emit(open.start, at + k as usize, open.upper && open.lower);
+            }
+            t &= !part;
+        }
+        // The run that reaches bit 63 goes on in the next block.
+        let mut top = None;
+        if t >> 63 != 0 {
+            let s = 64 - (!t).leading_zeros();
+            let part = !below(s);
+            top = Some(Open {
+                start: at + s as usize,
+                upper: c.upper & part != 0,
+                lower: c.lower & part != 0,
+            });
+            t &= below(s);
+        }
+        // Bit i of `long`: bytes i..i + MIN_RUN are all token bytes.
+        let t2 = t & (t >> 1);
+        let t4 = t2 & (t2 >> 2);
+        let t8 = t4 & (t4 >> 4);
+        let mut long = t8 & (t8 >> 8) & (t4 >> 16);
+        while long != 0 {
+            let i = long.trailing_zeros();
+            let before = !t & below(i);
+            let s = if before == 0 {
+                0
+            } else {
+                64 - before.leading_zeros()
+            };
+            // `t` has no bit 63 left, so the run ends inside the block.
+            let e = i + (!(t >> i)).trailing_zeros();
+            let part = below(e) & !below(s);
+            emit(
+                at + s as usize,
+                at + e as usize,
+                c.upper & part != 0 && c.lower & part != 0,
+            );
+            long &= !below(e);
+        }
+        self.open = top;
+    }
 }
 
 fn examine_run(sink: &mut Sink<'_>, mut s: usize, e: usize, prefixed: Prefixed<'_>) {

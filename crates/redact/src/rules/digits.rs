@@ -1,22 +1,21 @@
-//! The digit scan: finds the first digit of every digit run eight bytes at a time and hands
+//! The digit scan: finds the first digit of every digit run 64 bytes at a time and hands
 //! the runs that can start something to the number rules ([`crate::rules::pii`]: cards, SSNs,
 //! phones, IPv4, IBANs) and to the short-password check ([`password::short_secret_around`]).
 //!
-//! The loop over the text only computes a digit mask and the run starts of each word (no
-//! loads beyond the word itself: whether the byte before a word is a digit is carried over
-//! from the previous mask). Words with run starts go to [`DigitScan::chunk`], which decides
-//! per start from the two bytes before it, and measures runs that end inside the word from the
-//! mask instead of byte by byte.
+//! Each block's byte classes are bitmaps ([`classify`]), so most run starts are decided for
+//! the whole block with shifts and ands: glued to a word (`INV0012`, hex, uuids), after a
+//! `-`/`.` inside a word (`f3626358-466f`, `v1.2`), or short with nothing after them that
+//! could continue a number. Only the rest, about one start in eight, reaches per-start code.
 
+use crate::classes::{Classes, classify, classify_tail, digits};
 use crate::json;
 use crate::rules::iban::iban;
 use crate::rules::pii::handle_run;
 use crate::rules::{Sink, password};
-use crate::swar::{HI, LO, digit_mask, eq_mask, lower_mask, upper_mask, word_at};
 use crate::text::{is_alnum, is_digit, left_boundary};
 
-/// Scans all digit runs, eight bytes at a time: only the first digit of each run is visited,
-/// found as "digit whose previous byte is not a digit" in the word's digit mask.
+/// Scans all digit runs, 64 bytes at a time: only the first digit of each run is looked at,
+/// found as "digit whose previous byte is not a digit" in the block's digit bitmap.
 ///
 /// Every run also seeds the short-password check of [`password::short_secret_around`]: a
 /// generated password always holds a digit, so this pass finds the 12–19 byte ones that the
@@ -28,44 +27,35 @@ pub(crate) fn scan_digits(sink: &mut Sink<'_>) {
         skip_to: 0,
         cursor: 0,
     };
-    // Two words per step: most words hold no run start, and one test for both halves the
-    // loop overhead.
-    let mut pairs = hay.chunks_exact(16);
-    let mut i = 0usize;
-    // High bit of byte 0 set when the byte before the current word is a digit.
-    let mut carry = 0u64;
-    for pair in pairs.by_ref() {
-        let (x0, x1) = (word_at(pair, 0), word_at(pair, 8));
-        let (d0, d1) = (digit_mask(x0), digit_mask(x1));
-        let s0 = d0 & !((d0 << 8) | carry);
-        let s1 = d1 & !((d1 << 8) | (d0 >> 56));
-        carry = d1 >> 56;
-        if (s0 | s1) != 0 {
-            if s0 != 0 {
-                st.chunk(sink, i, x0, d0, s0);
-            }
-            if s1 != 0 {
-                st.chunk(sink, i + 8, x1, d1, s1);
-            }
+    // Run starts in the last `len % 8` bytes are left to the byte loop below (they are
+    // judged without the word-based pre-tests).
+    let words_end = hay.len() & !7;
+    // The block before, when it was classified; only its digits when it held no run start.
+    let mut prev = Classes::default();
+    let mut prev_block: Option<&[u8; 64]> = None;
+    let mut blocks = hay.chunks_exact(64);
+    let mut at = 0usize;
+    for block in blocks.by_ref() {
+        if let Ok(block) = <&[u8; 64]>::try_from(block) {
+            st.block(sink, at, block, &mut prev, &mut prev_block, u64::MAX);
         }
-        i += 16;
+        at += 64;
     }
-    if pairs.remainder().len() >= 8 {
-        let x = word_at(hay, i);
-        let d = digit_mask(x);
-        let starts = d & !((d << 8) | carry);
-        if starts != 0 {
-            st.chunk(sink, i, x, d, starts);
+    let rest = blocks.remainder();
+    if !rest.is_empty() {
+        let mut padded = [0u8; 64];
+        if let Some(dst) = padded.get_mut(..rest.len()) {
+            dst.copy_from_slice(rest);
         }
-        i += 8;
+        let allowed = (1u64 << (words_end - at)) - 1;
+        st.block(sink, at, &padded, &mut prev, &mut prev_block, allowed);
     }
-    while i < hay.len() {
+    for i in words_end..hay.len() {
         if is_digit(hay[i]) && (i == 0 || !is_digit(hay[i - 1])) {
             st.short(sink, i);
             let e = run_end(hay, i + 1);
             st.visit(sink, i, e);
         }
-        i += 1;
     }
 }
 
@@ -108,21 +98,45 @@ fn visit_after(p1: u8, p2: u8) -> bool {
     }
 }
 
-/// The starts among `starts` (run starts of the word at `i`) that follow a letter and are
-/// not after a capital or two bytes after a backslash: glued to a word (`a0128665`,
-/// `f3626358`), which the per-start rules drop. Found for the whole word at once: nearly half
-/// of all run starts are such, and dropping them here spares each its own branches.
+/// The run starts among the digits `d` that a visit could turn into something: runs of nine
+/// or more digits, runs followed by a byte of `sep` (a group that goes on: `415 555`,
+/// `123-45`, `(415)`), and runs that reach the block's end (decided per start). A shorter
+/// run with anything else after it is nothing ([`DigitScan::visit`] would say so).
 #[inline(always)]
-fn glued_starts(hay: &[u8], i: usize, starts: u64) -> u64 {
-    let Some(&b2) = i.checked_sub(2).and_then(|k| hay.get(k)) else {
-        return 0;
+fn worth_a_visit(d: u64, sep: u64) -> u64 {
+    // `nine`: bit i when bytes i..i+9 are all digits.
+    let d2 = d & (d >> 1);
+    let d4 = d2 & (d2 >> 2);
+    let nine = d4 & (d4 >> 4) & (d >> 8);
+    // Last digits followed by a separator, carried back to their run's start (up to seven
+    // bytes: the runs that matter here are shorter than nine).
+    let mut ok = d & !(d >> 1) & (sep >> 1);
+    ok |= d & (ok >> 1);
+    ok |= d2 & (ok >> 2);
+    ok |= d4 & (ok >> 4);
+    // The start of the run that reaches bit 63.
+    let top = if d >> 63 != 0 {
+        1u64 << ((64 - (!d).leading_zeros()) % 64)
+    } else {
+        0
     };
-    // Byte k of `xp` is the byte before byte k of the word.
-    let xp = word_at(hay, i - 1);
-    let letter = lower_mask(xp | (LO * 0x20));
-    let backslash2 = (eq_mask(xp, b'\\') << 8) | (u64::from(b2 == b'\\') << 7);
-    starts & letter & !upper_mask(xp) & !backslash2
+    nine | ok | top
 }
+
+/// Every byte (as all ones) of each eight-byte word that, with the word before it, holds
+/// both letter cases: the cheap precondition for a short password. (It depends on where
+/// words fall; the engine's fixed-point re-scan keeps redaction idempotent regardless.)
+#[inline(always)]
+fn mixed_case_words(c: &Classes, p: &Classes) -> u64 {
+    let with_prev = |x: u64, px: u64| x | (x << 8) | (px >> 56);
+    let (upper, lower) = (with_prev(c.upper, p.upper), with_prev(c.lower, p.lower));
+    // High bit of each non-zero byte.
+    let nonzero = |x: u64| ((x & !HI).wrapping_add(!HI) | x) & HI;
+    let both = nonzero(upper) & nonzero(lower);
+    (both >> 7) * 0xFF
+}
+
+const HI: u64 = 0x8080_8080_8080_8080;
 
 struct DigitScan {
     /// End of the last run examined for a short password.
@@ -134,76 +148,101 @@ struct DigitScan {
 }
 
 impl DigitScan {
-    /// Handles the run starts (`starts`, high bits) of the word `x` at `i`, whose digit mask is
-    /// `d`. Each start is judged from the byte before it first: most runs are glued to a word
-    /// (hex, uuids) or follow `-`/`.` inside one, and cost a load and a table lookup.
+    /// Classifies the block `bytes` at `at` and handles its run starts among the bits of
+    /// `allowed`. `prev` holds the classes of the block before (zero for the first):
+    /// only its digits when `prev_block` is `Some`, which is then that block.
     #[inline(always)]
-    fn chunk(&mut self, sink: &mut Sink<'_>, i: usize, x: u64, d: u64, starts: u64) {
-        let hay = sink.hay;
-        // This word or the one before holds both letter cases: the cheap precondition for a
-        // short password. (It depends on where words fall; the engine's fixed-point re-scan
-        // keeps redaction idempotent regardless.)
-        let mixed_case = {
-            let (upper, lower) = (upper_mask(x), lower_mask(x));
-            (upper != 0 && lower != 0) || {
-                let prev = if i >= 8 { word_at(hay, i - 8) } else { 0 };
-                (upper | upper_mask(prev)) != 0 && (lower | lower_mask(prev)) != 0
-            }
-        };
-        let mut rest = starts;
-        if mixed_case {
-            while rest != 0 {
-                let pos = i + (rest.trailing_zeros() / 8) as usize;
-                rest &= rest - 1;
-                self.short(sink, pos);
-            }
-            rest = starts;
+    fn block<'h>(
+        &mut self,
+        sink: &mut Sink<'_>,
+        at: usize,
+        bytes: &'h [u8; 64],
+        prev: &mut Classes,
+        prev_block: &mut Option<&'h [u8; 64]>,
+        allowed: u64,
+    ) {
+        let d = digits(bytes);
+        let starts = d & !((d << 1) | (prev.digit >> 63)) & allowed;
+        if starts == 0 {
+            // Most blocks need only their digits: the rest is classified when the next block
+            // asks for it.
+            *prev = Classes {
+                digit: d,
+                ..Classes::default()
+            };
+            *prev_block = Some(bytes);
+            return;
         }
-        let mut rest = rest & !glued_starts(hay, i, starts);
-        while rest != 0 {
-            let low = rest & rest.wrapping_neg();
-            rest ^= low;
-            let pos = i + (low.trailing_zeros() / 8) as usize;
-            let p1 = pos.checked_sub(1).map_or(0, |k| hay[k]);
-            let p2 = || pos.checked_sub(2).map_or(0, |k| hay[k]);
-            if is_alnum(p1) {
-                // Glued to a word (`INV0012`, hex, uuids): only after two capitals (an IBAN)
-                // or a JSON escape (`\n4111`).
-                let p2 = p2();
-                if ((p1.is_ascii_uppercase() && p2.is_ascii_uppercase()) || p2 == b'\\')
-                    && worth_visiting(sink, pos)
-                {
-                    self.visit(sink, pos, run_end(hay, pos + 1));
-                }
-                continue;
+        if let Some(before) = prev_block.take() {
+            *prev = classify_tail(before);
+        }
+        let c = &classify(bytes);
+        let p = &*prev;
+        // The class of the byte one (`…1`) and two (`…2`) before each byte.
+        let one = |x: u64, px: u64| (x << 1) | (px >> 63);
+        let two = |x: u64, px: u64| (x << 2) | (px >> 62);
+        let (upper1, lower1) = (one(c.upper, p.upper), one(c.lower, p.lower));
+        let joiner1 = one(c.joiner, p.joiner);
+        let (upper2, backslash2) = (two(c.upper, p.upper), two(c.backslash, p.backslash));
+        // Glued to a word, a run is only worth a visit after two capitals (an IBAN, `DE89…`)
+        // or a JSON escape (`\n4111…`); every other glued start is dropped here.
+        let glued = starts & ((upper1 & (upper2 | backslash2)) | (lower1 & backslash2));
+        // After `-`/`.`: inside a word unless the byte before the joiner is not alphanumeric
+        // as later rules see it, which is the raw byte when no finding is near.
+        let joined = starts & joiner1;
+        let free = starts & !(upper1 | lower1 | joiner1);
+        let clear =
+            joined == 0 || sink.clear_of_findings(at.saturating_sub(2), at + 64, &mut self.cursor);
+        let (joined_slow, numbers) = if clear {
+            (0, free | (joined & !two(c.alnum(), p.alnum())))
+        } else {
+            (joined, free)
+        };
+        let numbers = numbers & worth_a_visit(d, c.sep);
+        let shorts = starts & mixed_case_words(c, p);
+        let todo = shorts | glued | joined_slow | numbers;
+        // Word by word, as the short-password check's precondition is per eight bytes: its
+        // calls for a word come before the word's visits.
+        let mut words = todo;
+        while words != 0 {
+            let w = words.trailing_zeros() & !7;
+            let in_word = 0xFFu64 << w;
+            words &= !in_word;
+            let mut rest = shorts & in_word;
+            while rest != 0 {
+                let bit = rest.trailing_zeros();
+                rest &= rest - 1;
+                self.short(sink, at + bit as usize);
             }
-            if p1 == b'-' || p1 == b'.' {
-                // Inside a word (`f3626358-466f`, `v1.2`) unless the byte before is not
-                // alphanumeric as later rules see it.
-                let visit = if sink.clear_of_findings(pos.saturating_sub(2), pos, &mut self.cursor)
-                {
-                    !is_alnum(p2())
-                } else {
+            let mut rest = (glued | joined_slow | numbers) & in_word;
+            while rest != 0 {
+                let bit = rest.trailing_zeros();
+                rest &= rest - 1;
+                let pos = at + bit as usize;
+                let visit = if glued >> bit & 1 != 0 {
                     worth_visiting(sink, pos)
+                } else if joined_slow >> bit & 1 != 0 {
+                    if sink.clear_of_findings(pos.saturating_sub(2), pos, &mut self.cursor) {
+                        !is_alnum(pos.checked_sub(2).map_or(0, |k| sink.hay[k]))
+                    } else {
+                        worth_visiting(sink, pos)
+                    }
+                } else {
+                    true
                 };
-                if !visit {
-                    continue;
-                }
-            }
-            // The first non-digit after the start, from the mask when it is in this word. A
-            // run that ends inside the word is shorter than nine digits: unless a separator
-            // follows (` ` `-` `.` `(` `)`: a cluster may go on) it is nothing, and
-            // [`DigitScan::visit`] would say so.
-            let after = !d & HI & !((low << 1).wrapping_sub(1));
-            if after != 0 {
-                let e = i + (after.trailing_zeros() / 8) as usize;
-                if matches!(hay[e], b' ' | b'-' | b'.' | b')' | b'(') {
+                if visit {
+                    // The run's end from the bitmap, unless it reaches the block's end.
+                    let len = (!(d >> bit)).trailing_zeros();
+                    let e = if bit + len < 64 {
+                        pos + len as usize
+                    } else {
+                        run_end(sink.hay, at + 64)
+                    };
                     self.visit(sink, pos, e);
                 }
-            } else {
-                self.visit(sink, pos, run_end(hay, i + 8));
             }
         }
+        *prev = *c;
     }
 
     /// Looks for a short password around the digit run starting at `d`.
