@@ -16,6 +16,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use aho_corasick::packed;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind, Span};
 
+use crate::classes::classify_text;
 use crate::config::{BuildError, RedactorConfig, valid_kind_name};
 use crate::kind::{BUILTIN_COUNT, Kind, KindSet, MAX_KINDS};
 use crate::outcome::{Finding, Outcome, Redacted, Unscannable};
@@ -442,7 +443,8 @@ impl Redactor {
         sink.index_for_lookup();
         email::scan_at_signs(&mut sink);
         sink.index_for_lookup();
-        digits::scan_digits(&mut sink);
+        let classes = classify_text(hay);
+        digits::scan_digits(&mut sink, &classes);
         sink.index_for_lookup();
         // Formats whose fixed prefix is too short for the anchor pass are recognised by the
         // long-token scan and confirmed by their vendor rule.
@@ -461,7 +463,7 @@ impl Redactor {
                 .get(rule)
                 .is_some_and(|v| v.apply(sink, start, start + 3))
         };
-        bare::scan(&mut sink, &prefixed);
+        bare::scan(&mut sink, &classes, &prefixed);
         if !self.custom.is_empty() {
             self.custom.scan(text, &mut sink);
         }

@@ -11,7 +11,7 @@
 
 use memchr::memmem;
 
-use crate::classes::{Tokens, tokens};
+use crate::classes::{Classes, mixed_case};
 use crate::json;
 use crate::kind::Kind;
 use crate::rules::Sink;
@@ -34,49 +34,28 @@ pub(crate) type Prefixed<'a> = &'a dyn Fn(&mut Sink<'_>, usize) -> bool;
 /// Finds every maximal run of token bytes ([`crate::text::is_token_or_symbol`]) of `MIN_RUN` bytes or more,
 /// in order, and examines each.
 ///
-/// The runs come from the token bitmaps of 64-byte blocks ([`tokens`]): a run inside a block
+/// The runs come from the token bitmaps of 64-byte blocks ([`Classes::token`]): a run inside a block
 /// is found with shifts and ands, one that reaches a block's end is carried into the next.
 /// A run's letter cases come from the same bitmaps, so its bytes are only read again when it
 /// is examined.
-pub(crate) fn scan(sink: &mut Sink<'_>, prefixed: Prefixed<'_>) {
-    let hay = sink.hay;
+pub(crate) fn scan(sink: &mut Sink<'_>, classes: &[Classes], prefixed: Prefixed<'_>) {
     let mut runs = Runs::default();
-    let mut blocks = hay.chunks_exact(64);
-    let mut at = 0usize;
-    for block in blocks.by_ref() {
-        if let Ok(block) = <&[u8; 64]>::try_from(block) {
-            runs.block(at, &tokens(block), &mut |s, e, mixed| {
-                run(sink, s, e, mixed, prefixed);
-            });
-        }
-        at += 64;
+    for (k, c) in classes.iter().enumerate() {
+        runs.block(64 * k, c.token, &mut |s, e| run(sink, s, e, prefixed));
     }
-    let rest = blocks.remainder();
-    if !rest.is_empty() {
-        let mut padded = [0u8; 64];
-        if let Some(dst) = padded.get_mut(..rest.len()) {
-            dst.copy_from_slice(rest);
-        }
-        // The zero bytes past the end are no token bytes: every run ends in this block.
-        runs.block(at, &tokens(&padded), &mut |s, e, mixed| {
-            run(sink, s, e, mixed, prefixed);
-        });
-    } else if let Some(open) = runs.open.take()
-        && hay.len() - open.start >= MIN_RUN
+    // The last block is zero-padded unless the text fills it: a run that reaches its end
+    // ends with the text.
+    let n = sink.hay.len();
+    if let Some(start) = runs.open.take()
+        && n - start >= MIN_RUN
     {
-        run(
-            sink,
-            open.start,
-            hay.len(),
-            open.upper && open.lower,
-            prefixed,
-        );
+        run(sink, start, n, prefixed);
     }
 }
 
-/// One long run `[s, e)`: `mixed` when it holds both letter cases.
-fn run(sink: &mut Sink<'_>, s: usize, e: usize, mixed: bool, prefixed: Prefixed<'_>) {
-    if mixed {
+/// One long run `[s, e)`.
+fn run(sink: &mut Sink<'_>, s: usize, e: usize, prefixed: Prefixed<'_>) {
+    if mixed_case(sink.hay.get(s..e).unwrap_or_default()) {
         examine_run(sink, s, e, prefixed);
     } else if e - s >= 32 {
         // No mix of upper and lower case (uuids, timestamps, snake_case code): only a pure
@@ -86,18 +65,11 @@ fn run(sink: &mut Sink<'_>, s: usize, e: usize, mixed: bool, prefixed: Prefixed<
     }
 }
 
-/// A run that reaches the end of the block before, and its letter cases so far.
-#[derive(Clone, Copy, Debug)]
-struct Open {
-    start: usize,
-    upper: bool,
-    lower: bool,
-}
-
-/// The long-run finder's state between blocks.
+/// The long-run finder's state between blocks: the start of a run that reaches the end of
+/// the block before.
 #[derive(Default)]
 struct Runs {
-    open: Option<Open>,
+    open: Option<usize>,
 }
 
 /// Bits `0..k` (all of them for `k >= 64`).
@@ -108,37 +80,29 @@ fn below(k: u32) -> u64 {
 
 impl Runs {
     /// Reports, in order, the runs of `MIN_RUN` bytes or more that end in the block at `at`
-    /// (`emit(start, end, mixed case)`), and carries the one that reaches its end.
+    /// whose token bits are `t` (`emit(start, end)`), and carries the one that reaches its end.
     #[inline(always)]
-    fn block(&mut self, at: usize, c: &Tokens, emit: &mut impl FnMut(usize, usize, bool)) {
-        let mut t = c.token;
-        if let Some(mut open) = self.open.take() {
+    fn block(&mut self, at: usize, mut t: u64, emit: &mut impl FnMut(usize, usize)) {
+        if let Some(start) = self.open.take() {
             let k = (!t).trailing_zeros();
-            let part = below(k);
-            open.upper |= c.upper & part != 0;
-            open.lower |= c.lower & part != 0;
             if k == 64 {
-                self.open = Some(open);
+                self.open = Some(start);
                 return;
             }
-            if at + k as usize - open.start >= MIN_RUN {
-                emit(open.start, at + k as usize, open.upper && open.lower);
+            if at + k as usize - start >= MIN_RUN {
+                emit(start, at + k as usize);
             }
-            t &= !part;
+            t &= !below(k);
         }
         // The run that reaches bit 63 goes on in the next block.
         let mut top = None;
         if t >> 63 != 0 {
             let s = 64 - (!t).leading_zeros();
-            let part = !below(s);
-            top = Some(Open {
-                start: at + s as usize,
-                upper: c.upper & part != 0,
-                lower: c.lower & part != 0,
-            });
+            top = Some(at + s as usize);
             t &= below(s);
         }
-        // Bit i of `long`: bytes i..i + MIN_RUN are all token bytes.
+        // Bit i of `long`: bytes i..i + 20 are all token bytes.
+        const _: () = assert!(MIN_RUN == 20);
         let t2 = t & (t >> 1);
         let t4 = t2 & (t2 >> 2);
         let t8 = t4 & (t4 >> 4);
@@ -153,12 +117,7 @@ impl Runs {
             };
             // `t` has no bit 63 left, so the run ends inside the block.
             let e = i + (!(t >> i)).trailing_zeros();
-            let part = below(e) & !below(s);
-            emit(
-                at + s as usize,
-                at + e as usize,
-                c.upper & part != 0 && c.lower & part != 0,
-            );
+            emit(at + s as usize, at + e as usize);
             long &= !below(e);
         }
         self.open = top;
@@ -667,9 +626,55 @@ mod tests {
     use super::*;
     use crate::kind::KindSet;
 
+    proptest::proptest! {
+        /// The block-wise finder reports exactly the maximal runs of `MIN_RUN` token bytes
+        /// or more, in order, whatever the block boundaries.
+        #[test]
+        fn long_runs_are_the_maximal_runs(
+            blocks in proptest::collection::vec(proptest::prelude::any::<u64>(), 1..6),
+            density in 0u32..4,
+        ) {
+            // Denser token bitmaps make long runs and runs across blocks likely.
+            let blocks: Vec<u64> = blocks
+                .iter()
+                .enumerate()
+                .map(|(k, &b)| (0..density).fold(b, |x, i| x | b.rotate_left(7 * i + k as u32)))
+                .collect();
+            let mut got = Vec::new();
+            let mut runs = Runs::default();
+            for (k, &t) in blocks.iter().enumerate() {
+                runs.block(64 * k, t, &mut |s, e| got.push((s, e)));
+            }
+            let n = 64 * blocks.len();
+            if let Some(start) = runs.open.take()
+                && n - start >= MIN_RUN
+            {
+                got.push((start, n));
+            }
+            let is_token = |i: usize| blocks[i / 64] >> (i % 64) & 1 != 0;
+            let mut want = Vec::new();
+            let mut i = 0;
+            while i < n {
+                if !is_token(i) {
+                    i += 1;
+                    continue;
+                }
+                let s = i;
+                while i < n && is_token(i) {
+                    i += 1;
+                }
+                if i - s >= MIN_RUN {
+                    want.push((s, i));
+                }
+            }
+            proptest::prop_assert_eq!(got, want);
+        }
+    }
+
     fn found(t: &str) -> Vec<(String, Kind)> {
         let mut s = Sink::new(t.as_bytes(), KindSet::new());
-        scan(&mut s, &|_, _| false);
+        let classes = crate::classes::classify_text(t.as_bytes());
+        scan(&mut s, &classes, &|_, _| false);
         s.findings()
             .iter()
             .map(|f| (t[f.start..f.end].to_string(), f.kind))

@@ -7,7 +7,7 @@
 //! `-`/`.` inside a word (`f3626358-466f`, `v1.2`), or short with nothing after them that
 //! could continue a number. Only the rest, about one start in eight, reaches per-start code.
 
-use crate::classes::{Classes, classify, classify_tail, digits};
+use crate::classes::Classes;
 use crate::json;
 use crate::rules::iban::iban;
 use crate::rules::pii::handle_run;
@@ -20,7 +20,7 @@ use crate::text::{is_alnum, is_digit, left_boundary};
 /// Every run also seeds the short-password check of [`password::short_secret_around`]: a
 /// generated password always holds a digit, so this pass finds the 12–19 byte ones that the
 /// sampled long-token scan steps over.
-pub(crate) fn scan_digits(sink: &mut Sink<'_>) {
+pub(crate) fn scan_digits(sink: &mut Sink<'_>, classes: &[Classes]) {
     let hay = sink.hay;
     let mut st = DigitScan {
         short_done: 0,
@@ -30,25 +30,16 @@ pub(crate) fn scan_digits(sink: &mut Sink<'_>) {
     // Run starts in the last `len % 8` bytes are left to the byte loop below (they are
     // judged without the word-based pre-tests).
     let words_end = hay.len() & !7;
-    // The block before, when it was classified; only its digits when it held no run start.
-    let mut prev = Classes::default();
-    let mut prev_block: Option<&[u8; 64]> = None;
-    let mut blocks = hay.chunks_exact(64);
-    let mut at = 0usize;
-    for block in blocks.by_ref() {
-        if let Ok(block) = <&[u8; 64]>::try_from(block) {
-            st.block(sink, at, block, &mut prev, &mut prev_block, u64::MAX);
-        }
-        at += 64;
-    }
-    let rest = blocks.remainder();
-    if !rest.is_empty() {
-        let mut padded = [0u8; 64];
-        if let Some(dst) = padded.get_mut(..rest.len()) {
-            dst.copy_from_slice(rest);
-        }
-        let allowed = (1u64 << (words_end - at)) - 1;
-        st.block(sink, at, &padded, &mut prev, &mut prev_block, allowed);
+    let mut prev = &Classes::default();
+    for (k, c) in classes.iter().enumerate() {
+        let at = 64 * k;
+        let allowed = match words_end.checked_sub(at) {
+            Some(n) if n >= 64 => u64::MAX,
+            Some(n) => (1u64 << n) - 1,
+            None => 0,
+        };
+        st.block(sink, at, c, prev, allowed);
+        prev = c;
     }
     for i in words_end..hay.len() {
         if is_digit(hay[i]) && (i == 0 || !is_digit(hay[i - 1])) {
@@ -148,36 +139,15 @@ struct DigitScan {
 }
 
 impl DigitScan {
-    /// Classifies the block `bytes` at `at` and handles its run starts among the bits of
-    /// `allowed`. `prev` holds the classes of the block before (zero for the first):
-    /// only its digits when `prev_block` is `Some`, which is then that block.
+    /// Handles the run starts of the block at `at` whose classes are `c` (`p`: the block
+    /// before, zero for the first), limited to the bits of `allowed`.
     #[inline(always)]
-    fn block<'h>(
-        &mut self,
-        sink: &mut Sink<'_>,
-        at: usize,
-        bytes: &'h [u8; 64],
-        prev: &mut Classes,
-        prev_block: &mut Option<&'h [u8; 64]>,
-        allowed: u64,
-    ) {
-        let d = digits(bytes);
-        let starts = d & !((d << 1) | (prev.digit >> 63)) & allowed;
+    fn block(&mut self, sink: &mut Sink<'_>, at: usize, c: &Classes, p: &Classes, allowed: u64) {
+        let d = c.digit;
+        let starts = d & !((d << 1) | (p.digit >> 63)) & allowed;
         if starts == 0 {
-            // Most blocks need only their digits: the rest is classified when the next block
-            // asks for it.
-            *prev = Classes {
-                digit: d,
-                ..Classes::default()
-            };
-            *prev_block = Some(bytes);
             return;
         }
-        if let Some(before) = prev_block.take() {
-            *prev = classify_tail(before);
-        }
-        let c = &classify(bytes);
-        let p = &*prev;
         // The class of the byte one (`…1`) and two (`…2`) before each byte.
         let one = |x: u64, px: u64| (x << 1) | (px >> 63);
         let two = |x: u64, px: u64| (x << 2) | (px >> 62);
@@ -242,7 +212,6 @@ impl DigitScan {
                 }
             }
         }
-        *prev = *c;
     }
 
     /// Looks for a short password around the digit run starting at `d`.
@@ -283,5 +252,55 @@ impl DigitScan {
             return;
         }
         self.skip_to = handle_run(sink, d, e).max(e);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn bit(x: u64, i: u32) -> bool {
+        i < 64 && x >> i & 1 != 0
+    }
+
+    proptest! {
+        /// The mask form of "a run worth a visit" is the per-run rule: nine digits or more,
+        /// or a separator right after, or a run that reaches the block's end.
+        #[test]
+        fn worth_a_visit_is_the_per_run_rule(d: u64, sep: u64) {
+            let got = worth_a_visit(d, sep);
+            for s in 0..64u32 {
+                if !bit(d, s) || (s > 0 && bit(d, s - 1)) {
+                    continue;
+                }
+                let len = (s..64).take_while(|&i| bit(d, i)).count() as u32;
+                let want = len >= 9 || s + len == 64 || bit(sep, s + len);
+                prop_assert_eq!(bit(got, s), want, "start {} of {:#x}", s, d);
+            }
+        }
+
+        /// Every byte of a word is marked when the word and the one before hold both cases.
+        #[test]
+        fn mixed_case_words_is_the_per_word_rule(
+            upper: u64, lower: u64, prev_upper: u64, prev_lower: u64,
+        ) {
+            let c = Classes { upper, lower, ..Classes::default() };
+            let p = Classes { upper: prev_upper, lower: prev_lower, ..Classes::default() };
+            let got = mixed_case_words(&c, &p);
+            let byte = |x: u64, w: i32| if w < 0 { x >> 56 & 0xFF } else { x >> (8 * w) & 0xFF };
+            for w in 0..8i32 {
+                let (u, l) = (byte(upper, w), byte(lower, w));
+                let (pu, pl) = if w == 0 {
+                    (byte(prev_upper, -1), byte(prev_lower, -1))
+                } else {
+                    (byte(upper, w - 1), byte(lower, w - 1))
+                };
+                let want = if (u | pu) != 0 && (l | pl) != 0 { 0xFF } else { 0 };
+                prop_assert_eq!(got >> (8 * w) & 0xFF, want, "word {}", w);
+            }
+        }
     }
 }

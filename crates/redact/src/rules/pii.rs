@@ -290,7 +290,8 @@ mod tests {
 
     fn pii(t: &str) -> Vec<(String, Kind)> {
         let mut s = Sink::new(t.as_bytes(), KindSet::new());
-        crate::rules::digits::scan_digits(&mut s);
+        let classes = crate::classes::classify_text(t.as_bytes());
+        crate::rules::digits::scan_digits(&mut s, &classes);
         crate::rules::email::scan_at_signs(&mut s);
         s.findings()
             .iter()
