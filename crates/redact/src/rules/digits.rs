@@ -38,12 +38,12 @@ pub(crate) fn scan_digits(sink: &mut Sink<'_>, classes: &[Classes]) {
             Some(n) => (1u64 << n) - 1,
             None => 0,
         };
-        st.block(sink, at, c, prev, allowed);
+        st.block(sink, classes, at, (c, prev), allowed);
         prev = c;
     }
     for i in words_end..hay.len() {
         if is_digit(hay[i]) && (i == 0 || !is_digit(hay[i - 1])) {
-            st.short(sink, i);
+            st.short(sink, classes, i);
             let e = run_end(hay, i + 1);
             st.visit(sink, i, e);
         }
@@ -140,9 +140,17 @@ struct DigitScan {
 
 impl DigitScan {
     /// Handles the run starts of the block at `at` whose classes are `c` (`p`: the block
-    /// before, zero for the first), limited to the bits of `allowed`.
+    /// before, zero for the first; `classes`: the whole text's), limited to the bits of
+    /// `allowed`.
     #[inline(always)]
-    fn block(&mut self, sink: &mut Sink<'_>, at: usize, c: &Classes, p: &Classes, allowed: u64) {
+    fn block(
+        &mut self,
+        sink: &mut Sink<'_>,
+        classes: &[Classes],
+        at: usize,
+        (c, p): (&Classes, &Classes),
+        allowed: u64,
+    ) {
         let d = c.digit;
         let starts = d & !((d << 1) | (p.digit >> 63)) & allowed;
         if starts == 0 {
@@ -182,7 +190,7 @@ impl DigitScan {
             while rest != 0 {
                 let bit = rest.trailing_zeros();
                 rest &= rest - 1;
-                self.short(sink, at + bit as usize);
+                self.short(sink, classes, at + bit as usize);
             }
             let mut rest = (glued | joined_slow | numbers) & in_word;
             while rest != 0 {
@@ -215,9 +223,9 @@ impl DigitScan {
     }
 
     /// Looks for a short password around the digit run starting at `d`.
-    fn short(&mut self, sink: &mut Sink<'_>, d: usize) {
+    fn short(&mut self, sink: &mut Sink<'_>, classes: &[Classes], d: usize) {
         if d >= self.short_done {
-            self.short_done = password::short_secret_around(sink, d);
+            self.short_done = password::short_secret_around(sink, classes, d);
         }
     }
 

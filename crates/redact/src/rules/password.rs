@@ -3,6 +3,7 @@
 //! from the long-token scan ([`crate::rules::bare`]); shorter ones (12–19 bytes) from the digit
 //! scan, since a generated password holds a digit.
 
+use crate::classes::Classes;
 use crate::json;
 use crate::kind::Kind;
 use crate::rules::Sink;
@@ -12,32 +13,57 @@ use crate::validate::{self, shape};
 
 /// Called by the digit scan for a digit at `d`: examines the run around it when it is too
 /// short for the sampled scan (12–19 bytes) and mixes upper and lower case. Returns the run's
-/// end so the caller asks once per run.
-pub(crate) fn short_secret_around(sink: &mut Sink<'_>, d: usize) -> usize {
+/// end so the caller asks once per run. `classes` are the text's class bitmaps.
+pub(crate) fn short_secret_around(sink: &mut Sink<'_>, classes: &[Classes], d: usize) -> usize {
     let hay = sink.hay;
-    let mut classes = 0;
-    let mut s = d;
-    while s > 0 && d - s < MIN_RUN && is_token_or_symbol(hay[s - 1]) {
-        s -= 1;
-        classes |= class_bits(hay[s]);
-    }
-    // Forward to the real end of the run, so each run is walked once however many digit
-    // runs it holds (a uuid has eight).
-    let mut e = d;
-    while e < hay.len() && is_token_or_symbol(hay[e]) {
-        classes |= class_bits(hay[e]);
-        e += 1;
-    }
+    let (s, e) = run_around(classes, hay.len(), d);
     let len = e - s;
     let bounded = s == 0 || !is_token_or_symbol(hay[s - 1]);
-    if bounded && (MIN_PASSWORD..MIN_RUN).contains(&len) && classes & 6 == 6 {
-        let mut s = s;
-        if s > 0 && json::is_escape_start(hay, s - 1) {
-            s += 1;
+    if bounded && (MIN_PASSWORD..MIN_RUN).contains(&len) {
+        let bits = hay
+            .get(s..e)
+            .unwrap_or_default()
+            .iter()
+            .fold(0, |c, &b| c | class_bits(b));
+        if bits & 6 == 6 {
+            let mut s = s;
+            if s > 0 && json::is_escape_start(hay, s - 1) {
+                s += 1;
+            }
+            password_pieces(sink, s, e);
         }
-        password_pieces(sink, s, e);
     }
     e
+}
+
+/// The token run around `d` in a text of `len` bytes: back at most `MIN_RUN` bytes, forward
+/// to its end (each run is walked once however many digit runs it holds: a uuid has eight),
+/// from the token bitmaps.
+pub(crate) fn run_around(classes: &[Classes], len: usize, d: usize) -> (usize, usize) {
+    let token = |k: usize| classes.get(k).map_or(0, |c| c.token);
+    // Forward: the first byte at or after `d` that is no token byte.
+    let mut e = d;
+    loop {
+        let (k, bit) = (e / 64, (e % 64) as u32);
+        let ones = (!(token(k) >> bit)).trailing_zeros();
+        e += ones as usize;
+        if bit + ones < 64 || k + 1 >= classes.len() {
+            break;
+        }
+    }
+    // Backward: token bytes right before `d`, at most `MIN_RUN` of them.
+    let mut s = d;
+    while s > 0 && d - s < MIN_RUN {
+        let (k, bit) = ((s - 1) / 64, ((s - 1) % 64) as u32);
+        // Bits `bit` and below, moved to the top: the leading ones are the run.
+        let ones = (!(token(k) << (63 - bit))).leading_zeros() as usize;
+        s -= ones.min(MIN_RUN - (d - s));
+        // Fewer ones than bits down to bit 0: the run starts in this block.
+        if ones <= bit as usize {
+            break;
+        }
+    }
+    (s, e.min(len))
 }
 
 /// Examines each piece of `[s, e)` between `/`, `@` and `=` as a stand-alone password
@@ -130,4 +156,36 @@ fn memorable(tok: &[u8]) -> bool {
         n += 1;
     }
     n >= 3
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::classes::classify_text;
+
+    proptest! {
+        /// The run around a byte from the bitmaps is the byte walk's, across block edges.
+        #[test]
+        fn run_around_is_the_byte_walk(
+            text in proptest::collection::vec(
+                prop_oneof![Just(b'a'), Just(b'Z'), Just(b'7'), Just(b' '), Just(b'"'), Just(b'=')],
+                1..300,
+            ),
+            at in any::<proptest::sample::Index>(),
+        ) {
+            let d = at.index(text.len());
+            let mut s = d;
+            while s > 0 && d - s < MIN_RUN && is_token_or_symbol(text[s - 1]) {
+                s -= 1;
+            }
+            let mut e = d;
+            while e < text.len() && is_token_or_symbol(text[e]) {
+                e += 1;
+            }
+            prop_assert_eq!(run_around(&classify_text(&text), text.len(), d), (s, e));
+        }
+    }
 }
