@@ -7,8 +7,6 @@
 //! `api_error` and `assistant_response` by `request_id`, spans by the same
 //! ids. Events without the id they would join on get a step of their own.
 
-use std::collections::BTreeSet;
-
 use cairn_core::{
     chain::{
         chain_id, rfc3339_millis,
@@ -22,7 +20,7 @@ use cairn_core::{
 
 use super::{
     entry::{Entry, Ev, SpanEntry, Text},
-    state::ChainKey,
+    state::{ChainKey, Seen},
     steps::Builder,
 };
 
@@ -40,7 +38,7 @@ pub(crate) struct FoldInput<'a> {
     pub amendment: u32,
     /// Every `event.sequence` seen in the session (for gap detection); `None`
     /// for amendments, which do not judge completeness.
-    pub seen: Option<&'a BTreeSet<u64>>,
+    pub seen: Option<&'a Seen>,
 }
 
 /// Lower-case hex of `bytes`, as `hex::encode` writes it, without going
@@ -459,7 +457,7 @@ fn completeness(
             .filter(|&s| s != u64::MAX);
         if let (Some(lo), Some(hi)) = (seqs.clone().min(), seqs.max()) {
             let mut expected = lo;
-            for &s in seen.range(lo..=hi) {
+            for &s in seen.range(lo, hi) {
                 for m in expected..s {
                     gaps = gaps.saturating_add(1);
                     if missing.len() < MAX_LISTED_GAPS {

@@ -38,7 +38,7 @@ mod steps;
 mod tests;
 
 use std::{
-    collections::{BTreeMap, BTreeSet, VecDeque},
+    collections::{BTreeMap, VecDeque},
     sync::Arc,
     time::Duration,
 };
@@ -59,7 +59,7 @@ use content::{Content, Found, Key};
 use entry::{Entry, SpanEntry};
 use fold::{FoldInput, fold};
 use links::link_ids;
-use state::{Attribution, ChainKey, ClosedChain, Late, OpenChain, Session};
+use state::{Attribution, ChainKey, ClosedChain, Late, OpenChain, Seen, Session};
 pub use stats::CorrelatorStats;
 use stats::EmittedCounters;
 
@@ -458,7 +458,7 @@ impl Correlator {
         };
         self.order.remove(&chain.serial);
         self.bytes = self.bytes.saturating_sub(chain.bytes);
-        let empty = BTreeSet::new();
+        let empty = Seen::default();
         let seen = self
             .sessions
             .get(&chain.session)
@@ -519,7 +519,7 @@ impl Correlator {
             (None, Some(b)) => b.saturating_add(1),
             (None, None) => 0,
         };
-        sess.seen = sess.seen.split_off(&floor);
+        sess.seen.prune_below(floor);
     }
 
     fn remember(&mut self, cid: Id, closed: ClosedChain) {

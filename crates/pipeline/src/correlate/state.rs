@@ -3,8 +3,6 @@
 //! seen, the ids that join spans to prompts). Maps are keyed by [`Id`]s; the
 //! strings behind a key are kept once, in the chain.
 
-use std::collections::BTreeSet;
-
 use cairn_core::chain::v1::{CostCenter, Who};
 
 use super::entry::{Entry, SpanEntry, Str, Text};
@@ -278,7 +276,7 @@ pub(crate) struct Session {
     pub tenant: String,
     pub session: String,
     /// Every `event.sequence` seen (pruned below the oldest open chain).
-    pub seen: BTreeSet<u64>,
+    pub seen: Seen,
     /// Open chains of the session.
     pub open: IdSet,
     /// Join id -> chain id.
@@ -287,4 +285,57 @@ pub(crate) struct Session {
     pub pending: Vec<(u64, SpanEntry)>,
     /// The latest `user_prompt` sequence and its chain.
     pub latest_prompt: Option<(u64, Id)>,
+}
+
+/// A session's `event.sequence` numbers, as a sorted list without
+/// repeats: they mostly arrive in order, so adding one is usually a push,
+/// and pruning drops a prefix.
+#[derive(Debug, Default)]
+pub(crate) struct Seen(Vec<u64>);
+
+impl Seen {
+    /// Adds `seq` (once).
+    pub fn insert(&mut self, seq: u64) {
+        match self.0.last() {
+            Some(&last) if last >= seq => {
+                if let Err(i) = self.0.binary_search(&seq) {
+                    self.0.insert(i, seq);
+                }
+            }
+            _ => self.0.push(seq),
+        }
+    }
+
+    /// The numbers in `lo..=hi`, in order.
+    pub fn range(&self, lo: u64, hi: u64) -> &[u64] {
+        let start = self.0.partition_point(|&s| s < lo);
+        let end = self.0.partition_point(|&s| s <= hi);
+        self.0.get(start..end).unwrap_or(&[])
+    }
+
+    /// Forgets the numbers below `floor`.
+    pub fn prune_below(&mut self, floor: u64) {
+        let n = self.0.partition_point(|&s| s < floor);
+        self.0.drain(..n);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Seen;
+
+    #[test]
+    fn seen_keeps_numbers_sorted_once_and_prunes_a_prefix() {
+        let mut s = Seen::default();
+        for n in [5, 6, 9, 7, 6, 1, 9, 8] {
+            s.insert(n);
+        }
+        assert_eq!(s.range(0, u64::MAX), &[1, 5, 6, 7, 8, 9]);
+        assert_eq!(s.range(6, 8), &[6, 7, 8]);
+        assert_eq!(s.range(10, 20), &[] as &[u64]);
+        s.prune_below(7);
+        assert_eq!(s.range(0, u64::MAX), &[7, 8, 9]);
+        s.prune_below(100);
+        assert_eq!(s.range(0, u64::MAX), &[] as &[u64]);
+    }
 }
