@@ -54,11 +54,11 @@ use cairn_core::{
     value::Attrs,
 };
 
-use crate::ids::{Digest, Id, IdMap, IdSet};
+use crate::ids::{Id, IdMap, IdSet};
 use content::{Content, Found, Key};
 use entry::{Entry, SpanEntry};
 use fold::{FoldInput, fold};
-use links::link_ids;
+use links::{Ids, link_ids};
 use state::{Attribution, ChainKey, ClosedChain, Late, OpenChain, Seen, Session};
 pub use stats::CorrelatorStats;
 use stats::EmittedCounters;
@@ -102,7 +102,7 @@ const TRACE: u8 = 5;
 pub struct Correlator {
     config: CorrelatorConfig,
     clock: Arc<dyn Clock>,
-    digest: Digest,
+    ids: Ids,
     content: Content,
     open: IdMap<Box<OpenChain>>,
     order: BTreeMap<u64, Id>,
@@ -182,7 +182,7 @@ impl Correlator {
         Correlator {
             config,
             clock,
-            digest: Digest::default(),
+            ids: Ids::default(),
             content: Content::default(),
             open: IdMap::default(),
             order: BTreeMap::new(),
@@ -281,7 +281,7 @@ impl Correlator {
         {
             return sid;
         }
-        let sid = self.digest.key(SESSION, &[tenant, session]);
+        let sid = self.ids.key(SESSION, &[tenant, session]);
         // Sized for one prompt's chain and its join ids, so they do not
         // grow on the way.
         self.sessions.entry(sid).or_insert_with(|| Session {
@@ -321,7 +321,7 @@ impl Correlator {
         let cid = match cache.chain {
             Some((s, p, cid)) if s == session && p == prompt => cid,
             _ => {
-                let cid = self.digest.key(CHAIN, &[tenant, session, prompt]);
+                let cid = self.ids.chain(sid, tenant, session, prompt);
                 cache.chain = Some((session, prompt, cid));
                 cid
             }
@@ -357,7 +357,7 @@ impl Correlator {
             self.stats.duplicate();
             return;
         }
-        let links = link_ids(&mut self.digest, e);
+        let links = link_ids(&mut self.ids, e);
         let text_before = chain.text.capacity();
         let entry = Entry::of(e, hash, &found, &mut chain.text);
         let seq = entry.sequence;
