@@ -59,7 +59,7 @@ use content::{Content, Found, Key};
 use entry::{Entry, SpanEntry};
 use fold::{FoldInput, fold};
 use links::{Ids, link_ids};
-use state::{Attribution, ChainKey, ClosedChain, Late, OpenChain, Seen, Session};
+use state::{Attribution, ChainKey, ClosedChain, Joins, Late, OpenChain, Seen, Session};
 pub use stats::CorrelatorStats;
 use stats::EmittedCounters;
 
@@ -288,7 +288,7 @@ impl Correlator {
             tenant: tenant.to_owned(),
             session: session.to_owned(),
             open: IdSet::with_capacity_and_hasher(1, Default::default()),
-            links: IdMap::with_capacity_and_hasher(7, Default::default()),
+            links: Joins::with_capacity(7),
             ..Session::default()
         });
         cache.session = Some((session, sid));
@@ -371,15 +371,16 @@ impl Correlator {
         let before = chain.bytes;
         chain.bytes += Entry::SIZE + chain.text.capacity() - text_before;
         chain.entries.push(entry);
-        for &l in links.as_slice() {
-            chain.link(l);
+        let mut new = [false; 3];
+        for (n, &l) in new.iter_mut().zip(links.as_slice()) {
+            *n = chain.link(l);
         }
         self.bytes += chain.bytes - before;
         if is_prompt && sess.latest_prompt.is_none_or(|(s, _)| seq > s) {
             sess.latest_prompt = Some((seq, cid));
         }
-        for &l in links.as_slice() {
-            sess.links.insert(l, cid);
+        for (&n, &l) in new.iter().zip(links.as_slice()) {
+            sess.links.join(l, cid, !n);
         }
     }
 
