@@ -363,10 +363,14 @@ impl Correlator {
         let seq = entry.sequence;
         chain.attribute(|| attribution(record, &found, tenant, seq), seq);
         let is_prompt = matches!(e.event, ClaudeEvent::UserPrompt(_));
+        let firsts = (chain.prompt_sequence, chain.min_sequence);
         if is_prompt {
             chain.prompt_sequence = Some(chain.prompt_sequence.map_or(seq, |s| s.min(seq)));
         }
         chain.min_sequence = Some(chain.min_sequence.map_or(seq, |s| s.min(seq)));
+        if firsts != (chain.prompt_sequence, chain.min_sequence) {
+            sess.supersede = true;
+        }
         chain.last_seen = now;
         let before = chain.bytes;
         chain.bytes += Entry::SIZE + chain.text.capacity() - text_before;
@@ -378,17 +382,23 @@ impl Correlator {
         self.bytes += chain.bytes - before;
         if is_prompt && sess.latest_prompt.is_none_or(|(s, _)| seq > s) {
             sess.latest_prompt = Some((seq, cid));
+            sess.supersede = true;
         }
         for (&n, &l) in new.iter().zip(links.as_slice()) {
             sess.links.join(l, cid, !n);
         }
     }
 
-    /// Closes the session's chains that a later prompt superseded.
+    /// Closes the session's chains that a later prompt superseded; only
+    /// when the session's latest prompt or a chain's first sequence number
+    /// moved since the last look (nothing else makes a chain superseded).
     fn close_superseded(&mut self, sid: Id, out: &mut Vec<PromptChain>) {
-        let Some(sess) = self.sessions.get(&sid) else {
+        let Some(sess) = self.sessions.get_mut(&sid) else {
             return;
         };
+        if !std::mem::take(&mut sess.supersede) {
+            return;
+        }
         let Some((latest, latest_cid)) = sess.latest_prompt else {
             return;
         };

@@ -285,6 +285,10 @@ pub(crate) struct Session {
     pub pending: Vec<(u64, SpanEntry)>,
     /// The latest `user_prompt` sequence and its chain.
     pub latest_prompt: Option<(u64, Id)>,
+    /// Whether `latest_prompt` or an open chain's first sequence number
+    /// (its `user_prompt`'s, else its lowest) changed since superseded
+    /// chains were last looked for.
+    pub supersede: bool,
 }
 
 /// A session's join ids (request, tool use and trace ids) -> the chain
