@@ -181,6 +181,12 @@ fn attrs<'a>(buf: &mut Vec<u8>, kvs: &'a [KeyValue], mut found: Option<&mut Foun
                 buf.push(1);
                 put(buf, v);
             }
+            // Numbers, as `any` writes them, without the call.
+            Some(Some(Value::IntValue(i))) => {
+                put(buf, k);
+                buf.push(3);
+                buf.extend_from_slice(&i.to_le_bytes());
+            }
             Some(_) => {
                 put(buf, k);
                 if let Some(v) = &kv.value {
