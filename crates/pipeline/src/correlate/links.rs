@@ -100,6 +100,9 @@ impl Correlator {
             let mut progress = false;
             let mut pending = std::mem::take(&mut sess.pending);
             let mut still = Vec::new();
+            // The last join of a trace id this round made: the map answers
+            // the same to the same insert, and nothing else writes it here.
+            let mut joined_trace = None;
             for (t, span) in pending.drain(..) {
                 let d = &mut self.ids;
                 let trace = d.link(TRACE, &span.trace_id);
@@ -120,7 +123,10 @@ impl Correlator {
                     .or_else(|| sess.links.get(&trace).copied());
                 match joined {
                     Some(cid) => {
-                        progress |= sess.links.insert(trace, cid).is_none();
+                        if joined_trace != Some((trace, cid)) {
+                            progress |= sess.links.insert(trace, cid).is_none();
+                            joined_trace = Some((trace, cid));
+                        }
                         found.push((cid, trace, span));
                     }
                     None => still.push((t, span)),
