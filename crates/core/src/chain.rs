@@ -21,6 +21,8 @@ pub mod v1 {
 
 pub use v1::PromptChain;
 
+mod rfc3339;
+
 use crate::value::kv_str;
 
 /// `event.name` (and the log record's `event_name`) of an exported chain.
@@ -34,18 +36,24 @@ pub fn chain_id(tenant: &str, session_id: &str, prompt_id: &str) -> String {
         h.update((part.len() as u64).to_be_bytes());
         h.update(part.as_bytes());
     }
-    hex::encode(&h.finalize()[..16])
+    lower_hex(h.finalize().get(..16).unwrap_or_default())
+}
+
+/// Lower-case hex of `bytes`, as `hex::encode` writes it: digits from a
+/// table into a buffer of the final size (`hex::encode` goes through a
+/// `char` iterator, ~900 instructions for a chain id).
+pub fn lower_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = vec![0u8; 2 * bytes.len()];
+    for (pair, &b) in out.chunks_exact_mut(2).zip(bytes) {
+        pair.copy_from_slice(&[DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 0xf)]]);
+    }
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Formats Unix nanoseconds as RFC 3339 with milliseconds, UTC.
 pub fn rfc3339_millis(unix_nano: u64) -> String {
-    let fmt = time::macros::format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-    );
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(unix_nano))
-        .ok()
-        .and_then(|t| t.format(&fmt).ok())
-        .unwrap_or_default()
+    rfc3339::millis(unix_nano)
 }
 
 /// Parses an RFC 3339 time (`event.timestamp`) into Unix nanoseconds.
@@ -187,6 +195,18 @@ mod tests {
         assert_eq!(parse_rfc3339("2026-11-23T19:31:04.308+01:00"), Some(n));
         assert_eq!(parse_rfc3339(" 2026-11-23T18:31:04.308000Z "), Some(n));
         assert_eq!(parse_rfc3339("2026-02-30T00:00:00.000Z"), None);
+    }
+
+    #[test]
+    fn chain_ids_are_hex_of_the_first_half_of_the_sha256() {
+        let mut h = Sha256::new();
+        for part in ["t", "s", "p"] {
+            h.update((part.len() as u64).to_be_bytes());
+            h.update(part.as_bytes());
+        }
+        assert_eq!(chain_id("t", "s", "p"), hex::encode(&h.finalize()[..16]));
+        let all: Vec<u8> = (0..=255).collect();
+        assert_eq!(lower_hex(&all), hex::encode(&all));
     }
 
     #[test]

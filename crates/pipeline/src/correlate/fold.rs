@@ -7,11 +7,9 @@
 //! `api_error` and `assistant_response` by `request_id`, spans by the same
 //! ids. Events without the id they would join on get a step of their own.
 
-use std::collections::BTreeSet;
-
 use cairn_core::{
     chain::{
-        chain_id, rfc3339_millis,
+        chain_id, lower_hex, rfc3339_millis,
         v1::{
             ApiErrorInfo, Closure, Completeness, CostCenter, Hook, OtherEvent, Prompt, PromptChain,
             Step, TokenCounts, ToolOutcome, Totals, When, Who, step::Kind,
@@ -22,7 +20,7 @@ use cairn_core::{
 
 use super::{
     entry::{Entry, Ev, SpanEntry, Text},
-    state::ChainKey,
+    state::{ChainKey, Seen},
     steps::Builder,
 };
 
@@ -40,19 +38,7 @@ pub(crate) struct FoldInput<'a> {
     pub amendment: u32,
     /// Every `event.sequence` seen in the session (for gap detection); `None`
     /// for amendments, which do not judge completeness.
-    pub seen: Option<&'a BTreeSet<u64>>,
-}
-
-/// Lower-case hex of `bytes`, as `hex::encode` writes it, without going
-/// through a `char` iterator: the digits are written as bytes and checked
-/// once.
-fn lower_hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = Vec::with_capacity(2 * bytes.len());
-    for &b in bytes {
-        out.extend_from_slice(&[DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 0xf)]]);
-    }
-    String::from_utf8(out).unwrap_or_default()
+    pub seen: Option<&'a Seen>,
 }
 
 fn set_if_empty(slot: &mut String, v: Option<&str>) {
@@ -459,7 +445,7 @@ fn completeness(
             .filter(|&s| s != u64::MAX);
         if let (Some(lo), Some(hi)) = (seqs.clone().min(), seqs.max()) {
             let mut expected = lo;
-            for &s in seen.range(lo..=hi) {
+            for &s in seen.range(lo, hi) {
                 for m in expected..s {
                     gaps = gaps.saturating_add(1);
                     if missing.len() < MAX_LISTED_GAPS {
@@ -480,15 +466,5 @@ fn completeness(
         sequence_gaps: gaps,
         missing_sequences: missing,
         tools_without_result: u32::try_from(tools_without_result).unwrap_or(u32::MAX),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn lower_hex_is_hex_encode() {
-        let all: Vec<u8> = (0..=255).collect();
-        assert_eq!(super::lower_hex(&all), hex::encode(&all));
-        assert_eq!(super::lower_hex(&[]), "");
     }
 }

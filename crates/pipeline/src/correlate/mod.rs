@@ -38,7 +38,7 @@ mod steps;
 mod tests;
 
 use std::{
-    collections::{BTreeMap, BTreeSet, VecDeque},
+    collections::{BTreeMap, VecDeque},
     sync::Arc,
     time::Duration,
 };
@@ -54,12 +54,12 @@ use cairn_core::{
     value::Attrs,
 };
 
-use crate::ids::{Digest, Id, IdMap, IdSet};
+use crate::ids::{Id, IdMap, IdSet};
 use content::{Content, Found, Key};
 use entry::{Entry, SpanEntry};
 use fold::{FoldInput, fold};
-use links::link_ids;
-use state::{Attribution, ChainKey, ClosedChain, Late, OpenChain, Session};
+use links::{Ids, link_ids};
+use state::{Attribution, ChainKey, ClosedChain, Joins, Late, OpenChain, Seen, Session};
 pub use stats::CorrelatorStats;
 use stats::EmittedCounters;
 
@@ -102,7 +102,7 @@ const TRACE: u8 = 5;
 pub struct Correlator {
     config: CorrelatorConfig,
     clock: Arc<dyn Clock>,
-    digest: Digest,
+    ids: Ids,
     content: Content,
     open: IdMap<Box<OpenChain>>,
     order: BTreeMap<u64, Id>,
@@ -182,7 +182,7 @@ impl Correlator {
         Correlator {
             config,
             clock,
-            digest: Digest::default(),
+            ids: Ids::default(),
             content: Content::default(),
             open: IdMap::default(),
             order: BTreeMap::new(),
@@ -281,14 +281,14 @@ impl Correlator {
         {
             return sid;
         }
-        let sid = self.digest.key(SESSION, &[tenant, session]);
+        let sid = self.ids.key(SESSION, &[tenant, session]);
         // Sized for one prompt's chain and its join ids, so they do not
         // grow on the way.
         self.sessions.entry(sid).or_insert_with(|| Session {
             tenant: tenant.to_owned(),
             session: session.to_owned(),
             open: IdSet::with_capacity_and_hasher(1, Default::default()),
-            links: IdMap::with_capacity_and_hasher(7, Default::default()),
+            links: Joins::with_capacity(7),
             ..Session::default()
         });
         cache.session = Some((session, sid));
@@ -321,7 +321,7 @@ impl Correlator {
         let cid = match cache.chain {
             Some((s, p, cid)) if s == session && p == prompt => cid,
             _ => {
-                let cid = self.digest.key(CHAIN, &[tenant, session, prompt]);
+                let cid = self.ids.chain(sid, tenant, session, prompt);
                 cache.chain = Some((session, prompt, cid));
                 cid
             }
@@ -357,37 +357,48 @@ impl Correlator {
             self.stats.duplicate();
             return;
         }
-        let links = link_ids(&mut self.digest, e);
+        let links = link_ids(&mut self.ids, e);
         let text_before = chain.text.capacity();
         let entry = Entry::of(e, hash, &found, &mut chain.text);
         let seq = entry.sequence;
         chain.attribute(|| attribution(record, &found, tenant, seq), seq);
         let is_prompt = matches!(e.event, ClaudeEvent::UserPrompt(_));
+        let firsts = (chain.prompt_sequence, chain.min_sequence);
         if is_prompt {
             chain.prompt_sequence = Some(chain.prompt_sequence.map_or(seq, |s| s.min(seq)));
         }
         chain.min_sequence = Some(chain.min_sequence.map_or(seq, |s| s.min(seq)));
+        if firsts != (chain.prompt_sequence, chain.min_sequence) {
+            sess.supersede = true;
+        }
         chain.last_seen = now;
         let before = chain.bytes;
         chain.bytes += Entry::SIZE + chain.text.capacity() - text_before;
         chain.entries.push(entry);
-        for &l in links.as_slice() {
-            chain.link(l);
+        let mut new = [false; 3];
+        for (n, &l) in new.iter_mut().zip(links.as_slice()) {
+            *n = chain.link(l);
         }
         self.bytes += chain.bytes - before;
         if is_prompt && sess.latest_prompt.is_none_or(|(s, _)| seq > s) {
             sess.latest_prompt = Some((seq, cid));
+            sess.supersede = true;
         }
-        for &l in links.as_slice() {
-            sess.links.insert(l, cid);
+        for (&n, &l) in new.iter().zip(links.as_slice()) {
+            sess.links.join(l, cid, !n);
         }
     }
 
-    /// Closes the session's chains that a later prompt superseded.
+    /// Closes the session's chains that a later prompt superseded; only
+    /// when the session's latest prompt or a chain's first sequence number
+    /// moved since the last look (nothing else makes a chain superseded).
     fn close_superseded(&mut self, sid: Id, out: &mut Vec<PromptChain>) {
-        let Some(sess) = self.sessions.get(&sid) else {
+        let Some(sess) = self.sessions.get_mut(&sid) else {
             return;
         };
+        if !std::mem::take(&mut sess.supersede) {
+            return;
+        }
         let Some((latest, latest_cid)) = sess.latest_prompt else {
             return;
         };
@@ -458,7 +469,7 @@ impl Correlator {
         };
         self.order.remove(&chain.serial);
         self.bytes = self.bytes.saturating_sub(chain.bytes);
-        let empty = BTreeSet::new();
+        let empty = Seen::default();
         let seen = self
             .sessions
             .get(&chain.session)
@@ -519,7 +530,7 @@ impl Correlator {
             (None, Some(b)) => b.saturating_add(1),
             (None, None) => 0,
         };
-        sess.seen = sess.seen.split_off(&floor);
+        sess.seen.prune_below(floor);
     }
 
     fn remember(&mut self, cid: Id, closed: ClosedChain) {

@@ -43,7 +43,7 @@ impl Correlator {
         // The tenant is the batch's, which every attribution carries.
         let tenant = chain.who.as_ref().map_or("", |w| w.tenant.as_str());
         let cid = self
-            .digest
+            .ids
             .key(CHAIN, &[tenant, &chain.session_id, &chain.prompt_id]);
         if self.open.contains_key(&cid) {
             let mut discarded = Vec::with_capacity(1);

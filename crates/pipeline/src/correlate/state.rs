@@ -3,8 +3,6 @@
 //! seen, the ids that join spans to prompts). Maps are keyed by [`Id`]s; the
 //! strings behind a key are kept once, in the chain.
 
-use std::collections::BTreeSet;
-
 use cairn_core::chain::v1::{CostCenter, Who};
 
 use super::entry::{Entry, SpanEntry, Str, Text};
@@ -278,13 +276,144 @@ pub(crate) struct Session {
     pub tenant: String,
     pub session: String,
     /// Every `event.sequence` seen (pruned below the oldest open chain).
-    pub seen: BTreeSet<u64>,
+    pub seen: Seen,
     /// Open chains of the session.
     pub open: IdSet,
     /// Join id -> chain id.
-    pub links: IdMap<Id>,
+    pub links: Joins,
     /// Spans not yet linked to a prompt, with the clock time they arrived.
     pub pending: Vec<(u64, SpanEntry)>,
     /// The latest `user_prompt` sequence and its chain.
     pub latest_prompt: Option<(u64, Id)>,
+    /// Whether `latest_prompt` or an open chain's first sequence number
+    /// (its `user_prompt`'s, else its lowest) changed since superseded
+    /// chains were last looked for.
+    pub supersede: bool,
+}
+
+/// A session's join ids (request, tool use and trace ids) -> the chain
+/// they point at; the last chain to claim an id has it.
+///
+/// An open chain's events repeat its join ids; an id the chain already
+/// holds still points at it unless another chain claimed the same id
+/// since, which only a session whose chains share an id can see
+/// (`contested`). Until then, [`Joins::join`] skips the map for an id the
+/// chain already held.
+#[derive(Debug, Default)]
+pub(crate) struct Joins {
+    map: IdMap<Id>,
+    /// Whether a claim ever moved an id from one chain to another.
+    contested: bool,
+}
+
+impl Joins {
+    /// An empty map with room for `n` ids.
+    pub fn with_capacity(n: usize) -> Joins {
+        Joins {
+            map: IdMap::with_capacity_and_hasher(n, Default::default()),
+            contested: false,
+        }
+    }
+
+    /// Points `id` at `chain`; the chain it pointed at before, if any.
+    pub fn insert(&mut self, id: Id, chain: Id) -> Option<Id> {
+        let old = self.map.insert(id, chain);
+        if old.is_some_and(|o| o != chain) {
+            self.contested = true;
+        }
+        old
+    }
+
+    /// Points `id` at `chain`, as [`Joins::insert`]; `held` says the open
+    /// chain already held `id`, which then points at it unless contested.
+    pub fn join(&mut self, id: Id, chain: Id, held: bool) {
+        if !held || self.contested {
+            self.insert(id, chain);
+        }
+    }
+
+    /// The chain `id` points at.
+    pub fn get(&self, id: &Id) -> Option<&Id> {
+        self.map.get(id)
+    }
+
+    /// Forgets `id`.
+    pub fn remove(&mut self, id: &Id) {
+        self.map.remove(id);
+    }
+
+    /// Whether no id is held.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+}
+
+/// A session's `event.sequence` numbers, as a sorted list without
+/// repeats: they mostly arrive in order, so adding one is usually a push,
+/// and pruning drops a prefix.
+#[derive(Debug, Default)]
+pub(crate) struct Seen(Vec<u64>);
+
+impl Seen {
+    /// Adds `seq` (once).
+    pub fn insert(&mut self, seq: u64) {
+        match self.0.last() {
+            Some(&last) if last >= seq => {
+                if let Err(i) = self.0.binary_search(&seq) {
+                    self.0.insert(i, seq);
+                }
+            }
+            _ => self.0.push(seq),
+        }
+    }
+
+    /// The numbers in `lo..=hi`, in order.
+    pub fn range(&self, lo: u64, hi: u64) -> &[u64] {
+        let start = self.0.partition_point(|&s| s < lo);
+        let end = self.0.partition_point(|&s| s <= hi);
+        self.0.get(start..end).unwrap_or(&[])
+    }
+
+    /// Forgets the numbers below `floor`.
+    pub fn prune_below(&mut self, floor: u64) {
+        let n = self.0.partition_point(|&s| s < floor);
+        self.0.drain(..n);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Joins, Seen};
+
+    #[test]
+    fn joins_go_to_the_last_chain_that_claimed_them() {
+        let (a, b) = (1u128, 2u128);
+        let mut j = Joins::with_capacity(1);
+        assert_eq!(j.insert(10, a), None);
+        j.join(10, a, true);
+        assert_eq!(j.get(&10), Some(&a));
+        // Another chain claims the id, then the first one's next event
+        // carries it again: it points back at the first.
+        j.join(10, b, false);
+        assert_eq!(j.get(&10), Some(&b));
+        j.join(10, a, true);
+        assert_eq!(j.get(&10), Some(&a));
+        j.remove(&10);
+        assert!(j.is_empty());
+    }
+
+    #[test]
+    fn seen_keeps_numbers_sorted_once_and_prunes_a_prefix() {
+        let mut s = Seen::default();
+        for n in [5, 6, 9, 7, 6, 1, 9, 8] {
+            s.insert(n);
+        }
+        assert_eq!(s.range(0, u64::MAX), &[1, 5, 6, 7, 8, 9]);
+        assert_eq!(s.range(6, 8), &[6, 7, 8]);
+        assert_eq!(s.range(10, 20), &[] as &[u64]);
+        s.prune_below(7);
+        assert_eq!(s.range(0, u64::MAX), &[7, 8, 9]);
+        s.prune_below(100);
+        assert_eq!(s.range(0, u64::MAX), &[] as &[u64]);
+    }
 }
