@@ -2,9 +2,9 @@
 //! random bearer token in a chat message, a Django `SECRET_KEY` at the end of a prompt, a
 //! 32-hex Datadog key after "new value →".
 //!
-//! Candidates are found without touching every byte: a token of at least `MIN_RUN` bytes must
-//! cover one of the positions probed every `MIN_RUN` bytes, so the scan samples a byte, and only
-//! when it is a token byte widens to the whole run. Hex strings additionally need a credential
+//! Candidates are the runs of at least `MIN_RUN` token bytes, found from the text's token
+//! bitmaps ([`crate::classes`]) 64 bytes at a time; a run's bytes are read only when it is
+//! examined. Hex strings additionally need a credential
 //! cue nearby and no hash/id cue (git SHAs, digests, trace ids, ETags are not secrets); mixed
 //! alphabets need randomness (case/digit transitions, distinct bytes) and must not decode to
 //! text, be a typed id (`req_…`, `msg_…`) or sit in public-key material.
@@ -19,8 +19,8 @@ use crate::rules::{keyword, password};
 use crate::text::{has_symbol, is_name, is_token};
 use crate::validate::{self, shape};
 
-/// Shortest run the sampling finds; shorter passwords are found from their digits
-/// ([`short_secret_around`]).
+/// Shortest run the long-token scan examines; shorter passwords are found from their digits
+/// ([`password::short_secret_around`]).
 pub(crate) const MIN_RUN: usize = 20;
 /// Shortest token examined as a key or token rather than a password.
 const LONG_RUN: usize = 20;

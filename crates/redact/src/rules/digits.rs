@@ -2,7 +2,7 @@
 //! the runs that can start something to the number rules ([`crate::rules::pii`]: cards, SSNs,
 //! phones, IPv4, IBANs) and to the short-password check ([`password::short_secret_around`]).
 //!
-//! Each block's byte classes are bitmaps ([`classify`]), so most run starts are decided for
+//! Each block's byte classes are bitmaps ([`crate::classes`]), so most run starts are decided for
 //! the whole block with shifts and ands: glued to a word (`INV0012`, hex, uuids), after a
 //! `-`/`.` inside a word (`f3626358-466f`, `v1.2`), or short with nothing after them that
 //! could continue a number. Only the rest, about one start in eight, reaches per-start code.
@@ -19,7 +19,7 @@ use crate::text::{is_alnum, is_digit, left_boundary};
 ///
 /// Every run also seeds the short-password check of [`password::short_secret_around`]: a
 /// generated password always holds a digit, so this pass finds the 12–19 byte ones that the
-/// sampled long-token scan steps over.
+/// long-token scan (runs of 20 or more) leaves to it.
 pub(crate) fn scan_digits(sink: &mut Sink<'_>, classes: &[Classes]) {
     let hay = sink.hay;
     let mut st = DigitScan {

@@ -12,7 +12,7 @@ use crate::text::{class_bits, is_token_or_symbol};
 use crate::validate::{self, shape};
 
 /// Called by the digit scan for a digit at `d`: examines the run around it when it is too
-/// short for the sampled scan (12–19 bytes) and mixes upper and lower case. Returns the run's
+/// short for the long-token scan (12–19 bytes) and mixes upper and lower case. Returns the run's
 /// end so the caller asks once per run. `classes` are the text's class bitmaps.
 pub(crate) fn short_secret_around(sink: &mut Sink<'_>, classes: &[Classes], d: usize) -> usize {
     let hay = sink.hay;
