@@ -16,7 +16,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use aho_corasick::packed;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind, Span};
 
-use crate::classes::classify_text;
+use crate::classes::{Classes, with_classes};
 use crate::config::{BuildError, RedactorConfig, valid_kind_name};
 use crate::kind::{BUILTIN_COUNT, Kind, KindSet, MAX_KINDS};
 use crate::outcome::{Finding, Outcome, Redacted, Unscannable};
@@ -443,8 +443,21 @@ impl Redactor {
         sink.index_for_lookup();
         email::scan_at_signs(&mut sink);
         sink.index_for_lookup();
-        let classes = classify_text(hay);
-        digits::scan_digits(&mut sink, &classes);
+        // A value shorter than a long token and without a digit gives both bitmap scans
+        // nothing to look at (most attribute keys and many values).
+        if hay.len() >= bare::MIN_RUN || hay.iter().any(u8::is_ascii_digit) {
+            with_classes(hay, |classes| self.scan_bitmaps(&mut sink, classes));
+        }
+        if !self.custom.is_empty() {
+            self.custom.scan(text, &mut sink);
+        }
+        replace::merge(hay, sink.into_findings())
+    }
+
+    /// The stages that read the text's class bitmaps: the digit scan, then the long-token
+    /// scan.
+    fn scan_bitmaps(&self, sink: &mut Sink<'_>, classes: &[Classes]) {
+        digits::scan_digits(sink, classes);
         sink.index_for_lookup();
         // Formats whose fixed prefix is too short for the anchor pass are recognised by the
         // long-token scan and confirmed by their vendor rule.
@@ -463,11 +476,7 @@ impl Redactor {
                 .get(rule)
                 .is_some_and(|v| v.apply(sink, start, start + 3))
         };
-        bare::scan(&mut sink, &classes, &prefixed);
-        if !self.custom.is_empty() {
-            self.custom.scan(text, &mut sink);
-        }
-        replace::merge(hay, sink.into_findings())
+        bare::scan(sink, classes, &prefixed);
     }
 
     fn scan_anchors(&self, sink: &mut Sink<'_>) {

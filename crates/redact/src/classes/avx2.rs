@@ -65,9 +65,9 @@ const fn table(high: bool) -> [u8; 16] {
 static HIGH: [u8; 16] = table(true);
 static LOW: [u8; 16] = table(false);
 
-/// Classifies `hay` into `out` with AVX2 when the CPU has it; false (and `out` untouched)
-/// when it does not.
-pub(super) fn classify_into(hay: &[u8], out: &mut Vec<Classes>) -> bool {
+/// Classifies `hay` into `out` (a slot per 64-byte block) with AVX2 when the CPU has it;
+/// false (and `out` untouched) when it does not.
+pub(super) fn classify_into(hay: &[u8], out: &mut [Classes]) -> bool {
     if !std::is_x86_feature_detected!("avx2") {
         return false;
     }
@@ -79,15 +79,9 @@ pub(super) fn classify_into(hay: &[u8], out: &mut Vec<Classes>) -> bool {
 }
 
 #[target_feature(enable = "avx2")]
-fn classify_all(hay: &[u8], out: &mut Vec<Classes>) {
+fn classify_all(hay: &[u8], out: &mut [Classes]) {
     let t = tables();
-    let start = out.len();
-    out.resize(start + hay.len().div_ceil(64), Classes::default());
-    let Some(slots) = out.get_mut(start..) else {
-        return;
-    };
-    // No call inside the loop: the registers stay live from block to block.
-    for (slot, block) in slots.iter_mut().zip(hay.chunks(64)) {
+    for (slot, block) in out.iter_mut().zip(hay.chunks(64)) {
         *slot = match <&[u8; 64]>::try_from(block) {
             Ok(block) => classify(block, t),
             Err(_) => classify(&padded(block), t),

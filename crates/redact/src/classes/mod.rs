@@ -44,24 +44,43 @@ impl Classes {
     }
 }
 
+/// Texts of up to this many blocks are classified into an array on the stack: most values
+/// (attribute keys and values, ids) are a few dozen bytes, and an allocation would cost
+/// more than classifying them.
+const ON_STACK: usize = 4;
+
+/// Calls `f` with the classes of every 64-byte block of `hay`, the last one zero-padded.
+pub(crate) fn with_classes<R>(hay: &[u8], f: impl FnOnce(&[Classes]) -> R) -> R {
+    let n = hay.len().div_ceil(64);
+    if n <= ON_STACK {
+        let mut stack = [Classes::default(); ON_STACK];
+        let slots = stack.get_mut(..n).unwrap_or_default();
+        classify_into(hay, slots);
+        f(slots)
+    } else {
+        f(&classify_text(hay))
+    }
+}
+
 /// The classes of every 64-byte block of `hay`, the last one zero-padded.
 pub(crate) fn classify_text(hay: &[u8]) -> Vec<Classes> {
-    let mut out = Vec::with_capacity(hay.len().div_ceil(64));
-    #[cfg(target_arch = "x86_64")]
-    if avx2::classify_into(hay, &mut out) {
-        return out;
-    }
-    let mut blocks = hay.chunks_exact(64);
-    for block in blocks.by_ref() {
-        if let Ok(block) = <&[u8; 64]>::try_from(block) {
-            out.push(classify(block));
-        }
-    }
-    let rest = blocks.remainder();
-    if !rest.is_empty() {
-        out.push(classify(&padded(rest)));
-    }
+    let mut out = vec![Classes::default(); hay.len().div_ceil(64)];
+    classify_into(hay, &mut out);
     out
+}
+
+/// Fills `out` (one slot per 64-byte block of `hay`) with the blocks' classes.
+fn classify_into(hay: &[u8], out: &mut [Classes]) {
+    #[cfg(target_arch = "x86_64")]
+    if avx2::classify_into(hay, out) {
+        return;
+    }
+    for (slot, block) in out.iter_mut().zip(hay.chunks(64)) {
+        *slot = match <&[u8; 64]>::try_from(block) {
+            Ok(block) => classify(block),
+            Err(_) => classify(&padded(block)),
+        };
+    }
 }
 
 /// `rest` (at most 64 bytes) followed by zeros.
