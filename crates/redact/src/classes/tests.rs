@@ -75,7 +75,9 @@ proptest! {
 
 #[test]
 fn stack_and_heap_classes_agree() {
-    let text: Vec<u8> = (0..1000u32).map(|i| b"q7 Z-\\x.\"_"[i as usize % 10]).collect();
+    let text: Vec<u8> = (0..1000u32)
+        .map(|i| b"q7 Z-\\x.\"_"[i as usize % 10])
+        .collect();
     for len in [0, 1, 63, 64, 65, 255, 256, 257, 1000] {
         let t = &text[..len];
         let want: Vec<Classes> = t.chunks(64).map(|c| by_bytes(&padded(c))).collect();
