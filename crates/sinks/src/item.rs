@@ -8,9 +8,11 @@
 //! already redacted: the item is built after the receive path scrubbed them.
 //!
 //! `record_id` is stable for the same record content (a seeded xxh3-128 of
-//! the tenant and the record's protobuf bytes, or the chain id and amendment
-//! number), so a resend by Claude Code's exporter or by a sink retry carries
-//! the same id and downstream searches can deduplicate on it.
+//! the tenant and every field of the record: an event's log record as
+//! [`crate::content`] writes it, a metric's or span's protobuf bytes; or the
+//! chain id and amendment number), so a resend by Claude Code's exporter or
+//! by a sink retry carries the same id and downstream searches can
+//! deduplicate on it.
 
 use std::borrow::Cow;
 
@@ -283,8 +285,8 @@ impl AuditItem {
 
     /// The item of a record without its detail (`Value::Null`): for an
     /// encoder handed the record as [`crate::detail::Detail::Record`].
-    /// `scratch` is cleared and left holding the record's protobuf (hashed
-    /// into its id).
+    /// `scratch` is cleared and left holding the bytes hashed into its id
+    /// (about the size of the record's protobuf).
     pub(crate) fn without_detail(
         record: &Record,
         origin: &Origin,
@@ -294,7 +296,7 @@ impl AuditItem {
         scratch.clear();
         let (kind, name, time, verdict, trace, attrs) = match &record.body {
             RecordBody::Event(e) => {
-                e.log.encode(scratch).ok();
+                crate::content::log(scratch, &e.log);
                 (
                     ItemKind::Event,
                     e.header.name.clone(),

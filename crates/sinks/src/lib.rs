@@ -12,6 +12,7 @@
 
 pub(crate) mod cim;
 pub mod config;
+mod content;
 pub mod detail;
 #[cfg(test)]
 mod detail_tests;
