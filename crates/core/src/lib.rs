@@ -9,6 +9,7 @@
 
 pub mod chain;
 pub mod clock;
+pub mod content;
 pub mod event;
 pub mod identity;
 pub mod ingest;

@@ -1,14 +1,13 @@
 //! The bytes an event's `record_id` hashes: every field of its log record in
-//! an unambiguous encoding (lengths before variable fields, a tag before each
-//! value), written in one pass.
+//! the unambiguous encoding of [`cairn_core::content`], written in one pass.
 //!
 //! Encoding the record as protobuf gave the same guarantee but cost prost's
 //! length computations for every nested message (about a fifth of a JSON
 //! SIEM encoder's time); this writes the fields as they are.
 
-use cairn_core::otlp::{
-    common::v1::{AnyValue, KeyValue, any_value::Value},
-    logs::v1::LogRecord,
+use cairn_core::{
+    content::{any, attrs, put},
+    otlp::logs::v1::LogRecord,
 };
 
 /// Appends the content of `log` to `buf`.
@@ -19,7 +18,7 @@ pub(crate) fn log(buf: &mut Vec<u8>, log: &LogRecord) {
     buf.extend_from_slice(&log.severity_number.to_le_bytes());
     put(buf, log.severity_text.as_bytes());
     match &log.body {
-        Some(b) => any(buf, b),
+        Some(b) => any(buf, b, attrs),
         None => buf.push(0),
     }
     attrs(buf, &log.attributes);
@@ -30,67 +29,14 @@ pub(crate) fn log(buf: &mut Vec<u8>, log: &LogRecord) {
     put(buf, log.event_name.as_bytes());
 }
 
-/// `b` after its length.
-#[inline(always)]
-fn put(buf: &mut Vec<u8>, b: &[u8]) {
-    buf.extend_from_slice(&(b.len() as u64).to_le_bytes());
-    buf.extend_from_slice(b);
-}
-
-fn attrs(buf: &mut Vec<u8>, kvs: &[KeyValue]) {
-    buf.extend_from_slice(&(kvs.len() as u64).to_le_bytes());
-    for kv in kvs {
-        put(buf, kv.key.as_bytes());
-        match &kv.value {
-            Some(v) => any(buf, v),
-            None => buf.push(0),
-        }
-    }
-}
-
-fn any(buf: &mut Vec<u8>, v: &AnyValue) {
-    match &v.value {
-        None => buf.push(0),
-        Some(Value::StringValue(s)) => {
-            buf.push(1);
-            put(buf, s.as_bytes());
-        }
-        Some(Value::BoolValue(b)) => buf.extend_from_slice(&[2, u8::from(*b)]),
-        Some(Value::IntValue(i)) => {
-            buf.push(3);
-            buf.extend_from_slice(&i.to_le_bytes());
-        }
-        Some(Value::DoubleValue(d)) => {
-            buf.push(4);
-            buf.extend_from_slice(&d.to_bits().to_le_bytes());
-        }
-        Some(Value::BytesValue(b)) => {
-            buf.push(5);
-            put(buf, b);
-        }
-        Some(Value::ArrayValue(a)) => {
-            buf.push(6);
-            buf.extend_from_slice(&(a.values.len() as u64).to_le_bytes());
-            for x in &a.values {
-                any(buf, x);
-            }
-        }
-        Some(Value::KvlistValue(kv)) => {
-            buf.push(7);
-            attrs(buf, &kv.values);
-        }
-        Some(Value::StringValueStrindex(i)) => {
-            buf.push(8);
-            buf.extend_from_slice(&i.to_le_bytes());
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
 
-    use cairn_core::value::kv_str;
+    use cairn_core::{
+        otlp::common::v1::{AnyValue, any_value::Value},
+        value::kv_str,
+    };
     use proptest::prelude::*;
 
     use super::*;

@@ -11,7 +11,7 @@
 //!
 //! Re-pinned once since: the record digests (not the chains') when an
 //! event's `record_id` came to hash its log record's fields
-//! ([`crate::content`]) instead of its protobuf encoding, the only input
+//! ([`crate::content`], the encoding of `cairn_core::content`) instead of its protobuf encoding, the only input
 //! that changed.
 //!
 //! To re-pin after a deliberate change of a wire format, run
@@ -86,51 +86,51 @@ pub(crate) const SINKS: &[(&str, &str)] = &[
 const PINNED: &[(&str, &str)] = &[
     (
         "splunk_hec",
-        "01033ec37fc2b848b418fc018f64deef/450 01033ec37fc2b848b418fc018f64deef/450 09bda831b5bfb53528c709f1d508822f/10",
+        "6aa3b1c56adf0aeb94b5819631d65412/450 6aa3b1c56adf0aeb94b5819631d65412/450 09bda831b5bfb53528c709f1d508822f/10",
     ),
     (
         "splunk_hec-meta",
-        "db4ae1ddb16820d2aff670c3670e8e9e/450 db4ae1ddb16820d2aff670c3670e8e9e/450 46d6ffcbafe3b9529c1521288ef5bec8/10",
+        "7422e72a30fc450bb6bb64aef210bedb/450 7422e72a30fc450bb6bb64aef210bedb/450 46d6ffcbafe3b9529c1521288ef5bec8/10",
     ),
     (
         "elastic",
-        "a9ce9736b18a26f6a9b27fb75d1a6196/450 a9ce9736b18a26f6a9b27fb75d1a6196/450 bcac9f61f6dabc3e380944d36d20dccc/10",
+        "b94984e20f8e9b13a104c4d2c0bf732e/450 b94984e20f8e9b13a104c4d2c0bf732e/450 bcac9f61f6dabc3e380944d36d20dccc/10",
     ),
     (
         "elastic-string",
-        "a57a67c2a052f49ca2ea91d01ca20532/450 a57a67c2a052f49ca2ea91d01ca20532/450 a111ba884f72137180dcfce723b27834/10",
+        "ede3944b905099da9f7256807e0ddab5/450 ede3944b905099da9f7256807e0ddab5/450 a111ba884f72137180dcfce723b27834/10",
     ),
     (
         "datadog",
-        "880c782041a503392066863feb999bb0/450 880c782041a503392066863feb999bb0/450 94e015f64bdafe62898c2079e2685f3c/10",
+        "032868bfe009adb9c4102e64e6772e84/450 032868bfe009adb9c4102e64e6772e84/450 94e015f64bdafe62898c2079e2685f3c/10",
     ),
     (
         "datadog-tags",
-        "06f2013eeff42c83844bdc68a136fef2/450 06f2013eeff42c83844bdc68a136fef2/450 ddba165bcab37bdc592d47c0c2fdf7a8/10",
+        "bcfcdf3c383923ad9a5e83de4132c971/450 bcfcdf3c383923ad9a5e83de4132c971/450 ddba165bcab37bdc592d47c0c2fdf7a8/10",
     ),
     (
         "sumo",
-        "0ee68abeca8db4b930272ab9b6c8d578/450 0ee68abeca8db4b930272ab9b6c8d578/450 012c7a091343a1445d59d53e7896ba87/10",
+        "54f0462c95e28015fab59f5580ebad76/450 54f0462c95e28015fab59f5580ebad76/450 012c7a091343a1445d59d53e7896ba87/10",
     ),
     (
         "sentinel",
-        "04f7fc8a21edd905378daeeb4cfcf002/450 04f7fc8a21edd905378daeeb4cfcf002/450 69ac1bccad194834812f5a0dbdb43b90/10",
+        "e001911cfd25cb51474edd45774d2c38/450 e001911cfd25cb51474edd45774d2c38/450 69ac1bccad194834812f5a0dbdb43b90/10",
     ),
     (
         "syslog",
-        "bad5e425bc9eb286212fce63ded8705e/450 bad5e425bc9eb286212fce63ded8705e/450 f7a5e881de8dbdce30ca12b64d48396d/10",
+        "8ffabe182b1ba1f5e04bf0e4b964da2b/450 8ffabe182b1ba1f5e04bf0e4b964da2b/450 f7a5e881de8dbdce30ca12b64d48396d/10",
     ),
     (
         "syslog-detail",
-        "41feb65d1a9c7b52255e91fe2f0e1e28/450 41feb65d1a9c7b52255e91fe2f0e1e28/450 7af24661d37f54925e6568c4e32bd4ef/10",
+        "65e39a211a41a7e2d7d90e5a99130142/450 65e39a211a41a7e2d7d90e5a99130142/450 7af24661d37f54925e6568c4e32bd4ef/10",
     ),
     (
         "syslog-detail-cut",
-        "a8c6fd4912906d6126ab3a0bf392b62d/450 a8c6fd4912906d6126ab3a0bf392b62d/450 b713e146733dfcf37f912b62ad282f40/10",
+        "423499221efedf60672e76cbabcf93f1/450 423499221efedf60672e76cbabcf93f1/450 b713e146733dfcf37f912b62ad282f40/10",
     ),
     (
         "syslog-cef",
-        "654cf99638254bdd3f18ac3a59e9b91c/450 654cf99638254bdd3f18ac3a59e9b91c/450 dbff52d27fda06b07810c27684ae32ae/10",
+        "643e1a1e61e50177f2b22f7e768ceb3a/450 643e1a1e61e50177f2b22f7e768ceb3a/450 dbff52d27fda06b07810c27684ae32ae/10",
     ),
 ];
 

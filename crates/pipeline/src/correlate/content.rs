@@ -17,6 +17,7 @@
 //! is read once, while it is in cache, and no attribute list is scanned
 //! again by key.
 
+use cairn_core::content::put;
 use cairn_core::otlp::{
     common::v1::{AnyValue, KeyValue, any_value::Value},
     logs::v1::LogRecord,
@@ -141,22 +142,6 @@ impl Content {
     }
 }
 
-/// Appends `b` after its length: one byte below 255, else 255 and eight
-/// bytes, so no field runs into the next. Always inlined: it is the
-/// attribute walk's inner step, and a call per field costs more than the
-/// field's bytes.
-#[inline(always)]
-fn put(buf: &mut Vec<u8>, b: &[u8]) {
-    match u8::try_from(b.len()) {
-        Ok(n) if n < u8::MAX => buf.push(n),
-        _ => {
-            buf.push(u8::MAX);
-            buf.extend_from_slice(&(b.len() as u64).to_le_bytes());
-        }
-    }
-    buf.extend_from_slice(b);
-}
-
 /// Content attributes: their count, then each key and value.
 fn attrs<'a>(buf: &mut Vec<u8>, kvs: &'a [KeyValue], mut found: Option<&mut Found<'a>>) {
     let at = buf.len();
@@ -204,42 +189,15 @@ fn attrs<'a>(buf: &mut Vec<u8>, kvs: &'a [KeyValue], mut found: Option<&mut Foun
     }
 }
 
+/// A key-value list inside a value: its attributes as content (the
+/// enricher's keys left out at every depth).
+fn nested(buf: &mut Vec<u8>, kvs: &[KeyValue]) {
+    attrs(buf, kvs, None);
+}
+
+/// [`cairn_core::content::any`], nested lists as [`nested`].
 fn any(buf: &mut Vec<u8>, v: &AnyValue) {
-    match &v.value {
-        None => buf.push(0),
-        Some(Value::StringValue(s)) => {
-            buf.push(1);
-            put(buf, s.as_bytes());
-        }
-        Some(Value::BoolValue(b)) => buf.extend_from_slice(&[2, u8::from(*b)]),
-        Some(Value::IntValue(i)) => {
-            buf.push(3);
-            buf.extend_from_slice(&i.to_le_bytes());
-        }
-        Some(Value::DoubleValue(d)) => {
-            buf.push(4);
-            buf.extend_from_slice(&d.to_bits().to_le_bytes());
-        }
-        Some(Value::BytesValue(b)) => {
-            buf.push(5);
-            put(buf, b);
-        }
-        Some(Value::ArrayValue(a)) => {
-            buf.push(6);
-            buf.extend_from_slice(&(a.values.len() as u64).to_le_bytes());
-            for x in &a.values {
-                any(buf, x);
-            }
-        }
-        Some(Value::KvlistValue(kv)) => {
-            buf.push(7);
-            attrs(buf, &kv.values, None);
-        }
-        Some(Value::StringValueStrindex(i)) => {
-            buf.push(8);
-            buf.extend_from_slice(&i.to_le_bytes());
-        }
-    }
+    cairn_core::content::any(buf, v, nested);
 }
 
 #[cfg(test)]

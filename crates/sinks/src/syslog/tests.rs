@@ -120,7 +120,7 @@ fn every_fixture_record_maps_field_by_field_to_strict_rfc5424() {
         text.starts_with("<110>1 2026-11-23T18:31:04.424000Z gw-1 cairn "),
         "{text}"
     );
-    assert!(text.contains(" tool_decision [cairn@32473 record_id=\"975fa44fe5ba4310e257879c15312f95\" kind=\"event\" user=\"c10db4ee"), "{text}");
+    assert!(text.contains(" tool_decision [cairn@32473 record_id=\"581027cb73b6b41ff244d82ea55cfede\" kind=\"event\" user=\"c10db4ee"), "{text}");
     assert!(
         text.contains(" act=\"allowed\" outcome=\"success\" "),
         "{text}"
