@@ -122,13 +122,7 @@ pub(crate) fn is_symbol_class(bits: u8) -> bool {
 }
 
 /// True when `t` holds a symbol of hand-made secrets (`=!#%^&*()@$`, as [`class_all`]'s
-/// symbol bit); 16 bytes at a time where [`crate::classes`] can.
-#[inline]
-pub(crate) fn has_symbol(t: &[u8]) -> bool {
-    crate::classes::has_symbol(t)
-}
-
-/// [`has_symbol`], a byte at a time.
+/// symbol bit), a byte at a time ([`crate::classes::has_symbol`] is the fast form).
 #[inline]
 pub(crate) fn has_symbol_by_bytes(t: &[u8]) -> bool {
     t.iter().any(|&b| is_symbol_class(class_all(b)))
@@ -352,12 +346,12 @@ mod tests {
                     let mut t = vec![b'a'; len];
                     t[at] = b;
                     let want = is_symbol_class(class_all(b));
-                    assert_eq!(has_symbol(&t), want, "{b} at {at} of {len}");
+                    assert_eq!(crate::classes::has_symbol(&t), want, "{b} at {at} of {len}");
                     assert_eq!(has_symbol_by_bytes(&t), want, "{b} at {at} of {len}");
                 }
             }
         }
-        assert!(!has_symbol(b""));
+        assert!(!crate::classes::has_symbol(b""));
     }
 
     #[test]

@@ -11,12 +11,12 @@
 
 use memchr::memmem;
 
-use crate::classes::{Classes, mixed_case};
+use crate::classes::{Classes, has_symbol, mixed_case};
 use crate::json;
 use crate::kind::Kind;
 use crate::rules::Sink;
 use crate::rules::{keyword, password};
-use crate::text::{has_symbol, is_name, is_token};
+use crate::text::{is_name, is_token};
 use crate::validate::{self, shape};
 
 /// Shortest run the long-token scan examines; shorter passwords are found from their digits
