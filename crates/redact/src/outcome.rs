@@ -94,6 +94,18 @@ impl<'a> Outcome<'a> {
         }
     }
 
+    /// The same outcome, owning its text (to keep it beyond the input).
+    pub fn into_owned(self) -> Outcome<'static> {
+        match self {
+            Outcome::Scanned(r) => Outcome::Scanned(Redacted {
+                text: Cow::Owned(r.text.into_owned()),
+                kinds: r.kinds,
+                findings: r.findings,
+            }),
+            Outcome::Unscannable(u) => Outcome::Unscannable(u),
+        }
+    }
+
     /// Owned-or-borrowed form of [`Outcome::text`].
     pub fn into_text(self) -> Cow<'a, str> {
         match self {

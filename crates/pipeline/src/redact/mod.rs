@@ -12,10 +12,11 @@
 //! `cairn.redacted` with the kinds found; `/metrics` counts by kind and
 //! attribute.
 
+mod memo;
 mod stats;
 mod walk;
 
-use std::{collections::HashMap, sync::Arc};
+use std::sync::Arc;
 
 use cairn_redact::{Pseudonymizer, Redactor};
 use serde::Deserialize;
@@ -51,21 +52,35 @@ impl Action {
 }
 
 /// Per-attribute actions. Keys not listed are scanned.
+///
+/// Asked once per attribute of every record, so the common answer (not
+/// listed) is cheap: a key whose length no listed key has is answered
+/// without hashing, the rest with a fast (non-SipHash) map. Keys come from
+/// the config, not from senders, so hash flooding is not a concern.
 #[derive(Clone, Debug, Default)]
 pub struct Policy {
-    actions: HashMap<String, Action>,
+    actions: hashbrown::HashMap<String, Action>,
+    /// Bit `n` set: some listed key is `n` bytes long (bit 63: 63 or more).
+    lengths: u64,
+}
+
+fn length_bit(len: usize) -> u64 {
+    1 << len.min(63)
 }
 
 impl Policy {
     /// Builds a policy from `key → action` pairs.
     pub fn new(actions: impl IntoIterator<Item = (String, Action)>) -> Policy {
-        Policy {
-            actions: actions.into_iter().collect(),
-        }
+        let actions: hashbrown::HashMap<String, Action> = actions.into_iter().collect();
+        let lengths = actions.keys().fold(0, |m, k| m | length_bit(k.len()));
+        Policy { actions, lengths }
     }
 
     /// The action for a top-level attribute key.
     pub fn action(&self, key: &str) -> Action {
+        if self.lengths & length_bit(key.len()) == 0 {
+            return Action::Scan;
+        }
         self.actions.get(key).copied().unwrap_or_default()
     }
 
@@ -129,5 +144,7 @@ impl RedactStage {
     }
 }
 
+#[cfg(test)]
+mod memo_tests;
 #[cfg(test)]
 mod tests;

@@ -18,15 +18,15 @@ use cairn_redact::RedactorConfig;
 
 use super::{Action, Policy, RedactStage, RedactionStats, StageError};
 
-const AWS: &str = "AKIAIOSFODNN7EXAMPLE";
+pub(super) const AWS: &str = "AKIAIOSFODNN7EXAMPLE";
 
-fn s(v: &str) -> AnyValue {
+pub(super) fn s(v: &str) -> AnyValue {
     AnyValue {
         value: Some(Value::StringValue(v.into())),
     }
 }
 
-fn kv(k: &str, v: AnyValue) -> KeyValue {
+pub(super) fn kv(k: &str, v: AnyValue) -> KeyValue {
     KeyValue {
         key: k.into(),
         value: Some(v),
@@ -34,7 +34,7 @@ fn kv(k: &str, v: AnyValue) -> KeyValue {
     }
 }
 
-fn stage(policy: Vec<(&str, Action)>, max_scan: usize) -> RedactStage {
+pub(super) fn stage(policy: Vec<(&str, Action)>, max_scan: usize) -> RedactStage {
     let redactor = RedactorConfig {
         max_scan_bytes: max_scan,
         ..RedactorConfig::default()
@@ -69,11 +69,11 @@ fn logs(attrs: Vec<KeyValue>, resource: Vec<KeyValue>) -> ExportLogsServiceReque
     }
 }
 
-fn record_attrs(req: &ExportLogsServiceRequest) -> &[KeyValue] {
+pub(super) fn record_attrs(req: &ExportLogsServiceRequest) -> &[KeyValue] {
     &req.resource_logs[0].scope_logs[0].log_records[0].attributes
 }
 
-fn tag(attrs: &[KeyValue]) -> Vec<String> {
+pub(super) fn tag(attrs: &[KeyValue]) -> Vec<String> {
     Attrs(attrs).strings(REDACTED_ATTRIBUTE).unwrap_or_default()
 }
 
@@ -254,4 +254,26 @@ fn span_names_events_and_attributes_are_scanned() {
     let span = &req.resource_spans[0].scope_spans[0].spans[0];
     assert!(!format!("{span:?}").contains(AWS));
     assert_eq!(tag(&span.attributes), vec!["aws_access_key_id"]);
+}
+
+#[test]
+fn the_policy_answers_listed_keys_and_only_them() {
+    let long = "k".repeat(70);
+    let policy = Policy::new([
+        ("user.email".to_owned(), Action::Hash),
+        ("x".to_owned(), Action::Drop),
+        (long.clone(), Action::Keep),
+    ]);
+    assert_eq!(policy.action("user.email"), Action::Hash);
+    assert_eq!(policy.action("x"), Action::Drop);
+    assert_eq!(policy.action(&long), Action::Keep);
+    // Same lengths as listed keys, not listed.
+    assert_eq!(policy.action("session.id"), Action::Scan);
+    assert_eq!(policy.action("y"), Action::Scan);
+    assert_eq!(policy.action(&"k".repeat(64)), Action::Scan);
+    assert_eq!(policy.action(&"j".repeat(70)), Action::Scan);
+    // Lengths no listed key has.
+    assert_eq!(policy.action("model"), Action::Scan);
+    assert_eq!(policy.action(""), Action::Scan);
+    assert_eq!(Policy::default().action("user.email"), Action::Scan);
 }

@@ -18,10 +18,11 @@ use cairn_core::{
     },
     scrub::{REDACTED_ATTRIBUTE, Scrubber},
 };
-use cairn_redact::{KindSet, Outcome, Unscannable};
+use cairn_redact::{KindSet, Outcome, Pseudonymizer, Unscannable};
 
 use super::{
     Action, RedactStage,
+    memo::{Memo, Rule, Verdict},
     stats::{KindLabels, ReasonLabels, label},
 };
 
@@ -92,22 +93,56 @@ impl RedactStage {
     }
 
     /// Scans a string in place; allocates only when something was found.
-    fn string(&self, s: &mut String, loc: Loc<'_>, found: &mut Found) {
+    /// A short value seen before in this request takes its remembered
+    /// verdict, counted as if it had been found again.
+    fn string(&self, s: &mut String, loc: Loc<'_>, found: &mut Found, memo: &mut Memo) {
+        let key = Memo::key(Rule::Scan, s);
+        match memo.get(key, Rule::Scan, s) {
+            Some(Verdict::Clean) => return,
+            Some(Verdict::Changed(outcome)) => {
+                self.count(outcome, loc, found);
+                s.clear();
+                s.push_str(outcome.text());
+                return;
+            }
+            Some(Verdict::Replaced(_)) | None => {}
+        }
         let outcome = self.redactor.redact(s);
         if outcome.is_clean() {
+            memo.remember(key, Rule::Scan, s, Verdict::Clean);
             return;
         }
         self.count(&outcome, loc, found);
-        let clean = outcome.into_text().into_owned();
-        *s = clean;
+        let outcome = outcome.into_owned();
+        let original = std::mem::replace(s, outcome.text().to_owned());
+        memo.remember(key, Rule::Scan, &original, Verdict::Changed(outcome));
     }
 
-    fn value(&self, v: &mut AnyValue, loc: Loc<'_>, found: &mut Found) {
+    /// Replaces a string with its pseudonym (`email`: normalised first, the
+    /// way the directory indexes addresses, so the pseudonym still joins).
+    fn pseudonym(&self, p: &Pseudonymizer, s: &mut String, email: bool, memo: &mut Memo) {
+        let rule = if email { Rule::Email } else { Rule::Pseudonym };
+        let key = Memo::key(rule, s);
+        if let Some(Verdict::Replaced(t)) = memo.get(key, rule, s) {
+            s.clear();
+            s.push_str(t);
+            return;
+        }
+        let t = if email {
+            crate::enrich::email_pseudonym(p, s)
+        } else {
+            p.pseudonymize(s)
+        };
+        let original = std::mem::replace(s, t);
+        memo.remember(key, rule, &original, Verdict::Replaced(s.clone()));
+    }
+
+    fn value(&self, v: &mut AnyValue, loc: Loc<'_>, found: &mut Found, memo: &mut Memo) {
         let Some(inner) = v.value.as_mut() else {
             return;
         };
         match inner {
-            Value::StringValue(s) => self.string(s, loc, found),
+            Value::StringValue(s) => self.string(s, loc, found, memo),
             Value::BytesValue(b) => {
                 let outcome = self.redactor.redact_bytes(b);
                 if !outcome.is_clean() {
@@ -119,14 +154,14 @@ impl RedactStage {
             }
             Value::ArrayValue(ArrayValue { values }) => {
                 for v in values {
-                    self.value(v, loc, found);
+                    self.value(v, loc, found, memo);
                 }
             }
             Value::KvlistValue(list) => {
                 for kv in &mut list.values {
-                    self.string(&mut kv.key, loc, found);
+                    self.string(&mut kv.key, loc, found, memo);
                     if let Some(v) = kv.value.as_mut() {
-                        self.value(v, loc, found);
+                        self.value(v, loc, found, memo);
                     }
                 }
             }
@@ -138,7 +173,13 @@ impl RedactStage {
     }
 
     /// Applies the policy to an attribute list; `prefix` names where it sits.
-    fn attributes(&self, attrs: &mut Vec<KeyValue>, prefix: &'static str, found: &mut Found) {
+    fn attributes(
+        &self,
+        attrs: &mut Vec<KeyValue>,
+        prefix: &'static str,
+        found: &mut Found,
+        memo: &mut Memo,
+    ) {
         attrs.retain_mut(|kv| {
             let action = self.policy.action(&kv.key);
             let loc = Loc(prefix, &kv.key);
@@ -162,13 +203,7 @@ impl RedactStage {
                         }),
                     ) = (&self.pseudonymizer, kv.value.as_mut())
                     {
-                        // E-mail addresses are normalised first, the way the
-                        // directory indexes them, so the pseudonym still joins.
-                        *s = if kv.key == "user.email" {
-                            crate::enrich::email_pseudonym(p, s)
-                        } else {
-                            p.pseudonymize(s)
-                        };
+                        self.pseudonym(p, s, kv.key == "user.email", memo);
                         self.stats
                             .policy
                             .get_or_create(&ReasonLabels {
@@ -178,13 +213,13 @@ impl RedactStage {
                             .inc();
                     } else if let Some(v) = kv.value.as_mut() {
                         // Not a string (or no key): scan instead of passing it.
-                        self.value(v, loc, found);
+                        self.value(v, loc, found, memo);
                     }
                     true
                 }
                 Action::Scan => {
                     if let Some(v) = kv.value.as_mut() {
-                        self.value(v, loc, found);
+                        self.value(v, loc, found, memo);
                     }
                     true
                 }
@@ -220,10 +255,14 @@ impl RedactStage {
         self.stats.records.inc();
     }
 
-    fn resource(&self, resource: Option<&mut cairn_core::otlp::resource::v1::Resource>) -> Found {
+    fn resource(
+        &self,
+        resource: Option<&mut cairn_core::otlp::resource::v1::Resource>,
+        memo: &mut Memo,
+    ) -> Found {
         let mut found = Found::default();
         if let Some(r) = resource {
-            self.attributes(&mut r.attributes, "resource:", &mut found);
+            self.attributes(&mut r.attributes, "resource:", &mut found, memo);
         }
         found
     }
@@ -232,28 +271,35 @@ impl RedactStage {
         &self,
         scope: Option<&mut cairn_core::otlp::common::v1::InstrumentationScope>,
         found: &mut Found,
+        memo: &mut Memo,
     ) {
         if let Some(s) = scope {
-            self.attributes(&mut s.attributes, "scope:", found);
+            self.attributes(&mut s.attributes, "scope:", found, memo);
         }
     }
 }
 
 impl Scrubber for RedactStage {
     fn logs(&self, req: &mut ExportLogsServiceRequest) {
+        let memo = &mut Memo::default();
         for rl in &mut req.resource_logs {
-            let mut shared = self.resource(rl.resource.as_mut());
+            let mut shared = self.resource(rl.resource.as_mut(), memo);
             for sl in &mut rl.scope_logs {
-                self.scope(sl.scope.as_mut(), &mut shared);
+                self.scope(sl.scope.as_mut(), &mut shared, memo);
                 for log in &mut sl.log_records {
                     let mut found = Found::default();
                     found.merge(&shared);
                     if let Some(body) = log.body.as_mut() {
-                        self.value(body, Loc("", "body"), &mut found);
+                        self.value(body, Loc("", "body"), &mut found, memo);
                     }
-                    self.string(&mut log.severity_text, Loc("", "severity_text"), &mut found);
-                    self.string(&mut log.event_name, Loc("", "event_name"), &mut found);
-                    self.attributes(&mut log.attributes, "", &mut found);
+                    self.string(
+                        &mut log.severity_text,
+                        Loc("", "severity_text"),
+                        &mut found,
+                        memo,
+                    );
+                    self.string(&mut log.event_name, Loc("", "event_name"), &mut found, memo);
+                    self.attributes(&mut log.attributes, "", &mut found, memo);
                     self.tag(&mut log.attributes, &found);
                 }
             }
@@ -261,10 +307,11 @@ impl Scrubber for RedactStage {
     }
 
     fn metrics(&self, req: &mut ExportMetricsServiceRequest) {
+        let memo = &mut Memo::default();
         for rm in &mut req.resource_metrics {
-            let mut shared = self.resource(rm.resource.as_mut());
+            let mut shared = self.resource(rm.resource.as_mut(), memo);
             for sm in &mut rm.scope_metrics {
-                self.scope(sm.scope.as_mut(), &mut shared);
+                self.scope(sm.scope.as_mut(), &mut shared, memo);
                 for metric in &mut sm.metrics {
                     // Points of every shape carry attributes and exemplars.
                     macro_rules! points {
@@ -272,12 +319,13 @@ impl Scrubber for RedactStage {
                             for p in $points {
                                 let mut found = Found::default();
                                 found.merge(&shared);
-                                self.attributes(&mut p.attributes, "", &mut found);
+                                self.attributes(&mut p.attributes, "", &mut found, memo);
                                 for e in &mut p.exemplars {
                                     self.attributes(
                                         &mut e.filtered_attributes,
                                         "exemplar:",
                                         &mut found,
+                                        memo,
                                     );
                                 }
                                 self.tag(&mut p.attributes, &found);
@@ -293,38 +341,44 @@ impl Scrubber for RedactStage {
                             for p in &mut s.data_points {
                                 let mut found = Found::default();
                                 found.merge(&shared);
-                                self.attributes(&mut p.attributes, "", &mut found);
+                                self.attributes(&mut p.attributes, "", &mut found, memo);
                                 self.tag(&mut p.attributes, &found);
                             }
                         }
                         None => {}
                     }
                     let mut ignored = Found::default();
-                    self.attributes(&mut metric.metadata, "metadata:", &mut ignored);
+                    self.attributes(&mut metric.metadata, "metadata:", &mut ignored, memo);
                 }
             }
         }
     }
 
     fn traces(&self, req: &mut ExportTraceServiceRequest) {
+        let memo = &mut Memo::default();
         for rs in &mut req.resource_spans {
-            let mut shared = self.resource(rs.resource.as_mut());
+            let mut shared = self.resource(rs.resource.as_mut(), memo);
             for ss in &mut rs.scope_spans {
-                self.scope(ss.scope.as_mut(), &mut shared);
+                self.scope(ss.scope.as_mut(), &mut shared, memo);
                 for span in &mut ss.spans {
                     let mut found = Found::default();
                     found.merge(&shared);
-                    self.string(&mut span.name, Loc("", "span.name"), &mut found);
-                    self.attributes(&mut span.attributes, "", &mut found);
+                    self.string(&mut span.name, Loc("", "span.name"), &mut found, memo);
+                    self.attributes(&mut span.attributes, "", &mut found, memo);
                     if let Some(status) = span.status.as_mut() {
-                        self.string(&mut status.message, Loc("", "status.message"), &mut found);
+                        self.string(
+                            &mut status.message,
+                            Loc("", "status.message"),
+                            &mut found,
+                            memo,
+                        );
                     }
                     for ev in &mut span.events {
-                        self.string(&mut ev.name, Loc("", "event.name"), &mut found);
-                        self.attributes(&mut ev.attributes, "event:", &mut found);
+                        self.string(&mut ev.name, Loc("", "event.name"), &mut found, memo);
+                        self.attributes(&mut ev.attributes, "event:", &mut found, memo);
                     }
                     for link in &mut span.links {
-                        self.attributes(&mut link.attributes, "link:", &mut found);
+                        self.attributes(&mut link.attributes, "link:", &mut found, memo);
                     }
                     self.tag(&mut span.attributes, &found);
                 }
