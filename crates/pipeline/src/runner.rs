@@ -129,7 +129,7 @@ impl Pipeline {
     }
 
     /// Starts the writer thread: every batch goes to `journal` (when there
-    /// is one) and `output` before it is acknowledged, then to `stages`.
+    /// is one), `output` and `stages` before it is acknowledged.
     pub fn start_journaled(
         config: PipelineConfig,
         journal: Option<Box<dyn Journal>>,
@@ -228,7 +228,11 @@ impl Ingest for Pipeline {
             }
             self.queued_bytes.fetch_add(size, Ordering::SeqCst);
             let (reply, answer) = oneshot::channel();
-            if let Err(e) = tx.try_send((Arc::new(batch), size, reply)) {
+            // The writer lets go of its reference before it answers, so the
+            // records are freed here, on the thread that allocated them:
+            // far cheaper for the allocator than frees from another thread.
+            let batch = Arc::new(batch);
+            if let Err(e) = tx.try_send((Arc::clone(&batch), size, reply)) {
                 self.queued_bytes.fetch_sub(size, Ordering::SeqCst);
                 return Err(match e {
                     mpsc::TrySendError::Full(_) => overloaded,
@@ -236,7 +240,9 @@ impl Ingest for Pipeline {
                 });
             }
             drop(tx);
-            answer.await.unwrap_or(Err(SubmitError::ShuttingDown))
+            let answer = answer.await.unwrap_or(Err(SubmitError::ShuttingDown));
+            drop(batch);
+            answer
         })
     }
 }
@@ -404,16 +410,19 @@ impl Writer {
             answers.iter_mut().for_each(|a| *a = Err(why.clone()));
         }
         for (((batch, size, reply), answer), pos) in group.drain(..).zip(answers).zip(positions) {
-            let ok = answer.is_ok();
+            // Only what was acknowledged feeds the chains and counters: a
+            // refused request will be resent. The stages see the batch
+            // before the answer, so the writer holds no reference once the
+            // receiver has its answer, and the records are freed there (see
+            // `submit`).
+            if answer.is_ok() {
+                self.each_stage(|s, out| s.process_at(pos, &batch, out), chains);
+            }
+            drop(batch);
             // Released before the answer, so a client that was told its
             // batch is written never finds it still counted as queued.
             self.queued_bytes.fetch_sub(size, Ordering::SeqCst);
             let _ = reply.send(answer);
-            // Only what was acknowledged feeds the chains and counters: a
-            // refused request will be resent.
-            if ok {
-                self.each_stage(|s, out| s.process_at(pos, &batch, out), chains);
-            }
         }
         self.write_chains(chains);
         self.keep();

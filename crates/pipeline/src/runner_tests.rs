@@ -421,3 +421,56 @@ async fn the_byte_budget_pushes_back_counting_other_pressure() {
 
 #[path = "runner_replay_tests.rs"]
 mod replay;
+
+/// Keeps a weak reference to every batch it is given.
+#[derive(Clone, Default)]
+struct Watcher(Arc<Mutex<Vec<std::sync::Weak<Batch>>>>);
+impl Output for Watcher {
+    fn write(&mut self, _b: &Batch) -> std::io::Result<()> {
+        Ok(())
+    }
+    fn write_shared(&mut self, b: &Arc<Batch>) -> std::io::Result<()> {
+        self.0.lock().unwrap().push(Arc::downgrade(b));
+        Ok(())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A slow stage that counts what it saw.
+struct Slow(Arc<AtomicUsize>);
+impl Stage for Slow {
+    fn process(&mut self, _b: &Batch, _out: &mut Vec<PromptChain>) {
+        // Long enough that a writer answering before its stages would still
+        // hold the batch when the submitter looks.
+        std::thread::sleep(Duration::from_millis(100));
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[tokio::test]
+async fn the_stages_see_a_batch_before_its_answer_and_the_submitter_frees_it() {
+    let watcher = Watcher::default();
+    let seen = Arc::new(AtomicUsize::new(0));
+    let p = Pipeline::start_with(
+        PipelineConfig::default(),
+        Box::new(watcher.clone()),
+        vec![Box::new(Slow(Arc::clone(&seen)))],
+    )
+    .unwrap();
+    for n in 1..=3 {
+        assert_eq!(p.submit(batch()).await, Ok(()));
+        assert_eq!(
+            seen.load(Ordering::SeqCst),
+            n,
+            "processed before the answer"
+        );
+        let weak = watcher.0.lock().unwrap().pop().unwrap();
+        assert!(
+            weak.upgrade().is_none(),
+            "the writer let go of the batch before answering"
+        );
+    }
+    p.close();
+}
