@@ -1,6 +1,7 @@
 //! The admin listener: `GET /healthz` (the process is up), `GET /readyz`
-//! (listeners bound and taking work; 503 while draining, or once the
-//! write-ahead log failed and every request is refused) and `GET /metrics`
+//! (listeners bound and taking work; 503 while open prompt chains are
+//! rebuilt from the write-ahead log after a restart, while draining, or once
+//! the write-ahead log failed and every request is refused) and `GET /metrics`
 //! (Prometheus text format).
 
 use std::sync::{
@@ -41,6 +42,10 @@ pub fn router(state: Arc<AdminState>) -> Router {
 async fn readyz(State(s): State<Arc<AdminState>>) -> Response {
     if s.pipeline.as_ref().is_some_and(|p| p.journal_failed()) {
         let why = "not ready: the write-ahead log failed; requests are refused until a restart\n";
+        return (StatusCode::SERVICE_UNAVAILABLE, why).into_response();
+    }
+    if s.pipeline.as_ref().is_some_and(|p| !p.replay_done()) {
+        let why = "not ready: rebuilding open prompt chains from the write-ahead log\n";
         return (StatusCode::SERVICE_UNAVAILABLE, why).into_response();
     }
     if s.ready.load(Ordering::SeqCst) {
@@ -150,6 +155,64 @@ mod tests {
         let (status, body) = readyz(&state).await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         assert!(body.contains("write-ahead log failed"), "{body}");
+        pipeline.close();
+    }
+
+    /// A journal whose replay (after a restart) lasts until the test says.
+    struct SlowReplay(std::sync::Mutex<std::sync::mpsc::Receiver<()>>);
+    impl Journal for SlowReplay {
+        fn append(&mut self, _: &Arc<Batch>) -> Result<(), JournalError> {
+            Ok(())
+        }
+        fn append_chains(&mut self, _: &[PromptChain]) -> Result<(), JournalError> {
+            Ok(())
+        }
+        fn commit(&mut self) -> Result<(), JournalError> {
+            Ok(())
+        }
+        fn replay(&mut self, _f: &mut dyn FnMut(cairn_pipeline::journal::Replayed)) {
+            let _ = self
+                .0
+                .lock()
+                .unwrap()
+                .recv_timeout(std::time::Duration::from_secs(30));
+        }
+    }
+
+    /// A stage that keeps work across restarts, so the journal is replayed.
+    struct Keeping;
+    impl cairn_pipeline::stage::Stage for Keeping {
+        fn process(&mut self, _: &Batch, _: &mut Vec<PromptChain>) {}
+        fn keeps(&self) -> bool {
+            true
+        }
+    }
+
+    #[tokio::test]
+    async fn cairn_is_not_ready_while_open_chains_are_rebuilt() {
+        let (release, wait) = std::sync::mpsc::channel();
+        let pipeline = Pipeline::start_journaled(
+            PipelineConfig::default(),
+            Some(Box::new(SlowReplay(std::sync::Mutex::new(wait)))),
+            Box::new(Discard),
+            vec![Box::new(Keeping)],
+        )
+        .unwrap();
+        let state = Arc::new(AdminState {
+            registry: Registry::default(),
+            ready: true.into(),
+            pipeline: Some(Arc::clone(&pipeline)),
+        });
+        let (status, body) = readyz(&state).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(body.contains("rebuilding open prompt chains"), "{body}");
+
+        release.send(()).unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while readyz(&state).await.0 != StatusCode::OK {
+            assert!(std::time::Instant::now() < deadline, "never became ready");
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
         pipeline.close();
     }
 }

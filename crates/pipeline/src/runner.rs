@@ -97,6 +97,8 @@ pub struct Pipeline {
     retry_after: Duration,
     queued_bytes: Arc<AtomicUsize>,
     journal_failed: Arc<AtomicBool>,
+    /// Set by the writer once open chains are rebuilt from the journal.
+    replayed: Arc<AtomicBool>,
     max_bytes: usize,
     pressure: std::sync::OnceLock<Pressure>,
     writer: Mutex<Option<JoinHandle<()>>>,
@@ -139,9 +141,11 @@ impl Pipeline {
         let (tx, rx) = mpsc::sync_channel(config.queue_batches.max(1));
         let queued_bytes = Arc::new(AtomicUsize::new(0));
         let journal_failed = Arc::new(AtomicBool::new(false));
+        let replayed = Arc::new(AtomicBool::new(false));
         let writer = Writer {
             queued_bytes: Arc::clone(&queued_bytes),
             journal_failed: Arc::clone(&journal_failed),
+            replayed: Arc::clone(&replayed),
             journal,
             waiting_chains: Vec::new(),
             retry_after: config.retry_after,
@@ -160,6 +164,7 @@ impl Pipeline {
             retry_after: config.retry_after,
             queued_bytes,
             journal_failed,
+            replayed,
             max_bytes: config.max_queued_bytes.max(1),
             pressure: std::sync::OnceLock::new(),
             writer: Mutex::new(Some(writer)),
@@ -178,6 +183,13 @@ impl Pipeline {
     /// every request is refused until a restart, so cairn is not ready.
     pub fn journal_failed(&self) -> bool {
         self.journal_failed.load(Ordering::SeqCst)
+    }
+
+    /// Whether the writer has rebuilt open prompt chains from the journal
+    /// after a restart (at once when there is nothing to rebuild). Until
+    /// then batches queue without being written, so cairn is not ready.
+    pub fn replay_done(&self) -> bool {
+        self.replayed.load(Ordering::SeqCst)
     }
 
     /// Bytes of records waiting for the writer now.
@@ -250,6 +262,7 @@ impl Ingest for Pipeline {
 struct Writer {
     queued_bytes: Arc<AtomicUsize>,
     journal_failed: Arc<AtomicBool>,
+    replayed: Arc<AtomicBool>,
     journal: Option<Box<dyn Journal>>,
     /// Chains the journal had no room for yet, oldest first.
     waiting_chains: Vec<PromptChain>,
@@ -266,6 +279,7 @@ impl Writer {
         let mut group: Vec<Queued> = Vec::with_capacity(self.max_group);
         let mut chains: Vec<PromptChain> = Vec::new();
         self.replay(&mut chains);
+        self.replayed.store(true, Ordering::SeqCst);
         let mut next_tick = std::time::Instant::now() + self.tick;
         loop {
             let wait = next_tick.saturating_duration_since(std::time::Instant::now());
