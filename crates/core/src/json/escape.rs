@@ -132,11 +132,16 @@ fn short(out: &mut Vec<u8>, bytes: &[u8]) {
         buf[n - 3..n + 1].copy_from_slice(&hi.to_le_bytes());
         escaped_bytes(u64::from(lo) | (u64::from(hi) << 32))
     } else {
-        // 0–3 bytes, then the spaces of the buffer (never escaped).
-        for (d, b) in buf[1..].iter_mut().zip(bytes) {
-            *d = *b;
-        }
-        escaped_bytes(word(&buf, 1))
+        // 0–3 bytes, then spaces (never escaped), shifted in one by one
+        // (a copy loop would become a `memcpy` call).
+        let w = bytes
+            .iter()
+            .enumerate()
+            .fold(u64::from_le_bytes([b' '; 8]), |w, (i, &b)| {
+                w & !(0xFF << (8 * i)) | u64::from(b) << (8 * i)
+            });
+        buf[1..9].copy_from_slice(&w.to_le_bytes());
+        escaped_bytes(w)
     };
     if hits != 0 {
         return slow(out, bytes);
