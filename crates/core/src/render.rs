@@ -14,8 +14,11 @@ use serde_json::{Map, Value, json};
 use crate::{
     json::{self, KeyStyle, write_sorted},
     record::{Origin, Record, RecordBody},
+    render_shared::write_members,
     value::{attrs_to_json, to_json, write_attrs_json, write_json},
 };
+
+pub use crate::render_shared::SharedJson;
 
 #[cfg(test)]
 #[path = "render_tests.rs"]
@@ -170,18 +173,34 @@ impl Record {
     /// (the fixed keys of the record itself have no dots, so only the
     /// attributes and typed maps change).
     pub fn write_json_styled(&self, origin: &Origin, style: KeyStyle, out: &mut Vec<u8>) {
+        self.write_json_inner(origin, style, None, out);
+    }
+
+    /// [`Record::write_json_styled`], the members the records of a batch
+    /// share (origin, resource, scope) copied from `shared`, which renders
+    /// them once: the same bytes.
+    pub fn write_json_shared(
+        &self,
+        origin: &Origin,
+        style: KeyStyle,
+        shared: &mut SharedJson,
+        out: &mut Vec<u8>,
+    ) {
+        self.write_json_inner(origin, style, Some(shared), out);
+    }
+
+    fn write_json_inner(
+        &self,
+        origin: &Origin,
+        style: KeyStyle,
+        mut shared: Option<&mut SharedJson>,
+        out: &mut Vec<u8>,
+    ) {
         // Members in key order: the order a `serde_json::Map` iterates.
         let mut o = json::Object::open(out);
-        let common = |o: &mut json::Object<'_>| {
-            write_sorted(&origin.protocol, style, o.key("protocol"));
-            json::u64_string(o.key("received_unix_nano"), origin.received_unix_nano);
-            write_attrs_json(self.resource.attrs().0, style, o.key("resource"));
-            if let Some(scope) = &self.scope.scope {
-                let mut s = json::Object::open(o.key("scope"));
-                s.str("name", &scope.name);
-                s.str("version", &scope.version);
-                s.close();
-            }
+        let mut common = |o: &mut json::Object<'_>| match shared.as_deref_mut() {
+            Some(shared) => o.members(shared.members(self, origin, style)),
+            None => write_members(o, self, origin, style),
         };
         let tenant = |o: &mut json::Object<'_>| {
             if let Some(t) = &origin.tenant {

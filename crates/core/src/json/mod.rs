@@ -137,6 +137,19 @@ impl<'a> Object<'a> {
         self.out
     }
 
+    /// Members written elsewhere (`"k":v,"k2":v2`, no braces), spliced
+    /// in with the separator they need.
+    pub fn members(&mut self, raw: &[u8]) {
+        if raw.is_empty() {
+            return;
+        }
+        if !self.first {
+            self.out.push(b',');
+        }
+        self.first = false;
+        self.out.extend_from_slice(raw);
+    }
+
     /// A string member.
     pub fn str(&mut self, key: &str, value: &str) {
         str(self.key(key), value);
