@@ -14,6 +14,7 @@ use serde_json::{Map, Value, json};
 use crate::{
     json::{self, KeyStyle, write_sorted},
     record::{Origin, Record, RecordBody},
+    render_fixed,
     render_shared::write_members,
     value::{attrs_to_json, to_json, write_attrs_json, write_json},
 };
@@ -214,8 +215,8 @@ impl Record {
                     write_json(body, style, o.key("body"));
                 }
                 o.str("event", &e.header.name);
-                write_sorted(&e.header, style, o.key("header"));
-                write_sorted(&self.identity, style, o.key("identity"));
+                render_fixed::header(&e.header, o.key("header"));
+                render_fixed::identity(&self.identity, o.key("identity"));
                 o.str("kind", "event");
                 common(&mut o);
                 json::i64(o.key("severity_number"), i64::from(e.log.severity_number));
@@ -228,7 +229,7 @@ impl Record {
                 write_sorted(&e.event, style, o.key("typed"));
             }
             RecordBody::Metric(m) => {
-                write_sorted(&self.identity, style, o.key("identity"));
+                render_fixed::identity(&self.identity, o.key("identity"));
                 o.str("kind", "metric");
                 o.str("metric", &m.metric.name);
                 write_metric_points(&m.metric, style, o.key("points"));
@@ -256,7 +257,7 @@ impl Record {
                     e.close();
                 }
                 events.push(b']');
-                write_sorted(&self.identity, style, o.key("identity"));
+                render_fixed::identity(&self.identity, o.key("identity"));
                 o.str("kind", "span");
                 hex_or_null_to(o.key("parent_span_id"), &span.parent_span_id);
                 common(&mut o);
