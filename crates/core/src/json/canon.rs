@@ -333,7 +333,7 @@ impl ser::SerializeTupleVariant for Seq<'_> {
 }
 
 /// One member written so far: its key as serialized (before the style),
-/// the key's [`prefix`], and the bytes of `"key":value` in the buffer.
+/// the key's [`super::key_prefix`], and the bytes of `"key":value` in the buffer.
 struct Member {
     key: Cow<'static, str>,
     prefix: u64,
@@ -397,7 +397,7 @@ impl<'a> Obj<'a> {
             stack: &mut *self.stack,
         })?;
         self.stack.members.push(Member {
-            prefix: prefix(&key),
+            prefix: super::key_prefix(&key),
             key,
             span: start..self.out.len(),
         });
@@ -435,20 +435,6 @@ impl<'a> Obj<'a> {
         }
         Ok(())
     }
-}
-
-/// The first eight bytes of `key`, big-endian, zero-padded: ordering by
-/// it agrees with ordering by the key wherever it differs.
-fn prefix(key: &str) -> u64 {
-    let bytes = key.as_bytes();
-    if let Some(head) = bytes.first_chunk::<8>() {
-        return u64::from_be_bytes(*head);
-    }
-    // Shifted in one by one (a copy loop would become a `memcpy` call).
-    bytes
-        .iter()
-        .enumerate()
-        .fold(0, |w, (i, &b)| w | u64::from(b) << (56 - 8 * i))
 }
 
 /// Sets `order` to the order a map would iterate `members` in (indices),

@@ -41,6 +41,14 @@ pub enum KeyStyle {
 }
 
 impl KeyStyle {
+    /// Whether this style writes `key` otherwise than it is.
+    pub fn rewrites(self, key: &str) -> bool {
+        match self {
+            KeyStyle::Plain => false,
+            KeyStyle::NoDots => key.is_empty() || key.contains('.'),
+        }
+    }
+
     /// `key` as this style writes it.
     pub fn apply(self, key: &str) -> Cow<'_, str> {
         match self {
@@ -50,6 +58,21 @@ impl KeyStyle {
             KeyStyle::NoDots => Cow::Borrowed(key),
         }
     }
+}
+
+/// The first eight bytes of `key`, big-endian, zero-padded: ordering by
+/// it agrees with ordering by the key wherever it differs, so most key
+/// comparisons are one integer compare.
+pub(crate) fn key_prefix(key: &str) -> u64 {
+    let bytes = key.as_bytes();
+    if let Some(head) = bytes.first_chunk::<8>() {
+        return u64::from_be_bytes(*head);
+    }
+    // Shifted in one by one (a copy loop would become a `memcpy` call).
+    bytes
+        .iter()
+        .enumerate()
+        .fold(0, |w, (i, &b)| w | u64::from(b) << (56 - 8 * i))
 }
 
 fn ser(out: &mut Vec<u8>) -> serde_json::Serializer<&mut Vec<u8>> {
