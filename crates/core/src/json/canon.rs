@@ -416,7 +416,17 @@ impl<'a> Obj<'a> {
             w[0].cmp(&w[1]) == Ordering::Less
                 && (style == KeyStyle::Plain || style.apply(&w[0].key) < style.apply(&w[1].key))
         });
-        if !ascending {
+        if !ascending && let Some(p) = first_belongs_at(mine, style) {
+            // Only the first member is out of place (an internally tagged
+            // enum's tag before its fields): the ones before its place
+            // move up over it, and it goes after them.
+            let (first, last) = (mine[0].span.clone(), mine[p].span.end);
+            scratch.clear();
+            scratch.push(b',');
+            scratch.extend_from_slice(&self.out[first.clone()]);
+            self.out.copy_within(first.end + 1..last, first.start);
+            self.out[last - scratch.len()..last].copy_from_slice(scratch);
+        } else if !ascending {
             map_order(mine, style, order);
             scratch.clear();
             for (n, &i) in order.iter().enumerate() {
@@ -434,6 +444,25 @@ impl<'a> Obj<'a> {
             self.out.push(b'}');
         }
         Ok(())
+    }
+}
+
+/// When all members but the first are in key order and the first's key is
+/// not among theirs (and `style` rewrites none of them), the index of the
+/// member the first belongs after.
+fn first_belongs_at(members: &[Member], style: KeyStyle) -> Option<usize> {
+    let (first, rest) = members.split_first()?;
+    let in_order = rest.windows(2).all(|w| w[0].cmp(&w[1]) == Ordering::Less);
+    if !in_order || members.iter().any(|m| style.rewrites(&m.key)) {
+        return None;
+    }
+    let before = rest.partition_point(|m| m.cmp(first) == Ordering::Less);
+    if before == 0 {
+        return None;
+    }
+    match rest.get(before) {
+        Some(next) if next.cmp(first) == Ordering::Equal => None,
+        _ => Some(before),
     }
 }
 

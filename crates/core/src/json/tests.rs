@@ -81,8 +81,32 @@ struct Flat {
 #[serde(tag = "type", rename_all = "snake_case")]
 enum Tagged {
     One(Inner),
-    Two { b: u64, a: u64 },
+    Two {
+        b: u64,
+        a: u64,
+    },
     Three,
+    /// Fields in key order, the tag after the first, in the middle, last
+    /// and first.
+    Four {
+        a: u8,
+        b: u8,
+    },
+    Five {
+        a: u8,
+        s: u8,
+        u: u8,
+        z: u8,
+    },
+    Six {
+        a: u8,
+        b: u8,
+        c: u8,
+    },
+    Seven {
+        u: u8,
+        v: u8,
+    },
 }
 
 #[derive(Serialize)]
@@ -145,6 +169,15 @@ fn enums_in_every_representation() {
     same(&Tagged::One(inner()));
     same(&Tagged::Two { b: 1, a: 2 });
     same(&Tagged::Three);
+    same(&Tagged::Four { a: 1, b: 2 });
+    same(&Tagged::Five {
+        a: 1,
+        s: 2,
+        u: 3,
+        z: 4,
+    });
+    same(&Tagged::Six { a: 1, b: 2, c: 3 });
+    same(&Tagged::Seven { u: 1, v: 2 });
     same(&External::Unit);
     same(&External::New(-7));
     same(&External::Tuple(1, "x"));
