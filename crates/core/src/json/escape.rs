@@ -113,13 +113,34 @@ pub(super) fn string(out: &mut Vec<u8>, s: &str) {
 /// The longest string [`short`] takes.
 const SHORT: usize = 16;
 
-/// [`string`] for at most [`SHORT`] bytes: the bytes are read as words
-/// (two overlapping ones when they do not fill one), checked, and laid out
-/// between the quotes in a buffer of fixed size, which is appended whole
-/// and cut back to the string's length (one capacity check, no `memcpy`).
+/// [`string`] for at most [`SHORT`] bytes.
 fn short(out: &mut Vec<u8>, bytes: &[u8]) {
+    if !laid_out(out, bytes, b"\"") {
+        slow(out, bytes);
+    }
+}
+
+/// `"key":`, the key written as [`string`] writes it. Inlined where it is
+/// called: a key the code spells out is a constant there, and the compiler
+/// checks and lays it out when it builds the call, which leaves two stores.
+#[inline(always)]
+pub(super) fn key(out: &mut Vec<u8>, key: &str) {
+    let bytes = key.as_bytes();
+    if bytes.len() > SHORT || !laid_out(out, bytes, b"\":") {
+        string(out, key);
+        out.push(b':');
+    }
+}
+
+/// Appends `"`, the at most [`SHORT`] `bytes` and `end` when none of them
+/// needs an escape; false (nothing appended) otherwise. The bytes are read
+/// as words (two overlapping ones when they do not fill one), checked, and
+/// laid out in a buffer of fixed size, which is appended whole and cut
+/// back to length (one capacity check, no `memcpy`).
+#[inline(always)]
+fn laid_out<const E: usize>(out: &mut Vec<u8>, bytes: &[u8], end: &[u8; E]) -> bool {
     let n = bytes.len();
-    let mut buf = [b' '; SHORT + 2];
+    let mut buf = [b' '; SHORT + 3];
     buf[0] = b'"';
     let hits = if n >= 8 {
         let (lo, hi) = (word(bytes, 0), word(bytes, n - 8));
@@ -143,13 +164,15 @@ fn short(out: &mut Vec<u8>, bytes: &[u8]) {
         buf[1..9].copy_from_slice(&w.to_le_bytes());
         escaped_bytes(w)
     };
-    if hits != 0 {
-        return slow(out, bytes);
+    // (An `end` longer than two bytes would not fit the buffer.)
+    if hits != 0 || E > 2 {
+        return false;
     }
-    buf[n + 1] = b'"';
+    buf[n + 1..n + 1 + E].copy_from_slice(end);
     let len = out.len();
     out.extend_from_slice(&buf);
-    out.truncate(len + n + 2);
+    out.truncate(len + n + 1 + E);
+    true
 }
 
 /// [`string`] for more than [`SHORT`] bytes: scanned first, then copied
@@ -202,6 +225,9 @@ mod tests {
             String::from_utf8_lossy(&got),
             String::from_utf8_lossy(&want)
         );
+        let mut key = Vec::new();
+        super::key(&mut key, s);
+        assert_eq!(key, [&want[..], b":"].concat());
         // After other bytes, into a buffer with and without room to spare.
         for room in [0, 1, 7, 64] {
             let mut got = Vec::with_capacity(3 + room);

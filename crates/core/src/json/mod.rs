@@ -150,13 +150,13 @@ impl<'a> Object<'a> {
 
     /// Writes the separator and `"key":`, and returns the buffer for the
     /// value, which the caller must write next.
+    #[inline]
     pub fn key(&mut self, key: &str) -> &mut Vec<u8> {
         if !self.first {
             self.out.push(b',');
         }
         self.first = false;
-        str(self.out, key);
-        self.out.push(b':');
+        escape::key(self.out, key);
         self.out
     }
 
@@ -174,11 +174,13 @@ impl<'a> Object<'a> {
     }
 
     /// A string member.
+    #[inline]
     pub fn str(&mut self, key: &str, value: &str) {
         str(self.key(key), value);
     }
 
     /// A string member, left out when `None`.
+    #[inline]
     pub fn opt_str(&mut self, key: &str, value: Option<&str>) {
         if let Some(v) = value {
             self.str(key, v);
@@ -186,11 +188,13 @@ impl<'a> Object<'a> {
     }
 
     /// A float member (`null` when not finite).
+    #[inline]
     pub fn f64(&mut self, key: &str, value: f64) {
         f64(self.key(key), value);
     }
 
     /// An unsigned integer member.
+    #[inline]
     pub fn u64(&mut self, key: &str, value: u64) {
         u64(self.key(key), value);
     }
