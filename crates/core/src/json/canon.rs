@@ -337,6 +337,8 @@ impl ser::SerializeTupleVariant for Seq<'_> {
 struct Member {
     key: Cow<'static, str>,
     prefix: u64,
+    /// Whether the style writes the key otherwise.
+    rewritten: bool,
     span: Range<usize>,
 }
 
@@ -389,7 +391,12 @@ impl<'a> Obj<'a> {
             self.out.push(b',');
         }
         let start = self.out.len();
-        super::str(self.out, &self.style.apply(&key));
+        let rewritten = self.style.rewrites(&key);
+        if rewritten {
+            super::str(self.out, &self.style.apply(&key));
+        } else {
+            super::str(self.out, &key);
+        }
         self.out.push(b':');
         value.serialize(Canon {
             out: &mut *self.out,
@@ -399,6 +406,7 @@ impl<'a> Obj<'a> {
         self.stack.members.push(Member {
             prefix: super::key_prefix(&key),
             key,
+            rewritten,
             span: start..self.out.len(),
         });
         Ok(())
@@ -414,9 +422,10 @@ impl<'a> Obj<'a> {
         let mine = &members[self.base..];
         let ascending = mine.windows(2).all(|w| {
             w[0].cmp(&w[1]) == Ordering::Less
-                && (style == KeyStyle::Plain || style.apply(&w[0].key) < style.apply(&w[1].key))
+                && (!(w[0].rewritten || w[1].rewritten)
+                    || style.apply(&w[0].key) < style.apply(&w[1].key))
         });
-        if !ascending && let Some(p) = first_belongs_at(mine, style) {
+        if !ascending && let Some(p) = first_belongs_at(mine) {
             // Only the first member is out of place (an internally tagged
             // enum's tag before its fields): the ones before its place
             // move up over it, and it goes after them.
@@ -448,12 +457,12 @@ impl<'a> Obj<'a> {
 }
 
 /// When all members but the first are in key order and the first's key is
-/// not among theirs (and `style` rewrites none of them), the index of the
+/// not among theirs (and the style rewrites none of them), the index of the
 /// member the first belongs after.
-fn first_belongs_at(members: &[Member], style: KeyStyle) -> Option<usize> {
+fn first_belongs_at(members: &[Member]) -> Option<usize> {
     let (first, rest) = members.split_first()?;
     let in_order = rest.windows(2).all(|w| w[0].cmp(&w[1]) == Ordering::Less);
-    if !in_order || members.iter().any(|m| style.rewrites(&m.key)) {
+    if !in_order || members.iter().any(|m| m.rewritten) {
         return None;
     }
     let before = rest.partition_point(|m| m.cmp(first) == Ordering::Less);
@@ -475,11 +484,7 @@ fn map_order(members: &[Member], style: KeyStyle, order: &mut Vec<usize>) {
     // Stable: of equal keys the later stays later, and keep_last keeps it.
     order.sort_by(|&a, &b| members[a].cmp(&members[b]));
     keep_last(order, |a, b| members[a].key == members[b].key);
-    if style == KeyStyle::NoDots
-        && members
-            .iter()
-            .any(|m| style.apply(&m.key) != m.key.as_ref())
-    {
+    if members.iter().any(|m| m.rewritten) {
         let styled: Vec<Cow<'_, str>> = members.iter().map(|m| style.apply(&m.key)).collect();
         order.sort_by(|&a, &b| styled[a].cmp(&styled[b]));
         keep_last(order, |a, b| styled[a] == styled[b]);

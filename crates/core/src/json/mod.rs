@@ -45,7 +45,8 @@ impl KeyStyle {
     pub fn rewrites(self, key: &str) -> bool {
         match self {
             KeyStyle::Plain => false,
-            KeyStyle::NoDots => key.is_empty() || key.contains('.'),
+            // A byte loop: keys are short, and `contains` is a `memchr`.
+            KeyStyle::NoDots => key.is_empty() || key.bytes().any(|b| b == b'.'),
         }
     }
 
@@ -54,7 +55,7 @@ impl KeyStyle {
         match self {
             KeyStyle::Plain => Cow::Borrowed(key),
             KeyStyle::NoDots if key.is_empty() => Cow::Borrowed("_empty"),
-            KeyStyle::NoDots if key.contains('.') => Cow::Owned(key.replace('.', "_")),
+            KeyStyle::NoDots if self.rewrites(key) => Cow::Owned(key.replace('.', "_")),
             KeyStyle::NoDots => Cow::Borrowed(key),
         }
     }
