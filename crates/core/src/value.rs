@@ -274,6 +274,24 @@ pub fn write_attrs_json(kvs: &[KeyValue], style: KeyStyle, out: &mut Vec<u8>) {
         for (n, kv) in order.enumerate() {
             write(out, n, &kv.key, kv);
         }
+    } else if keyed[..kept]
+        .windows(2)
+        .all(|w| json::styled_less(&kvs[w[0].1].key, &kvs[w[1].1].key, style))
+    {
+        // The rewritten keys are already in order and none collide (the
+        // usual case): written in place, none built.
+        for (n, &(_, i)) in keyed[..kept].iter().enumerate() {
+            let kv = &kvs[i];
+            if n > 0 {
+                out.push(b',');
+            }
+            json::styled_key(out, &kv.key, style);
+            out.push(b':');
+            match &kv.value {
+                Some(v) => write_json(v, style, out),
+                None => json::null(out),
+            }
+        }
     } else {
         // Rewritten keys that collide keep the greatest original key's
         // value, as collecting the rewritten pairs into a map would.

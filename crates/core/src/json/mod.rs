@@ -65,7 +65,11 @@ impl KeyStyle {
 /// it agrees with ordering by the key wherever it differs, so most key
 /// comparisons are one integer compare.
 pub(crate) fn key_prefix(key: &str) -> u64 {
-    let bytes = key.as_bytes();
+    be_prefix(key.as_bytes())
+}
+
+/// [`key_prefix`] of bytes.
+fn be_prefix(bytes: &[u8]) -> u64 {
     if let Some(head) = bytes.first_chunk::<8>() {
         return u64::from_be_bytes(*head);
     }
@@ -74,6 +78,73 @@ pub(crate) fn key_prefix(key: &str) -> u64 {
         .iter()
         .enumerate()
         .fold(0, |w, (i, &b)| w | u64::from(b) << (56 - 8 * i))
+}
+
+const LOWS: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+
+/// The high bit of each byte of `w` that is `.`, exact for every byte (no
+/// borrow crosses a byte).
+fn dots(w: u64) -> u64 {
+    let x = w ^ u64::from_ne_bytes([b'.'; 8]);
+    !(((x & LOWS) + LOWS) | x) & !LOWS
+}
+
+/// `w` with each `.` byte made `_`.
+fn undot(w: u64) -> u64 {
+    w ^ ((dots(w) >> 7) * u64::from(b'.' ^ b'_'))
+}
+
+/// Whether `a` as `style` writes it comes before `b` so written: mostly
+/// decided by their first sixteen bytes as two numbers, else byte by
+/// byte; no rewritten key is built.
+pub(crate) fn styled_less(a: &str, b: &str, style: KeyStyle) -> bool {
+    if !a.is_empty() && !b.is_empty() {
+        let word = |k: &str, at: usize| {
+            let w = be_prefix(k.as_bytes().get(at..).unwrap_or_default());
+            match style {
+                KeyStyle::Plain => w,
+                KeyStyle::NoDots => undot(w),
+            }
+        };
+        for at in [0, 8] {
+            let (wa, wb) = (word(a, at), word(b, at));
+            if wa != wb {
+                return wa < wb;
+            }
+        }
+    }
+    styled_bytes(a, style).lt(styled_bytes(b, style))
+}
+
+/// `key` as `style` writes it, byte by byte.
+fn styled_bytes(key: &str, style: KeyStyle) -> impl Iterator<Item = u8> + '_ {
+    let bytes = match style {
+        KeyStyle::NoDots if key.is_empty() => b"_empty",
+        _ => key.as_bytes(),
+    };
+    bytes.iter().map(move |&b| match style {
+        KeyStyle::NoDots if b == b'.' => b'_',
+        _ => b,
+    })
+}
+
+/// Appends `key` as a JSON string as `style` writes it, without building
+/// the rewritten key: `.` is never part of an escape, so it is rewritten
+/// in the escaped bytes.
+pub(crate) fn styled_key(out: &mut Vec<u8>, key: &str, style: KeyStyle) {
+    if !style.rewrites(key) {
+        return str(out, key);
+    }
+    if key.is_empty() {
+        return str(out, "_empty");
+    }
+    let at = out.len();
+    str(out, key);
+    for b in &mut out[at..] {
+        if *b == b'.' {
+            *b = b'_';
+        }
+    }
 }
 
 fn ser(out: &mut Vec<u8>) -> serde_json::Serializer<&mut Vec<u8>> {

@@ -272,3 +272,26 @@ proptest! {
         same(&Pairs(kvs));
     }
 }
+
+proptest! {
+    #[test]
+    fn styled_keys_order_and_write_as_apply_says(
+        head in "[a.]{0,9}",
+        a in "[._/a-z\\x2d-\\x30é\"]{0,20}|\\PC{0,20}",
+        b in "[._/a-z\\x2d-\\x30é\"]{0,20}|\\PC{0,20}",
+    ) {
+        // Often the same first bytes, so the second word decides.
+        let (a, b) = (format!("{head}{a}"), format!("{head}{b}"));
+        for style in [KeyStyle::Plain, KeyStyle::NoDots] {
+            let (sa, sb) = (style.apply(&a), style.apply(&b));
+            prop_assert_eq!(style.rewrites(&a), sa != a.as_str());
+            prop_assert_eq!(styled_less(&a, &b, style), sa < sb);
+            let mut got = Vec::new();
+            styled_key(&mut got, &a, style);
+            prop_assert_eq!(got, serde_json::to_vec(sa.as_ref()).unwrap());
+        }
+        if key_prefix(&a) != key_prefix(&b) {
+            prop_assert_eq!(key_prefix(&a).cmp(&key_prefix(&b)), a.cmp(&b));
+        }
+    }
+}
