@@ -17,6 +17,8 @@ pub mod json;
 pub mod metric;
 pub mod record;
 pub mod render;
+mod render_fixed;
+mod render_shared;
 pub mod scrub;
 pub mod signal;
 pub mod source;

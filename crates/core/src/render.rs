@@ -14,8 +14,12 @@ use serde_json::{Map, Value, json};
 use crate::{
     json::{self, KeyStyle, write_sorted},
     record::{Origin, Record, RecordBody},
+    render_fixed,
+    render_shared::write_members,
     value::{attrs_to_json, to_json, write_attrs_json, write_json},
 };
+
+pub use crate::render_shared::SharedJson;
 
 #[cfg(test)]
 #[path = "render_tests.rs"]
@@ -170,18 +174,34 @@ impl Record {
     /// (the fixed keys of the record itself have no dots, so only the
     /// attributes and typed maps change).
     pub fn write_json_styled(&self, origin: &Origin, style: KeyStyle, out: &mut Vec<u8>) {
+        self.write_json_inner(origin, style, None, out);
+    }
+
+    /// [`Record::write_json_styled`], the members the records of a batch
+    /// share (origin, resource, scope) copied from `shared`, which renders
+    /// them once: the same bytes.
+    pub fn write_json_shared(
+        &self,
+        origin: &Origin,
+        style: KeyStyle,
+        shared: &mut SharedJson,
+        out: &mut Vec<u8>,
+    ) {
+        self.write_json_inner(origin, style, Some(shared), out);
+    }
+
+    fn write_json_inner(
+        &self,
+        origin: &Origin,
+        style: KeyStyle,
+        mut shared: Option<&mut SharedJson>,
+        out: &mut Vec<u8>,
+    ) {
         // Members in key order: the order a `serde_json::Map` iterates.
         let mut o = json::Object::open(out);
-        let common = |o: &mut json::Object<'_>| {
-            write_sorted(&origin.protocol, style, o.key("protocol"));
-            json::u64_string(o.key("received_unix_nano"), origin.received_unix_nano);
-            write_attrs_json(self.resource.attrs().0, style, o.key("resource"));
-            if let Some(scope) = &self.scope.scope {
-                let mut s = json::Object::open(o.key("scope"));
-                s.str("name", &scope.name);
-                s.str("version", &scope.version);
-                s.close();
-            }
+        let mut common = |o: &mut json::Object<'_>| match shared.as_deref_mut() {
+            Some(shared) => o.members(shared.members(self, origin, style)),
+            None => write_members(o, self, origin, style),
         };
         let tenant = |o: &mut json::Object<'_>| {
             if let Some(t) = &origin.tenant {
@@ -195,8 +215,8 @@ impl Record {
                     write_json(body, style, o.key("body"));
                 }
                 o.str("event", &e.header.name);
-                write_sorted(&e.header, style, o.key("header"));
-                write_sorted(&self.identity, style, o.key("identity"));
+                render_fixed::header(&e.header, o.key("header"));
+                render_fixed::identity(&self.identity, o.key("identity"));
                 o.str("kind", "event");
                 common(&mut o);
                 json::i64(o.key("severity_number"), i64::from(e.log.severity_number));
@@ -209,7 +229,7 @@ impl Record {
                 write_sorted(&e.event, style, o.key("typed"));
             }
             RecordBody::Metric(m) => {
-                write_sorted(&self.identity, style, o.key("identity"));
+                render_fixed::identity(&self.identity, o.key("identity"));
                 o.str("kind", "metric");
                 o.str("metric", &m.metric.name);
                 write_metric_points(&m.metric, style, o.key("points"));
@@ -237,7 +257,7 @@ impl Record {
                     e.close();
                 }
                 events.push(b']');
-                write_sorted(&self.identity, style, o.key("identity"));
+                render_fixed::identity(&self.identity, o.key("identity"));
                 o.str("kind", "span");
                 hex_or_null_to(o.key("parent_span_id"), &span.parent_span_id);
                 common(&mut o);

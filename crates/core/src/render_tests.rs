@@ -26,6 +26,7 @@ use prost::Message;
 use crate::{
     json::{KeyStyle, tests::escape_keys},
     record::{Batch, Origin},
+    render::SharedJson,
     signal::{Protocol, Signal},
 };
 
@@ -51,9 +52,29 @@ fn origins(signal: Signal) -> Vec<Origin> {
     ]
 }
 
-/// Asserts both key styles of every record of `batch` match the tree.
+thread_local! {
+    /// One cache for every batch a test thread checks: entries of other
+    /// batches, origins and styles sit beside the ones in use.
+    static SHARED: std::cell::RefCell<SharedJson> = std::cell::RefCell::new(SharedJson::default());
+}
+
+/// Asserts both key styles of every record of `batch` match the tree, also
+/// with the shared members from a [`SharedJson`].
 fn check(batch: &Batch) {
     for r in &batch.records {
+        for style in [KeyStyle::Plain, KeyStyle::NoDots] {
+            let mut want = Vec::new();
+            r.write_json_styled(&batch.origin, style, &mut want);
+            let mut got = b"x".to_vec();
+            SHARED.with_borrow_mut(|shared| {
+                r.write_json_shared(&batch.origin, style, shared, &mut got);
+            });
+            assert_eq!(
+                String::from_utf8_lossy(&got[1..]),
+                String::from_utf8_lossy(&want),
+                "shared members, {style:?}"
+            );
+        }
         let tree = r.to_json(&batch.origin);
         let want = serde_json::to_vec(&tree).unwrap();
         let mut got = b"x".to_vec();

@@ -226,14 +226,8 @@ pub fn write_json(v: &AnyValue, style: KeyStyle, out: &mut Vec<u8>) {
     }
 }
 
-/// The first eight bytes of `key`, big-endian, zero-padded: ordering by
-/// it agrees with ordering by the key wherever it differs.
-fn prefix(key: &str) -> u64 {
-    let mut b = [0u8; 8];
-    let head = &key.as_bytes()[..key.len().min(8)];
-    b[..head.len()].copy_from_slice(head);
-    u64::from_be_bytes(b)
-}
+/// Attribute lists up to this long are sorted on the stack.
+const ON_STACK: usize = 48;
 
 /// Writes an attribute list as [`attrs_to_json`] renders it: keys sorted,
 /// a repeated key with its first value, the same bytes as
@@ -242,11 +236,27 @@ pub fn write_attrs_json(kvs: &[KeyValue], style: KeyStyle, out: &mut Vec<u8>) {
     // Sorted by a key's first eight bytes as a number, then by the key:
     // the same order as by the key, with most comparisons one integer
     // compare. Stable: of equal keys the first sent stays first, and dedup
-    // keeps it.
-    let mut keyed: Vec<(u64, &KeyValue)> = kvs.iter().map(|kv| (prefix(&kv.key), kv)).collect();
-    keyed.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.key.cmp(&b.1.key)));
-    let mut order: Vec<&KeyValue> = keyed.into_iter().map(|(_, kv)| kv).collect();
-    order.dedup_by(|later, earlier| later.key == earlier.key);
+    // keeps it. Short lists are sorted on the stack.
+    let mut stack = [(0u64, 0usize); ON_STACK];
+    let mut heap: Vec<(u64, usize)>;
+    let keyed: &mut [(u64, usize)] = if kvs.len() <= ON_STACK {
+        &mut stack[..kvs.len()]
+    } else {
+        heap = vec![(0, 0); kvs.len()];
+        &mut heap
+    };
+    for (slot, (i, kv)) in keyed.iter_mut().zip(kvs.iter().enumerate()) {
+        *slot = (json::key_prefix(&kv.key), i);
+    }
+    keyed.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| kvs[a.1].key.cmp(&kvs[b.1].key)));
+    let mut kept = 0;
+    for n in 0..keyed.len() {
+        if kept == 0 || kvs[keyed[kept - 1].1].key != kvs[keyed[n].1].key {
+            keyed[kept] = keyed[n];
+            kept += 1;
+        }
+    }
+    let order = keyed[..kept].iter().map(|&(_, i)| &kvs[i]);
     let write = |out: &mut Vec<u8>, n: usize, key: &str, kv: &KeyValue| {
         if n > 0 {
             out.push(b',');
@@ -259,16 +269,34 @@ pub fn write_attrs_json(kvs: &[KeyValue], style: KeyStyle, out: &mut Vec<u8>) {
         }
     };
     out.push(b'{');
-    let plain = style == KeyStyle::Plain || order.iter().all(|kv| style.apply(&kv.key) == kv.key);
+    let plain = style == KeyStyle::Plain || order.clone().all(|kv| !style.rewrites(&kv.key));
     if plain {
-        for (n, kv) in order.iter().enumerate() {
+        for (n, kv) in order.enumerate() {
             write(out, n, &kv.key, kv);
+        }
+    } else if keyed[..kept]
+        .windows(2)
+        .all(|w| json::styled_less(&kvs[w[0].1].key, &kvs[w[1].1].key, style))
+    {
+        // The rewritten keys are already in order and none collide (the
+        // usual case): written in place, none built.
+        for (n, &(_, i)) in keyed[..kept].iter().enumerate() {
+            let kv = &kvs[i];
+            if n > 0 {
+                out.push(b',');
+            }
+            json::styled_key(out, &kv.key, style);
+            out.push(b':');
+            match &kv.value {
+                Some(v) => write_json(v, style, out),
+                None => json::null(out),
+            }
         }
     } else {
         // Rewritten keys that collide keep the greatest original key's
         // value, as collecting the rewritten pairs into a map would.
         let mut styled: Vec<(std::borrow::Cow<'_, str>, &KeyValue)> =
-            order.iter().map(|kv| (style.apply(&kv.key), *kv)).collect();
+            order.map(|kv| (style.apply(&kv.key), kv)).collect();
         styled.sort_by(|a, b| a.0.cmp(&b.0));
         let mut kept: Vec<(std::borrow::Cow<'_, str>, &KeyValue)> =
             Vec::with_capacity(styled.len());

@@ -20,7 +20,7 @@ pub(crate) fn write_fields(o: &mut Object<'_>, item: &AuditItem, detail: Detail<
     o.opt_str("user_id", item.user_id.as_deref());
     o.opt_str("src", session_host(item));
     o.opt_str("dest", dest(detail).as_deref());
-    o.str("vendor_product", &format!("Anthropic {}", item.product));
+    o.str("vendor_product", &vendor_product(item.product));
     o.opt_str("model", item.model.as_deref());
     if let Some(cost) = item.cost_usd {
         o.f64("cost_usd", cost);
@@ -42,6 +42,19 @@ pub(crate) fn write_fields(o: &mut Object<'_>, item: &AuditItem, detail: Detail<
     detail.write(o.key("detail"));
 }
 
+/// `Anthropic <product>`: the products' names written out, any other
+/// formatted.
+fn vendor_product(product: &str) -> Cow<'static, str> {
+    Cow::Borrowed(match product {
+        "Claude Code" => "Anthropic Claude Code",
+        "Claude Code Desktop" => "Anthropic Claude Code Desktop",
+        "Claude Cowork" => "Anthropic Claude Cowork",
+        "Claude Desktop" => "Anthropic Claude Desktop",
+        "Claude" => "Anthropic Claude",
+        other => return Cow::Owned(format!("Anthropic {other}")),
+    })
+}
+
 /// The host of the session (CIM `src`), when the record names one.
 pub(crate) fn session_host(item: &AuditItem) -> Option<&str> {
     item.host.as_deref().filter(|h| !h.is_empty())
@@ -54,4 +67,24 @@ pub(crate) fn dest(detail: Detail<'_>) -> Option<Cow<'_, str>> {
         .iter()
         .find_map(|k| detail.attr_str(k))
         .filter(|s| !s.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use cairn_core::source::SourceProduct;
+
+    #[test]
+    fn vendor_product_is_anthropic_and_the_product() {
+        for p in [
+            SourceProduct::ClaudeCode,
+            SourceProduct::ClaudeCodeDesktop,
+            SourceProduct::Cowork,
+            SourceProduct::ClaudeDesktop,
+            SourceProduct::Other,
+        ] {
+            let name = p.display_name();
+            assert_eq!(super::vendor_product(name), format!("Anthropic {name}"));
+        }
+        assert_eq!(super::vendor_product("X"), "Anthropic X");
+    }
 }

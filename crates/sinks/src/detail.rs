@@ -7,16 +7,18 @@
 //! record's JSON into the encoder's output with [`Record::write_json`], the
 //! same bytes the tree would serialize to, and answers the few questions
 //! the encoders ask of the detail (an attribute, a token counter) from the
-//! record itself. Tests hold both forms to the same bytes for every sink.
+//! record itself. Within a batch the members its records share (origin,
+//! resource, scope) are rendered once ([`SharedJson`]). Tests hold both forms to the same bytes for every sink.
 //!
 //! [`AuditItem::detail`]: crate::item::AuditItem::detail
 
-use std::borrow::Cow;
+use std::{borrow::Cow, cell::RefCell};
 
 use cairn_core::{
     event::ClaudeEvent,
     json::{self, KeyStyle},
     record::{Origin, Record, RecordBody},
+    render::SharedJson,
     value::{Attrs, json_text},
 };
 use serde_json::Value;
@@ -32,6 +34,9 @@ pub enum Detail<'a> {
         record: &'a Record,
         /// Its batch's origin.
         origin: &'a Origin,
+        /// Where the members its batch's records share are rendered once
+        /// (none: rendered for this record).
+        shared: Option<&'a RefCell<SharedJson>>,
     },
 }
 
@@ -43,7 +48,11 @@ impl<'a> Detail<'a> {
                 // A `Value` always serializes (and a `Vec` never refuses).
                 let _ = serde_json::to_writer(out, v);
             }
-            Detail::Record { record, origin } => record.write_json(origin, out),
+            Detail::Record {
+                record,
+                origin,
+                shared,
+            } => write_record(record, origin, KeyStyle::Plain, shared, out),
         }
     }
 
@@ -51,7 +60,11 @@ impl<'a> Detail<'a> {
     pub fn write_styled(self, style: KeyStyle, out: &mut Vec<u8>) {
         match self {
             Detail::Tree(v) => json::write_sorted(v, style, out),
-            Detail::Record { record, origin } => record.write_json_styled(origin, style, out),
+            Detail::Record {
+                record,
+                origin,
+                shared,
+            } => write_record(record, origin, style, shared, out),
         }
     }
 
@@ -59,7 +72,7 @@ impl<'a> Detail<'a> {
     pub fn to_value(self) -> Value {
         match self {
             Detail::Tree(v) => v.clone(),
-            Detail::Record { record, origin } => record.to_json(origin),
+            Detail::Record { record, origin, .. } => record.to_json(origin),
         }
     }
 
@@ -106,6 +119,21 @@ impl<'a> Detail<'a> {
                 RecordBody::Metric(_) | RecordBody::Span(_) => None,
             },
         }
+    }
+}
+
+/// Writes `record`'s JSON, its shared members from `shared` when there is
+/// one (and it is not in use).
+fn write_record(
+    record: &Record,
+    origin: &Origin,
+    style: KeyStyle,
+    shared: Option<&RefCell<SharedJson>>,
+    out: &mut Vec<u8>,
+) {
+    match shared.and_then(|s| s.try_borrow_mut().ok()) {
+        Some(mut shared) => record.write_json_shared(origin, style, &mut shared, out),
+        None => record.write_json_styled(origin, style, out),
     }
 }
 

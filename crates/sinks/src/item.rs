@@ -17,7 +17,7 @@
 use std::borrow::Cow;
 
 use cairn_core::{
-    chain::{PromptChain, rfc3339_millis, v1},
+    chain::{PromptChain, lower_hex, rfc3339_millis, v1},
     event::{ClaudeEvent, Decision},
     record::{Origin, Record, RecordBody},
     source::SourceProduct,
@@ -170,7 +170,8 @@ fn id_of(parts: &[&[u8]]) -> String {
         h.update(&(p.len() as u64).to_le_bytes());
         h.update(p);
     }
-    format!("{:032x}", h.digest128())
+    // `{:032x}` of the digest, without the formatter.
+    lower_hex(&h.digest128().to_be_bytes())
 }
 
 /// What an event says about action, outcome, severity and its summary.
@@ -380,7 +381,7 @@ impl AuditItem {
                 .and_then(json_text)
                 .filter(|s| !s.is_empty())
                 .map(Cow::into_owned),
-            trace_id: (!trace.is_empty()).then(|| hex::encode(trace)),
+            trace_id: (!trace.is_empty()).then(|| lower_hex(trace)),
             detail: Value::Null,
         }
     }

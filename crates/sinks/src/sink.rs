@@ -7,11 +7,12 @@
 //! backoff, splitting on "too large", dead letters, counters) is the
 //! driver's, shared by all sinks.
 
-use std::{future::Future, time::Duration};
+use std::{cell::RefCell, future::Future, time::Duration};
 
 use cairn_core::{
     chain::PromptChain,
     record::{Batch, Origin, Record},
+    render::SharedJson,
 };
 
 use crate::{
@@ -22,6 +23,30 @@ thread_local! {
     /// Where a record's protobuf is written while its id is hashed, kept
     /// per encoding thread so its allocation is reused.
     static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// [`Sink::encode_record`], the members shared with the other records of
+/// its batch from `shared`.
+fn encode_one<S: Sink + ?Sized>(
+    sink: &S,
+    record: &Record,
+    origin: &Origin,
+    shared: Option<&RefCell<SharedJson>>,
+) -> Result<Encoded, EncodeError> {
+    let (item, proto_len) = SCRATCH.with_borrow_mut(|scratch| {
+        let item = AuditItem::without_detail(record, origin, scratch);
+        (item, scratch.len())
+    });
+    // The record's JSON in an envelope takes about four times its
+    // protobuf: one allocation rather than a doubling series.
+    let mut buf = Vec::with_capacity(proto_len.saturating_mul(4).max(1024));
+    let detail = Detail::Record {
+        record,
+        origin,
+        shared,
+    };
+    sink.encode_with(&item, detail, &mut buf)?;
+    Ok(Encoded::one(buf))
 }
 
 /// One encoded unit: a record (or, for OTLP, one request's records) in the
@@ -113,27 +138,22 @@ pub trait Sink: Send + Sync + 'static {
         route: &Route,
         out: &mut Vec<Result<Encoded, EncodeError>>,
     ) {
+        // The batch's records share their origin and a few resources and
+        // scopes: their JSON is rendered once.
+        let shared = RefCell::new(SharedJson::default());
         for record in batch
             .records
             .iter()
             .filter(|r| route.accepts_record(r, &batch.origin))
         {
-            out.push(self.encode_record(record, &batch.origin));
+            out.push(encode_one(self, record, &batch.origin, Some(&shared)));
         }
     }
 
     /// Encodes one record through its [`AuditItem`], the detail written
     /// from the record itself (no tree).
     fn encode_record(&self, record: &Record, origin: &Origin) -> Result<Encoded, EncodeError> {
-        let (item, proto_len) = SCRATCH.with_borrow_mut(|scratch| {
-            let item = AuditItem::without_detail(record, origin, scratch);
-            (item, scratch.len())
-        });
-        // The record's JSON in an envelope takes about four times its
-        // protobuf: one allocation rather than a doubling series.
-        let mut buf = Vec::with_capacity(proto_len.saturating_mul(4).max(1024));
-        self.encode_with(&item, Detail::Record { record, origin }, &mut buf)?;
-        Ok(Encoded::one(buf))
+        encode_one(self, record, origin, None)
     }
 
     /// Encodes one prompt chain (the caller has applied the route).

@@ -18,9 +18,6 @@ pub struct Auth {
     /// `action`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
-    /// `success`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub success: Option<bool>,
     /// `auth_method`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_method: Option<String>,
@@ -30,6 +27,9 @@ pub struct Auth {
     /// `status_code` (sent as a string).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status_code: Option<u16>,
+    /// `success`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub success: Option<bool>,
 }
 
 impl Auth {
@@ -48,12 +48,12 @@ impl Auth {
 /// `internal_error`: Claude Code caught an error of its own.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct InternalError {
-    /// `error_name`: the error's class (`TypeError`, …).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error_name: Option<String>,
     /// `error_code`, as sent (string or number).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_code: Option<String>,
+    /// `error_name`: the error's class (`TypeError`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_name: Option<String>,
 }
 
 impl InternalError {
@@ -69,20 +69,20 @@ impl InternalError {
 /// `feedback_survey`: the in-app survey was shown or answered.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct FeedbackSurvey {
-    /// `event_type` (shown, answered, dismissed, …).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub event_type: Option<String>,
     /// `appearance_id`: joins the events of one survey showing.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub appearance_id: Option<String>,
-    /// `survey_type`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub survey_type: Option<String>,
-    /// Whether a `response` was sent. It is never copied.
-    pub has_response: bool,
     /// `enabled_via_override` (a real bool on the wire).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled_via_override: Option<bool>,
+    /// `event_type` (shown, answered, dismissed, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event_type: Option<String>,
+    /// Whether a `response` was sent. It is never copied.
+    pub has_response: bool,
+    /// `survey_type`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub survey_type: Option<String>,
 }
 
 impl FeedbackSurvey {
@@ -101,20 +101,20 @@ impl FeedbackSurvey {
 /// `retention_sweep` (≥2.1.227): old local transcripts and data were cleaned.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct RetentionSweep {
-    /// `result`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub result: Option<String>,
-    /// `period_days`: the retention period.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub period_days: Option<u64>,
-    /// `error_count`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error_count: Option<u64>,
     /// The deletion counters: every attribute whose key mentions `delet`
     /// (`deleted_sessions`, `files_deleted`, …) and reads as a count. Their
     /// exact names are undocumented.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub deleted: BTreeMap<String, u64>,
+    /// `error_count`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_count: Option<u64>,
+    /// `period_days`: the retention period.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period_days: Option<u64>,
+    /// `result`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<String>,
 }
 
 impl RetentionSweep {
@@ -139,22 +139,22 @@ impl RetentionSweep {
 /// how the managed (policy) settings were resolved.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ManagedSettingsResolved {
-    /// `managed_settings.trigger` (`startup`, …).
+    /// `managed_settings.helper.applied` (`none`, …).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub trigger: Option<String>,
+    pub helper_applied: Option<String>,
+    /// `managed_settings.helper.state` (`none`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub helper_state: Option<String>,
+    /// `managed_settings.source_behavior` (`first-wins`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_behavior: Option<String>,
     /// `managed_settings.sources`: the sources that supplied settings (an
     /// empty array when there are none).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sources: Option<Vec<String>>,
-    /// `managed_settings.source_behavior` (`first-wins`, …).
+    /// `managed_settings.trigger` (`startup`, …).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub source_behavior: Option<String>,
-    /// `managed_settings.helper.state` (`none`, …).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub helper_state: Option<String>,
-    /// `managed_settings.helper.applied` (`none`, …).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub helper_applied: Option<String>,
+    pub trigger: Option<String>,
 }
 
 impl ManagedSettingsResolved {

@@ -23,12 +23,6 @@ pub struct Attribution {
     /// `agent.name`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub agent_name: Option<String>,
-    /// `skill.name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub skill_name: Option<String>,
-    /// `plugin.name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub plugin_name: Option<String>,
     /// `marketplace.name`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub marketplace_name: Option<String>,
@@ -38,6 +32,12 @@ pub struct Attribution {
     /// `mcp_tool.name`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mcp_tool_name: Option<String>,
+    /// `plugin.name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plugin_name: Option<String>,
+    /// `skill.name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skill_name: Option<String>,
 }
 
 impl Attribution {
@@ -62,9 +62,24 @@ impl Attribution {
 /// `api_request`: one successful Messages API call.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ApiRequest {
-    /// `model`.
+    /// The cost-attribution keys.
+    #[serde(skip_serializing_if = "Attribution::is_empty")]
+    pub attribution: Attribution,
+    /// `cache_creation_1h_tokens`: the part written with a 1-hour TTL.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub model: Option<String>,
+    pub cache_creation_1h_tokens: Option<u64>,
+    /// `cache_creation_5m_tokens`: the part written with a 5-minute TTL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_creation_5m_tokens: Option<u64>,
+    /// `cache_creation_tokens`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_creation_tokens: Option<u64>,
+    /// `cache_read_tokens`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_read_tokens: Option<u64>,
+    /// `client_request_id` (≥2.1.214).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_request_id: Option<String>,
     /// `cost_usd`: the client's list-price estimate, in USD.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost_usd: Option<f64>,
@@ -74,45 +89,30 @@ pub struct ApiRequest {
     /// `duration_ms`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duration_ms: Option<f64>,
-    /// `ttft_ms`: time to first token.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ttft_ms: Option<f64>,
-    /// `input_tokens`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub input_tokens: Option<u64>,
-    /// `output_tokens`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub output_tokens: Option<u64>,
-    /// `cache_read_tokens`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cache_read_tokens: Option<u64>,
-    /// `cache_creation_tokens`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cache_creation_tokens: Option<u64>,
-    /// `cache_creation_5m_tokens`: the part written with a 5-minute TTL.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cache_creation_5m_tokens: Option<u64>,
-    /// `cache_creation_1h_tokens`: the part written with a 1-hour TTL.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cache_creation_1h_tokens: Option<u64>,
-    /// `request_id` (`req_…`): joins `assistant_response` and the transcript.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<String>,
-    /// `client_request_id` (≥2.1.214).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_request_id: Option<String>,
-    /// `speed`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub speed: Option<Speed>,
-    /// `query_source` (event vocabulary: `sdk`, `repl_main_thread`, …).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub query_source: Option<String>,
     /// `effort`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub effort: Option<Effort>,
-    /// The cost-attribution keys.
-    #[serde(skip_serializing_if = "Attribution::is_empty")]
-    pub attribution: Attribution,
+    /// `input_tokens`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input_tokens: Option<u64>,
+    /// `model`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// `output_tokens`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output_tokens: Option<u64>,
+    /// `query_source` (event vocabulary: `sdk`, `repl_main_thread`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query_source: Option<String>,
+    /// `request_id` (`req_…`): joins `assistant_response` and the transcript.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// `speed`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub speed: Option<Speed>,
+    /// `ttft_ms`: time to first token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ttft_ms: Option<f64>,
 }
 
 impl ApiRequest {
@@ -144,40 +144,40 @@ impl ApiRequest {
 /// retries give up).
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ApiError {
+    /// `attempt`: the total number of attempts made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<u64>,
+    /// The cost-attribution keys.
+    #[serde(skip_serializing_if = "Attribution::is_empty")]
+    pub attribution: Attribution,
+    /// `client_request_id`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_request_id: Option<String>,
+    /// `duration_ms`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<f64>,
+    /// `effort`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effort: Option<Effort>,
+    /// Whether the `error` text was sent. The text is never copied.
+    pub has_error: bool,
     /// `model`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
+    /// `query_source`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query_source: Option<String>,
+    /// `request_id`, when the API answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// `speed`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub speed: Option<Speed>,
     /// `status_code`: the HTTP status; absent for non-HTTP errors (Cowork
     /// sends the string `undefined`, read as `None`). Absent on the wire for
     /// repeated 529s too (2.1.330).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status_code: Option<u16>,
-    /// Whether the `error` text was sent. The text is never copied.
-    pub has_error: bool,
-    /// `duration_ms`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub duration_ms: Option<f64>,
-    /// `attempt`: the total number of attempts made.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub attempt: Option<u64>,
-    /// `request_id`, when the API answered.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<String>,
-    /// `client_request_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_request_id: Option<String>,
-    /// `speed`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub speed: Option<Speed>,
-    /// `query_source`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub query_source: Option<String>,
-    /// `effort`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub effort: Option<Effort>,
-    /// The cost-attribution keys.
-    #[serde(skip_serializing_if = "Attribution::is_empty")]
-    pub attribution: Attribution,
 }
 
 impl ApiError {
@@ -203,38 +203,38 @@ impl ApiError {
 /// `api_error`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ApiRetriesExhausted {
+    /// The cost-attribution keys.
+    #[serde(skip_serializing_if = "Attribution::is_empty")]
+    pub attribution: Attribution,
+    /// `client_request_id`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_request_id: Option<String>,
+    /// `effort`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effort: Option<Effort>,
+    /// Whether the `error` text was sent. The text is never copied.
+    pub has_error: bool,
     /// `model`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
+    /// `query_source`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query_source: Option<String>,
+    /// `request_id`, when the API answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// `speed`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub speed: Option<Speed>,
     /// `status_code` of the last attempt, when it was an HTTP error.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status_code: Option<u16>,
-    /// Whether the `error` text was sent. The text is never copied.
-    pub has_error: bool,
     /// `total_attempts`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_attempts: Option<u64>,
     /// `total_retry_duration_ms`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_retry_duration_ms: Option<f64>,
-    /// `request_id`, when the API answered.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<String>,
-    /// `client_request_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_request_id: Option<String>,
-    /// `speed`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub speed: Option<Speed>,
-    /// `query_source`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub query_source: Option<String>,
-    /// `effort`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub effort: Option<Effort>,
-    /// The cost-attribution keys.
-    #[serde(skip_serializing_if = "Attribution::is_empty")]
-    pub attribution: Attribution,
 }
 
 impl ApiRetriesExhausted {
@@ -259,35 +259,35 @@ impl ApiRetriesExhausted {
 /// `api_refusal`: the model's safety classifier declined a request.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ApiRefusal {
-    /// `model`.
+    /// The cost-attribution keys.
+    #[serde(skip_serializing_if = "Attribution::is_empty")]
+    pub attribution: Attribution,
+    /// `client_request_id`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub model: Option<String>,
-    /// `server_fallback_hop`: which server-side fallback hop refused (wire
-    /// type unconfirmed; read as a number).
+    pub client_request_id: Option<String>,
+    /// `effort`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub server_fallback_hop: Option<u64>,
+    pub effort: Option<Effort>,
     /// `has_category`: whether the API named a refusal category. The gated
     /// `category` itself is not copied.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_category: Option<bool>,
-    /// `request_id`.
+    /// `model`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<String>,
-    /// `client_request_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_request_id: Option<String>,
-    /// `speed`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub speed: Option<Speed>,
+    pub model: Option<String>,
     /// `query_source`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub query_source: Option<String>,
-    /// `effort`.
+    /// `request_id`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub effort: Option<Effort>,
-    /// The cost-attribution keys.
-    #[serde(skip_serializing_if = "Attribution::is_empty")]
-    pub attribution: Attribution,
+    pub request_id: Option<String>,
+    /// `server_fallback_hop`: which server-side fallback hop refused (wire
+    /// type unconfirmed; read as a number).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_fallback_hop: Option<u64>,
+    /// `speed`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub speed: Option<Speed>,
 }
 
 impl ApiRefusal {
@@ -317,6 +317,9 @@ pub struct ApiBody {
     /// `body_truncated`: whether `body` was cut.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body_truncated: Option<bool>,
+    /// `client_request_id`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_request_id: Option<String>,
     /// Whether the body was sent inline (`body`).
     pub has_body: bool,
     /// Whether a `body_ref` pointing at a stored body was sent.
@@ -324,15 +327,12 @@ pub struct ApiBody {
     /// `model`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
-    /// `request_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<String>,
-    /// `client_request_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_request_id: Option<String>,
     /// `query_source`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub query_source: Option<String>,
+    /// `request_id`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 impl ApiBody {

@@ -19,26 +19,26 @@ const MAX_PLUGIN_METRICS: usize = 20;
 /// The fields shared by `hook_execution_start` and `hook_execution_complete`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct HookExecution {
+    /// Whether `hook_definitions` was sent. It is never copied.
+    pub has_hook_definitions: bool,
     /// `hook_event`: the lifecycle point (`PreToolUse`, `Stop`, …).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hook_event: Option<String>,
     /// `hook_name`, e.g. `PreToolUse:Write`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hook_name: Option<String>,
-    /// `num_hooks`: how many hooks matched.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub num_hooks: Option<u64>,
-    /// `managed_only`: only managed (policy) hooks were allowed to run.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub managed_only: Option<bool>,
     /// `hook_source`: where the hooks were configured.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hook_source: Option<String>,
+    /// `managed_only`: only managed (policy) hooks were allowed to run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub managed_only: Option<bool>,
+    /// `num_hooks`: how many hooks matched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub num_hooks: Option<u64>,
     /// `safe_mode`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub safe_mode: Option<bool>,
-    /// Whether `hook_definitions` was sent. It is never copied.
-    pub has_hook_definitions: bool,
 }
 
 impl HookExecution {
@@ -99,15 +99,15 @@ pub struct HookRegistered {
     /// `hook_event`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hook_event: Option<String>,
-    /// `hook_type` (`command`, `prompt`, …).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hook_type: Option<String>,
-    /// `hook_source`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub hook_source: Option<String>,
     /// `hook_matcher`: the tool matcher pattern.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hook_matcher: Option<String>,
+    /// `hook_source`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hook_source: Option<String>,
+    /// `hook_type` (`command`, `prompt`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hook_type: Option<String>,
 }
 
 impl HookRegistered {
@@ -135,14 +135,14 @@ pub enum PluginMetricValue {
 /// `hook_plugin_metrics`: counters a plugin's hooks reported.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct HookPluginMetrics {
-    /// `plugin_id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub plugin_id: Option<String>,
     /// The plugin's numeric and boolean keys, by name (at most 20). Only
     /// values sent as int, double or bool are taken, never strings, and the
     /// standard `event.*`/`anthropic.*` keys are left out.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub metrics: BTreeMap<String, PluginMetricValue>,
+    /// `plugin_id`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plugin_id: Option<String>,
 }
 
 impl HookPluginMetrics {

@@ -13,21 +13,21 @@ use crate::value::Attrs;
 /// `plugin_installed`: a plugin was installed from a marketplace.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct PluginInstalled {
+    /// `install.trigger`: what started the install.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub install_trigger: Option<String>,
+    /// `marketplace.is_official`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub marketplace_is_official: Option<bool>,
+    /// `marketplace.name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub marketplace_name: Option<String>,
     /// `plugin.name`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plugin_name: Option<String>,
     /// `plugin.version`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plugin_version: Option<String>,
-    /// `marketplace.name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub marketplace_name: Option<String>,
-    /// `marketplace.is_official`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub marketplace_is_official: Option<bool>,
-    /// `install.trigger`: what started the install.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub install_trigger: Option<String>,
 }
 
 impl PluginInstalled {
@@ -46,24 +46,15 @@ impl PluginInstalled {
 /// `plugin_loaded`: a plugin was loaded at startup (built-in plugins too).
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct PluginLoaded {
-    /// `plugin.name`.
+    /// `agent_path_count`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub plugin_name: Option<String>,
-    /// `plugin.version`.
+    pub agent_path_count: Option<u64>,
+    /// `command_path_count`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub plugin_version: Option<String>,
-    /// `plugin.scope` (`default-bundle`, `user`, `project`, …).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub plugin_scope: Option<String>,
-    /// `marketplace.name` (`builtin` for bundled plugins).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub marketplace_name: Option<String>,
+    pub command_path_count: Option<u64>,
     /// `enabled_via` (`default-enable`, …).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enabled_via: Option<String>,
-    /// `plugin_id_hash`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub plugin_id_hash: Option<String>,
     /// `has_hooks`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub has_hooks: Option<bool>,
@@ -73,18 +64,27 @@ pub struct PluginLoaded {
     /// `host_owned_mcp`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub host_owned_mcp: Option<bool>,
-    /// `skill_path_count`.
+    /// `marketplace.name` (`builtin` for bundled plugins).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub skill_path_count: Option<u64>,
-    /// `command_path_count`.
+    pub marketplace_name: Option<String>,
+    /// `plugin_id_hash`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub command_path_count: Option<u64>,
-    /// `agent_path_count`.
+    pub plugin_id_hash: Option<String>,
+    /// `plugin.name`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub agent_path_count: Option<u64>,
+    pub plugin_name: Option<String>,
+    /// `plugin.scope` (`default-bundle`, `user`, `project`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plugin_scope: Option<String>,
+    /// `plugin.version`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plugin_version: Option<String>,
     /// `safe_mode` (sent as the string `"false"`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub safe_mode: Option<bool>,
+    /// `skill_path_count`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skill_path_count: Option<u64>,
 }
 
 impl PluginLoaded {
@@ -111,18 +111,18 @@ impl PluginLoaded {
 /// `skill_activated`: a skill was invoked.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct SkillActivated {
-    /// `skill.name` (`custom_skill` unless tool details are on).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub skill_name: Option<String>,
     /// `invocation_trigger`: who invoked it (user or model).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub invocation_trigger: Option<String>,
-    /// `skill.source`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub skill_source: Option<String>,
     /// `skill.kind`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skill_kind: Option<String>,
+    /// `skill.name` (`custom_skill` unless tool details are on).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skill_name: Option<String>,
+    /// `skill.source`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skill_source: Option<String>,
 }
 
 impl SkillActivated {
@@ -140,18 +140,6 @@ impl SkillActivated {
 /// `mcp_server_connection`: an MCP server connected, failed or disconnected.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct McpServerConnection {
-    /// `status`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<McpConnectionStatus>,
-    /// `transport_type` (`stdio`, `http`, `sse`, …).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub transport_type: Option<String>,
-    /// `server_scope` (`user`, `project`, `local`, …).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub server_scope: Option<String>,
-    /// `server_name` (gated behind tool details).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub server_name: Option<String>,
     /// `duration_ms`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duration_ms: Option<f64>,
@@ -169,6 +157,18 @@ pub struct McpServerConnection {
     /// `plugin.name`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plugin_name: Option<String>,
+    /// `server_name` (gated behind tool details).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_name: Option<String>,
+    /// `server_scope` (`user`, `project`, `local`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_scope: Option<String>,
+    /// `status`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<McpConnectionStatus>,
+    /// `transport_type` (`stdio`, `http`, `sse`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transport_type: Option<String>,
 }
 
 impl McpServerConnection {

@@ -13,16 +13,6 @@ use crate::value::Attrs;
 /// `user_prompt`: the user submitted a prompt.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct UserPrompt {
-    /// `prompt_length`: characters in the prompt, as Claude Code counted them
-    /// (sent even when the text is redacted).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub prompt_length: Option<u64>,
-    /// Whether the prompt text itself was sent (`prompt` or `prompt_text`
-    /// present and not the `<REDACTED>` placeholder). The text is never copied.
-    pub has_prompt: bool,
-    /// `message.uuid`: joins the transcript entry.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub message_uuid: Option<String>,
     /// `command_name`: the slash command, if the prompt was one (custom, plugin
     /// and MCP names collapse to `custom`/`mcp` unless tool details are on).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -30,6 +20,16 @@ pub struct UserPrompt {
     /// `command_source`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub command_source: Option<CommandSource>,
+    /// Whether the prompt text itself was sent (`prompt` or `prompt_text`
+    /// present and not the `<REDACTED>` placeholder). The text is never copied.
+    pub has_prompt: bool,
+    /// `message.uuid`: joins the transcript entry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_uuid: Option<String>,
+    /// `prompt_length`: characters in the prompt, as Claude Code counted them
+    /// (sent even when the text is redacted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prompt_length: Option<u64>,
 }
 
 impl UserPrompt {
@@ -48,25 +48,25 @@ impl UserPrompt {
 /// `assistant_response` (≥2.1.193): the model answered.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct AssistantResponse {
-    /// `response_length`: characters in the response.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub response_length: Option<u64>,
     /// Whether the response text itself was sent (`response` present and not
     /// the `<REDACTED>` placeholder). The text is never copied.
     pub has_response: bool,
-    /// `model`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub model: Option<String>,
-    /// `request_id`: joins `api_request`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<String>,
     /// `message.uuid`: joins the transcript entry.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message_uuid: Option<String>,
+    /// `model`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
     /// `query_source`: the fine-grained event vocabulary (`sdk`,
     /// `repl_main_thread`, `agent:builtin:…`), kept as sent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub query_source: Option<String>,
+    /// `request_id`: joins `api_request`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// `response_length`: characters in the response.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_length: Option<u64>,
 }
 
 impl AssistantResponse {

@@ -38,36 +38,36 @@ impl PermissionModeChanged {
 /// `subagent_completed`: a subagent (Task/Agent tool) finished.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct SubagentCompleted {
-    /// `agent_type` (`general-purpose`, a custom agent name, …).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub agent_type: Option<String>,
     /// `agent.source`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub agent_source: Option<String>,
-    /// `is_built_in`.
+    /// `agent_type` (`general-purpose`, a custom agent name, …).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub is_built_in: Option<bool>,
+    pub agent_type: Option<String>,
+    /// `duration_ms`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<f64>,
+    /// `final_model` it ended with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub final_model: Option<String>,
     /// `is_async`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub is_async: Option<bool>,
+    /// `is_built_in`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_built_in: Option<bool>,
+    /// `model` the subagent started with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// `model_swapped`: the model changed during the run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model_swapped: Option<bool>,
     /// `total_tokens`: tokens of the subagent's final request only, not a sum.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_tokens: Option<u64>,
     /// `total_tool_uses`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub total_tool_uses: Option<u64>,
-    /// `duration_ms`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub duration_ms: Option<f64>,
-    /// `model` the subagent started with.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub model: Option<String>,
-    /// `final_model` it ended with.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub final_model: Option<String>,
-    /// `model_swapped`: the model changed during the run.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub model_swapped: Option<bool>,
 }
 
 impl SubagentCompleted {
@@ -91,26 +91,26 @@ impl SubagentCompleted {
 /// `compaction`: the conversation context was compacted.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Compaction {
-    /// `trigger` (`manual`, `auto`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub trigger: Option<String>,
-    /// `success`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub success: Option<bool>,
     /// `duration_ms`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duration_ms: Option<f64>,
-    /// `pre_tokens`: context size before.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pre_tokens: Option<u64>,
+    /// Whether the `error` text was sent. The text is never copied.
+    pub has_error: bool,
     /// `post_tokens`: context size after.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub post_tokens: Option<u64>,
-    /// Whether the `error` text was sent. The text is never copied.
-    pub has_error: bool,
+    /// `pre_tokens`: context size before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pre_tokens: Option<u64>,
     /// `precompute_reuse`: a precomputed summary was reused.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub precompute_reuse: Option<bool>,
+    /// `success`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub success: Option<bool>,
+    /// `trigger` (`manual`, `auto`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trigger: Option<String>,
 }
 
 impl Compaction {

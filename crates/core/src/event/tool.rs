@@ -23,6 +23,12 @@ const MAX_PARAMETERS_LEN: usize = 64 * 1024;
 /// The non-content keys of the `tool_parameters` JSON document.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ToolParameters {
+    /// `dangerouslyDisableSandbox` (Bash): the command asked to run unsandboxed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dangerously_disable_sandbox: Option<bool>,
+    /// `git_commit_id` (Bash running `git commit`, `tool_result` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub git_commit_id: Option<String>,
     /// `mcp_server_name` (MCP tools).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mcp_server_name: Option<String>,
@@ -35,15 +41,9 @@ pub struct ToolParameters {
     /// `subagent_type` (Task/Agent tool).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subagent_type: Option<String>,
-    /// `git_commit_id` (Bash running `git commit`, `tool_result` only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub git_commit_id: Option<String>,
     /// `timeout` (Bash), in milliseconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout: Option<u64>,
-    /// `dangerouslyDisableSandbox` (Bash): the command asked to run unsandboxed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub dangerously_disable_sandbox: Option<bool>,
 }
 
 impl ToolParameters {
@@ -92,18 +92,12 @@ fn json_bool(v: &Json) -> Option<bool> {
 /// `tool_result`: a tool finished (a rejected tool has no `tool_result`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ToolResult {
-    /// `tool_name` (`mcp_tool` for user MCP servers unless tool details are on).
+    /// `decision_source` (falls back to `source`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tool_name: Option<String>,
-    /// `tool_use_id`: joins `tool_decision` and the tool span.
+    pub decision_source: Option<DecisionSource>,
+    /// `decision_type` (falls back to `decision`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tool_use_id: Option<String>,
-    /// `request_id` of the API response that asked for the tool.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<String>,
-    /// `success` (sent as the string `"true"`/`"false"`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub success: Option<bool>,
+    pub decision_type: Option<Decision>,
     /// `duration_ms` (sent as a string).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duration_ms: Option<f64>,
@@ -112,28 +106,34 @@ pub struct ToolResult {
     pub error_type: Option<String>,
     /// Whether the gated `error` text was sent. The text is never copied.
     pub has_error: bool,
-    /// `decision_type` (falls back to `decision`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub decision_type: Option<Decision>,
-    /// `decision_source` (falls back to `source`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub decision_source: Option<DecisionSource>,
-    /// `tool_input_size_bytes`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tool_input_size_bytes: Option<u64>,
-    /// `tool_result_size_bytes`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tool_result_size_bytes: Option<u64>,
-    /// `mcp_server_scope` (MCP tools).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub mcp_server_scope: Option<String>,
     /// Whether the gated `tool_input` JSON was sent. It is never copied.
     pub has_tool_input: bool,
     /// Whether the gated `tool_parameters` JSON was sent.
     pub has_tool_parameters: bool,
+    /// `mcp_server_scope` (MCP tools).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mcp_server_scope: Option<String>,
     /// The non-content keys of `tool_parameters`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parameters: Option<ToolParameters>,
+    /// `request_id` of the API response that asked for the tool.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// `success` (sent as the string `"true"`/`"false"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub success: Option<bool>,
+    /// `tool_input_size_bytes`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_input_size_bytes: Option<u64>,
+    /// `tool_name` (`mcp_tool` for user MCP servers unless tool details are on).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_name: Option<String>,
+    /// `tool_result_size_bytes`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_result_size_bytes: Option<u64>,
+    /// `tool_use_id`: joins `tool_decision` and the tool span.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_use_id: Option<String>,
 }
 
 impl ToolResult {
@@ -164,32 +164,32 @@ impl ToolResult {
 /// `tool_decision`: a tool call was allowed or refused.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ToolDecision {
-    /// `tool_name`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tool_name: Option<String>,
-    /// `tool_use_id`: joins `tool_result` and the tool span.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tool_use_id: Option<String>,
-    /// `request_id` of the API response that asked for the tool.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<String>,
     /// `decision` (falls back to `decision_type`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decision: Option<Decision>,
-    /// `source` (falls back to `decision_source`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub source: Option<DecisionSource>,
-    /// `tool_source` (≥2.1.214).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub tool_source: Option<ToolSource>,
-    /// `permission_mode` in force when the decision was made.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub permission_mode: Option<PermissionMode>,
     /// Whether the gated `tool_parameters` JSON was sent.
     pub has_tool_parameters: bool,
     /// The non-content keys of `tool_parameters`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parameters: Option<ToolParameters>,
+    /// `permission_mode` in force when the decision was made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permission_mode: Option<PermissionMode>,
+    /// `request_id` of the API response that asked for the tool.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// `source` (falls back to `decision_source`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<DecisionSource>,
+    /// `tool_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_name: Option<String>,
+    /// `tool_source` (≥2.1.214).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_source: Option<ToolSource>,
+    /// `tool_use_id`: joins `tool_result` and the tool span.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_use_id: Option<String>,
 }
 
 impl ToolDecision {

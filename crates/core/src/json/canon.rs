@@ -8,8 +8,14 @@
 //! equal keys as a map insert would, and the first copy is cut out. The
 //! same goes one level at a time, so a nested object is already in order
 //! when its parent moves it.
+//!
+//! The members of the objects being written are noted on one stack per
+//! call (each object its own top part, popped when it closes), and the
+//! reordering goes through one scratch buffer, so an object costs no
+//! allocation of its own; keys compare by their first eight bytes as one
+//! integer before any byte-wise comparison.
 
-use std::{borrow::Cow, ops::Range};
+use std::{borrow::Cow, cmp::Ordering, ops::Range};
 
 use serde::ser::{self, Serialize};
 use serde_json::Error;
@@ -20,11 +26,52 @@ use super::{KeyStyle, key::KeyName};
 /// would, keys written in `style`; `null` where `to_value` fails (as
 /// `to_value(v).unwrap_or(Value::Null)`).
 pub fn write_sorted<T: Serialize + ?Sized>(value: &T, style: KeyStyle, out: &mut Vec<u8>) {
+    STACK.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut stack) => write_with(value, style, out, &mut stack),
+        // A `Serialize` impl that itself calls `write_sorted`.
+        Err(_) => write_with(value, style, out, &mut Stack::default()),
+    });
+}
+
+fn write_with<T: Serialize + ?Sized>(
+    value: &T,
+    style: KeyStyle,
+    out: &mut Vec<u8>,
+    stack: &mut Stack,
+) {
     let start = out.len();
-    if value.serialize(Canon { out, style }).is_err() {
+    let members = stack.members.len();
+    let ok = value
+        .serialize(Canon {
+            out: &mut *out,
+            style,
+            stack: &mut *stack,
+        })
+        .is_ok();
+    // An error leaves the objects it cut short on the stack.
+    stack.members.truncate(members);
+    if !ok {
         out.truncate(start);
         super::null(out);
     }
+}
+
+thread_local! {
+    /// The stack and scratch of [`write_sorted`], kept per thread so their
+    /// allocations are reused.
+    static STACK: std::cell::RefCell<Stack> = std::cell::RefCell::new(Stack::default());
+}
+
+/// Where the objects being written keep their members, and the scratch
+/// their reordering goes through.
+#[derive(Default)]
+struct Stack {
+    /// The members of every open object, innermost last.
+    members: Vec<Member>,
+    /// The order an object's members are rewritten in.
+    order: Vec<usize>,
+    /// An object's members in key order, before they replace the originals.
+    scratch: Vec<u8>,
 }
 
 fn json(out: &mut Vec<u8>) -> serde_json::Serializer<&mut Vec<u8>> {
@@ -38,6 +85,7 @@ fn out_of_range() -> Error {
 struct Canon<'a> {
     out: &'a mut Vec<u8>,
     style: KeyStyle,
+    stack: &'a mut Stack,
 }
 
 impl<'a> ser::Serializer for Canon<'a> {
@@ -148,18 +196,18 @@ impl<'a> ser::Serializer for Canon<'a> {
         variant: &'static str,
         value: &T,
     ) -> Result<(), Error> {
-        let mut obj = Obj::open(self.out, self.style, false);
+        let mut obj = Obj::open(self.out, self.style, self.stack, false);
         obj.member(Cow::Borrowed(variant), value)?;
         ser::SerializeMap::end(obj)
     }
     fn serialize_seq(self, _len: Option<usize>) -> Result<Seq<'a>, Error> {
-        Ok(Seq::open(self.out, self.style, b"]"))
+        Ok(Seq::open(self.out, self.style, self.stack, b"]"))
     }
     fn serialize_tuple(self, _len: usize) -> Result<Seq<'a>, Error> {
-        Ok(Seq::open(self.out, self.style, b"]"))
+        Ok(Seq::open(self.out, self.style, self.stack, b"]"))
     }
     fn serialize_tuple_struct(self, _name: &'static str, _len: usize) -> Result<Seq<'a>, Error> {
-        Ok(Seq::open(self.out, self.style, b"]"))
+        Ok(Seq::open(self.out, self.style, self.stack, b"]"))
     }
     fn serialize_tuple_variant(
         self,
@@ -169,13 +217,13 @@ impl<'a> ser::Serializer for Canon<'a> {
         _len: usize,
     ) -> Result<Seq<'a>, Error> {
         open_variant(self.out, self.style, variant);
-        Ok(Seq::open(self.out, self.style, b"]}"))
+        Ok(Seq::open(self.out, self.style, self.stack, b"]}"))
     }
     fn serialize_map(self, _len: Option<usize>) -> Result<Obj<'a>, Error> {
-        Ok(Obj::open(self.out, self.style, false))
+        Ok(Obj::open(self.out, self.style, self.stack, false))
     }
     fn serialize_struct(self, _name: &'static str, _len: usize) -> Result<Obj<'a>, Error> {
-        Ok(Obj::open(self.out, self.style, false))
+        Ok(Obj::open(self.out, self.style, self.stack, false))
     }
     fn serialize_struct_variant(
         self,
@@ -185,7 +233,7 @@ impl<'a> ser::Serializer for Canon<'a> {
         _len: usize,
     ) -> Result<Obj<'a>, Error> {
         open_variant(self.out, self.style, variant);
-        Ok(Obj::open(self.out, self.style, true))
+        Ok(Obj::open(self.out, self.style, self.stack, true))
     }
 }
 
@@ -200,16 +248,23 @@ fn open_variant(out: &mut Vec<u8>, style: KeyStyle, variant: &str) {
 struct Seq<'a> {
     out: &'a mut Vec<u8>,
     style: KeyStyle,
+    stack: &'a mut Stack,
     first: bool,
     close: &'static [u8],
 }
 
 impl<'a> Seq<'a> {
-    fn open(out: &'a mut Vec<u8>, style: KeyStyle, close: &'static [u8]) -> Seq<'a> {
+    fn open(
+        out: &'a mut Vec<u8>,
+        style: KeyStyle,
+        stack: &'a mut Stack,
+        close: &'static [u8],
+    ) -> Seq<'a> {
         out.push(b'[');
         Seq {
             out,
             style,
+            stack,
             first: true,
             close,
         }
@@ -221,8 +276,9 @@ impl<'a> Seq<'a> {
         }
         self.first = false;
         value.serialize(Canon {
-            out: self.out,
+            out: &mut *self.out,
             style: self.style,
+            stack: &mut *self.stack,
         })
     }
 
@@ -276,20 +332,34 @@ impl ser::SerializeTupleVariant for Seq<'_> {
     }
 }
 
-/// One member written so far: its key as serialized (before the style)
-/// and the bytes of `"key":value` in the buffer.
+/// One member written so far: its key as serialized (before the style),
+/// the key's [`super::key_prefix`], and the bytes of `"key":value` in the buffer.
 struct Member {
     key: Cow<'static, str>,
+    prefix: u64,
+    /// Whether the style writes the key otherwise.
+    rewritten: bool,
     span: Range<usize>,
+}
+
+impl Member {
+    /// Byte order of the keys, most decided by their prefixes.
+    fn cmp(&self, other: &Member) -> Ordering {
+        self.prefix
+            .cmp(&other.prefix)
+            .then_with(|| self.key.cmp(&other.key))
+    }
 }
 
 /// An object: members written as they come, put in key order at the end.
 struct Obj<'a> {
     out: &'a mut Vec<u8>,
     style: KeyStyle,
+    stack: &'a mut Stack,
     /// Where its `{` is.
     open: usize,
-    members: Vec<Member>,
+    /// Where its members start on the stack.
+    base: usize,
     /// A map key waiting for its value.
     key: Option<String>,
     /// A struct variant: one more `}` for the object around it.
@@ -297,14 +367,16 @@ struct Obj<'a> {
 }
 
 impl<'a> Obj<'a> {
-    fn open(out: &'a mut Vec<u8>, style: KeyStyle, variant: bool) -> Obj<'a> {
+    fn open(out: &'a mut Vec<u8>, style: KeyStyle, stack: &'a mut Stack, variant: bool) -> Obj<'a> {
         let open = out.len();
         out.push(b'{');
+        let base = stack.members.len();
         Obj {
             out,
             style,
+            stack,
             open,
-            members: Vec::new(),
+            base,
             key: None,
             variant,
         }
@@ -315,18 +387,26 @@ impl<'a> Obj<'a> {
         key: Cow<'static, str>,
         value: &T,
     ) -> Result<(), Error> {
-        if !self.members.is_empty() {
+        if self.stack.members.len() > self.base {
             self.out.push(b',');
         }
         let start = self.out.len();
-        super::str(self.out, &self.style.apply(&key));
+        let rewritten = self.style.rewrites(&key);
+        if rewritten {
+            super::str(self.out, &self.style.apply(&key));
+        } else {
+            super::str(self.out, &key);
+        }
         self.out.push(b':');
         value.serialize(Canon {
-            out: self.out,
+            out: &mut *self.out,
             style: self.style,
+            stack: &mut *self.stack,
         })?;
-        self.members.push(Member {
+        self.stack.members.push(Member {
+            prefix: super::key_prefix(&key),
             key,
+            rewritten,
             span: start..self.out.len(),
         });
         Ok(())
@@ -334,22 +414,40 @@ impl<'a> Obj<'a> {
 
     fn close(self) -> Result<(), Error> {
         let style = self.style;
-        let members = &self.members;
-        let ascending = members.windows(2).all(|w| {
-            w[0].key < w[1].key
-                && (style == KeyStyle::Plain || style.apply(&w[0].key) < style.apply(&w[1].key))
+        let Stack {
+            members,
+            order,
+            scratch,
+        } = self.stack;
+        let mine = &members[self.base..];
+        let ascending = mine.windows(2).all(|w| {
+            w[0].cmp(&w[1]) == Ordering::Less
+                && (!(w[0].rewritten || w[1].rewritten)
+                    || style.apply(&w[0].key) < style.apply(&w[1].key))
         });
-        if !ascending {
-            let order = map_order(members.iter().map(|m| m.key.as_ref()), style);
-            let rebuilt = self.out.len();
+        if !ascending && let Some(p) = first_belongs_at(mine) {
+            // Only the first member is out of place (an internally tagged
+            // enum's tag before its fields): the ones before its place
+            // move up over it, and it goes after them.
+            let (first, last) = (mine[0].span.clone(), mine[p].span.end);
+            scratch.clear();
+            scratch.push(b',');
+            scratch.extend_from_slice(&self.out[first.clone()]);
+            self.out.copy_within(first.end + 1..last, first.start);
+            self.out[last - scratch.len()..last].copy_from_slice(scratch);
+        } else if !ascending {
+            map_order(mine, style, order);
+            scratch.clear();
             for (n, &i) in order.iter().enumerate() {
                 if n > 0 {
-                    self.out.push(b',');
+                    scratch.push(b',');
                 }
-                self.out.extend_from_within(members[i].span.clone());
+                scratch.extend_from_slice(&self.out[mine[i].span.clone()]);
             }
-            self.out.drain(self.open + 1..rebuilt);
+            self.out.truncate(self.open + 1);
+            self.out.extend_from_slice(scratch);
         }
+        members.truncate(self.base);
         self.out.push(b'}');
         if self.variant {
             self.out.push(b'}');
@@ -358,35 +456,54 @@ impl<'a> Obj<'a> {
     }
 }
 
-/// The order a map would iterate members with these keys in (indices into
-/// `keys`), each key once with the last value given for it; in
-/// [`KeyStyle::NoDots`], then rekeyed by the rewritten keys the same way.
-pub(super) fn map_order<'k>(keys: impl Iterator<Item = &'k str>, style: KeyStyle) -> Vec<usize> {
-    let keys: Vec<&str> = keys.collect();
-    let mut order: Vec<usize> = (0..keys.len()).collect();
-    order.sort_by(|&a, &b| keys[a].cmp(keys[b]));
-    let order = keep_last(order, |a, b| keys[a] == keys[b]);
-    match style {
-        KeyStyle::Plain => order,
-        KeyStyle::NoDots => {
-            let styled: Vec<Cow<'_, str>> = keys.iter().map(|k| style.apply(k)).collect();
-            let mut order = order;
-            order.sort_by(|&a, &b| styled[a].cmp(&styled[b]));
-            keep_last(order, |a, b| styled[a] == styled[b])
-        }
+/// When all members but the first are in key order and the first's key is
+/// not among theirs (and the style rewrites none of them), the index of the
+/// member the first belongs after.
+fn first_belongs_at(members: &[Member]) -> Option<usize> {
+    let (first, rest) = members.split_first()?;
+    let in_order = rest.windows(2).all(|w| w[0].cmp(&w[1]) == Ordering::Less);
+    if !in_order || members.iter().any(|m| m.rewritten) {
+        return None;
+    }
+    let before = rest.partition_point(|m| m.cmp(first) == Ordering::Less);
+    if before == 0 {
+        return None;
+    }
+    match rest.get(before) {
+        Some(next) if next.cmp(first) == Ordering::Equal => None,
+        _ => Some(before),
     }
 }
 
-/// Of each run of equal neighbours, only the last.
-fn keep_last(order: Vec<usize>, same: impl Fn(usize, usize) -> bool) -> Vec<usize> {
-    let mut out: Vec<usize> = Vec::with_capacity(order.len());
-    for i in order {
-        match out.last_mut() {
-            Some(last) if same(*last, i) => *last = i,
-            _ => out.push(i),
+/// Sets `order` to the order a map would iterate `members` in (indices),
+/// each key once with the last value given for it; in
+/// [`KeyStyle::NoDots`], then rekeyed by the rewritten keys the same way.
+fn map_order(members: &[Member], style: KeyStyle, order: &mut Vec<usize>) {
+    order.clear();
+    order.extend(0..members.len());
+    // Stable: of equal keys the later stays later, and keep_last keeps it.
+    order.sort_by(|&a, &b| members[a].cmp(&members[b]));
+    keep_last(order, |a, b| members[a].key == members[b].key);
+    if members.iter().any(|m| m.rewritten) {
+        let styled: Vec<Cow<'_, str>> = members.iter().map(|m| style.apply(&m.key)).collect();
+        order.sort_by(|&a, &b| styled[a].cmp(&styled[b]));
+        keep_last(order, |a, b| styled[a] == styled[b]);
+    }
+}
+
+/// Of each run of equal neighbours in `order`, only the last.
+fn keep_last(order: &mut Vec<usize>, same: impl Fn(usize, usize) -> bool) {
+    let mut kept = 0;
+    for n in 0..order.len() {
+        let i = order[n];
+        if kept > 0 && same(order[kept - 1], i) {
+            order[kept - 1] = i;
+        } else {
+            order[kept] = i;
+            kept += 1;
         }
     }
-    out
+    order.truncate(kept);
 }
 
 impl ser::SerializeMap for Obj<'_> {

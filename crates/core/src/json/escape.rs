@@ -6,7 +6,9 @@
 //! lowercase hex digits; everything else (DEL, non-ASCII) is copied as it
 //! is. serde_json finds those bytes one at a time with a table; most of
 //! cairn's strings have none, so this scans a 64-bit word at a time and
-//! copies whole runs. A test holds it to serde_json on arbitrary strings.
+//! copies whole runs, and a short string (most keys and ids) goes through
+//! as one or two words without a call to `memcpy`. A test holds it to
+//! serde_json on arbitrary strings, at every length and offset.
 
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
@@ -73,10 +75,109 @@ fn escape_byte(out: &mut Vec<u8>, b: u8) {
     }
 }
 
+/// Eight bytes of `bytes` from `at` as a little-endian word.
+#[inline(always)]
+fn word(bytes: &[u8], at: usize) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&bytes[at..at + 8]);
+    u64::from_le_bytes(w)
+}
+
+/// Four bytes of `bytes` from `at` as a little-endian word.
+#[inline(always)]
+fn half(bytes: &[u8], at: usize) -> u32 {
+    let mut w = [0u8; 4];
+    w.copy_from_slice(&bytes[at..at + 4]);
+    u32::from_le_bytes(w)
+}
+
 /// Appends `s` as a JSON string, quotes included.
+///
+/// Most strings cairn writes are short (keys, ids, small words) and need
+/// no escape, so the work per call is what counts: strings up to
+/// [`SHORT`] bytes are checked and copied as one or two fixed-size words
+/// (the second overlapping the first), with no call to `memcpy`; longer
+/// ones are scanned a word at a time and copied in one piece. A string
+/// with something to escape takes the byte-exact path from its first such
+/// byte.
 #[inline]
 pub(super) fn string(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
+    if bytes.len() <= SHORT {
+        short(out, bytes);
+    } else {
+        long(out, bytes);
+    }
+}
+
+/// The longest string [`short`] takes.
+const SHORT: usize = 16;
+
+/// [`string`] for at most [`SHORT`] bytes.
+fn short(out: &mut Vec<u8>, bytes: &[u8]) {
+    if !laid_out(out, bytes, b"\"") {
+        slow(out, bytes);
+    }
+}
+
+/// `"key":`, the key written as [`string`] writes it. Inlined where it is
+/// called: a key the code spells out is a constant there, and the compiler
+/// checks and lays it out when it builds the call, which leaves two stores.
+#[inline(always)]
+pub(super) fn key(out: &mut Vec<u8>, key: &str) {
+    let bytes = key.as_bytes();
+    if bytes.len() > SHORT || !laid_out(out, bytes, b"\":") {
+        string(out, key);
+        out.push(b':');
+    }
+}
+
+/// Appends `"`, the at most [`SHORT`] `bytes` and `end` when none of them
+/// needs an escape; false (nothing appended) otherwise. The bytes are read
+/// as words (two overlapping ones when they do not fill one), checked, and
+/// laid out in a buffer of fixed size, which is appended whole and cut
+/// back to length (one capacity check, no `memcpy`).
+#[inline(always)]
+fn laid_out<const E: usize>(out: &mut Vec<u8>, bytes: &[u8], end: &[u8; E]) -> bool {
+    let n = bytes.len();
+    let mut buf = [b' '; SHORT + 3];
+    buf[0] = b'"';
+    let hits = if n >= 8 {
+        let (lo, hi) = (word(bytes, 0), word(bytes, n - 8));
+        buf[1..9].copy_from_slice(&lo.to_le_bytes());
+        buf[n - 7..n + 1].copy_from_slice(&hi.to_le_bytes());
+        escaped_bytes(lo) | escaped_bytes(hi)
+    } else if n >= 4 {
+        let (lo, hi) = (half(bytes, 0), half(bytes, n - 4));
+        buf[1..5].copy_from_slice(&lo.to_le_bytes());
+        buf[n - 3..n + 1].copy_from_slice(&hi.to_le_bytes());
+        escaped_bytes(u64::from(lo) | (u64::from(hi) << 32))
+    } else {
+        // 0–3 bytes, then spaces (never escaped), shifted in one by one
+        // (a copy loop would become a `memcpy` call).
+        let w = bytes
+            .iter()
+            .enumerate()
+            .fold(u64::from_le_bytes([b' '; 8]), |w, (i, &b)| {
+                w & !(0xFF << (8 * i)) | u64::from(b) << (8 * i)
+            });
+        buf[1..9].copy_from_slice(&w.to_le_bytes());
+        escaped_bytes(w)
+    };
+    // (An `end` longer than two bytes would not fit the buffer.)
+    if hits != 0 || E > 2 {
+        return false;
+    }
+    buf[n + 1..n + 1 + E].copy_from_slice(end);
+    let len = out.len();
+    out.extend_from_slice(&buf);
+    out.truncate(len + n + 1 + E);
+    true
+}
+
+/// [`string`] for more than [`SHORT`] bytes: scanned first, then copied
+/// in one piece when there is nothing to escape.
+fn long(out: &mut Vec<u8>, bytes: &[u8]) {
     let first = next_escaped(bytes, 0);
     out.reserve(bytes.len() + 2);
     out.push(b'"');
@@ -86,6 +187,13 @@ pub(super) fn string(out: &mut Vec<u8>, s: &str) {
     } else {
         escape_from(out, bytes, first);
     }
+}
+
+/// [`string`] for a string that has something to escape.
+#[cold]
+fn slow(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.push(b'"');
+    escape_from(out, bytes, next_escaped(bytes, 0));
 }
 
 /// The rest of [`string`] from the first byte to escape, closing quote
@@ -117,6 +225,20 @@ mod tests {
             String::from_utf8_lossy(&got),
             String::from_utf8_lossy(&want)
         );
+        let mut key = Vec::new();
+        super::key(&mut key, s);
+        assert_eq!(key, [&want[..], b":"].concat());
+        // After other bytes, into a buffer with and without room to spare.
+        for room in [0, 1, 7, 64] {
+            let mut got = Vec::with_capacity(3 + room);
+            got.extend_from_slice(b"[1,");
+            super::string(&mut got, s);
+            assert_eq!(&got[..3], b"[1,");
+            assert_eq!(
+                String::from_utf8_lossy(&got[3..]),
+                String::from_utf8_lossy(&want)
+            );
+        }
     }
 
     #[test]

@@ -81,8 +81,32 @@ struct Flat {
 #[serde(tag = "type", rename_all = "snake_case")]
 enum Tagged {
     One(Inner),
-    Two { b: u64, a: u64 },
+    Two {
+        b: u64,
+        a: u64,
+    },
     Three,
+    /// Fields in key order, the tag after the first, in the middle, last
+    /// and first.
+    Four {
+        a: u8,
+        b: u8,
+    },
+    Five {
+        a: u8,
+        s: u8,
+        u: u8,
+        z: u8,
+    },
+    Six {
+        a: u8,
+        b: u8,
+        c: u8,
+    },
+    Seven {
+        u: u8,
+        v: u8,
+    },
 }
 
 #[derive(Serialize)]
@@ -145,6 +169,15 @@ fn enums_in_every_representation() {
     same(&Tagged::One(inner()));
     same(&Tagged::Two { b: 1, a: 2 });
     same(&Tagged::Three);
+    same(&Tagged::Four { a: 1, b: 2 });
+    same(&Tagged::Five {
+        a: 1,
+        s: 2,
+        u: 3,
+        z: 4,
+    });
+    same(&Tagged::Six { a: 1, b: 2, c: 3 });
+    same(&Tagged::Seven { u: 1, v: 2 });
     same(&External::Unit);
     same(&External::New(-7));
     same(&External::Tuple(1, "x"));
@@ -237,5 +270,28 @@ proptest! {
             }
         }
         same(&Pairs(kvs));
+    }
+}
+
+proptest! {
+    #[test]
+    fn styled_keys_order_and_write_as_apply_says(
+        head in "[a.]{0,9}",
+        a in "[._/a-z\\x2d-\\x30é\"]{0,20}|\\PC{0,20}",
+        b in "[._/a-z\\x2d-\\x30é\"]{0,20}|\\PC{0,20}",
+    ) {
+        // Often the same first bytes, so the second word decides.
+        let (a, b) = (format!("{head}{a}"), format!("{head}{b}"));
+        for style in [KeyStyle::Plain, KeyStyle::NoDots] {
+            let (sa, sb) = (style.apply(&a), style.apply(&b));
+            prop_assert_eq!(style.rewrites(&a), sa != a.as_str());
+            prop_assert_eq!(styled_less(&a, &b, style), sa < sb);
+            let mut got = Vec::new();
+            styled_key(&mut got, &a, style);
+            prop_assert_eq!(got, serde_json::to_vec(sa.as_ref()).unwrap());
+        }
+        if key_prefix(&a) != key_prefix(&b) {
+            prop_assert_eq!(key_prefix(&a).cmp(&key_prefix(&b)), a.cmp(&b));
+        }
     }
 }

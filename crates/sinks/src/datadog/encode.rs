@@ -32,34 +32,57 @@ pub struct Encoder {
 /// A tag made safe for `ddtags`: characters Datadog would rewrite (and the
 /// comma, which would split the list) become `_`; at most 200 characters.
 pub fn tag(text: &str) -> String {
-    text.chars()
-        .take(200)
-        .map(|c| {
-            if c.is_alphanumeric() || "_-:./".contains(c) {
+    let mut out = String::with_capacity(text.len().min(200));
+    push_tag(&mut out, &[text]);
+    out
+}
+
+/// Appends the [`tag`] of `parts` joined, without building the joined text
+/// (the 200 characters count across the parts).
+fn push_tag(out: &mut String, parts: &[&str]) {
+    let mut left = 200usize;
+    for part in parts {
+        for c in part.chars() {
+            if left == 0 {
+                return;
+            }
+            left -= 1;
+            out.push(if c.is_alphanumeric() || "_-:./".contains(c) {
                 c
             } else {
                 '_'
-            }
-        })
-        .collect()
+            });
+        }
+    }
 }
 
 impl Encoder {
     /// `ddtags`: the configured tags, then `source:`, `tenant:`,
     /// `cost_center:` and `org:` of the record.
     pub fn ddtags(&self, item: &AuditItem) -> String {
-        let mut tags: Vec<String> = self.tags.clone();
-        tags.push(format!("source:{}", tag(item.source)));
+        let mut tags = String::new();
+        self.write_ddtags(item, &mut tags);
+        tags
+    }
+
+    /// Appends [`Encoder::ddtags`] to `out`, each tag written in place.
+    fn write_ddtags(&self, item: &AuditItem, out: &mut String) {
+        for t in &self.tags {
+            out.push_str(t);
+            out.push(',');
+        }
+        out.push_str("source:");
+        push_tag(out, &[item.source]);
         for (name, value) in [
-            ("tenant", &item.tenant),
-            ("cost_center", &item.cost_center),
-            ("org", &item.organization_id),
+            ("tenant:", &item.tenant),
+            ("cost_center:", &item.cost_center),
+            ("org:", &item.organization_id),
         ] {
             if let Some(v) = value {
-                tags.push(tag(&format!("{name}:{v}")));
+                out.push(',');
+                push_tag(out, &[name, v]);
             }
         }
-        tags.join(",")
     }
 
     /// Writes the log object (no separator; the client adds `[`, `,`,
@@ -88,7 +111,9 @@ impl Encoder {
         cairn.opt_str("version", item.version.as_deref());
         cairn.close();
         log.str("ddsource", &self.ddsource);
-        log.str("ddtags", &self.ddtags(item));
+        let mut tags = String::with_capacity(128);
+        self.write_ddtags(item, &mut tags);
+        log.str("ddtags", &tags);
         detail.write(log.key("detail"));
         if let Some(ms) = item.duration_ms.filter(|d| d.is_finite() && *d >= 0.0) {
             log.u64("duration", (ms * 1e6).round() as u64);

@@ -358,3 +358,42 @@ async fn the_fake_follows_the_intake_contract() {
     );
     assert_eq!(fake.logs().len(), 3);
 }
+
+/// `ddtags` as it was built before it was written in place: each tag a
+/// `String`, joined.
+fn ddtags_reference(enc: &encode::Encoder, item: &AuditItem) -> String {
+    let mut tags: Vec<String> = enc.tags.clone();
+    tags.push(format!("source:{}", encode::tag(item.source)));
+    for (name, value) in [
+        ("tenant", &item.tenant),
+        ("cost_center", &item.cost_center),
+        ("org", &item.organization_id),
+    ] {
+        if let Some(v) = value {
+            tags.push(encode::tag(&format!("{name}:{v}")));
+        }
+    }
+    tags.join(",")
+}
+
+proptest::proptest! {
+    #[test]
+    fn ddtags_written_in_place_as_joined(
+        tenant in proptest::option::of("\\PC{0,210}"),
+        cost_center in proptest::option::of("[a-z, é😀._:/-]{0,30}"),
+        org in proptest::option::of("\\PC{0,8}"),
+        configured in proptest::collection::vec("[a-z:]{1,8}", 0..3),
+    ) {
+        let mut item = fixture_items().remove(0);
+        item.tenant = tenant;
+        item.cost_center = cost_center;
+        item.organization_id = org;
+        let enc = encode::Encoder {
+            ddsource: "claude".into(),
+            service: "cairn".into(),
+            hostname: None,
+            tags: configured,
+        };
+        proptest::prop_assert_eq!(enc.ddtags(&item), ddtags_reference(&enc, &item));
+    }
+}

@@ -6,7 +6,7 @@
 //! Each envelope is written followed by a newline, so a request body is the
 //! units concatenated (HEC wants envelopes back to back, no array).
 
-use std::collections::BTreeMap;
+use std::{cmp::Ordering, iter::Peekable};
 
 use cairn_core::json::Object;
 
@@ -44,25 +44,6 @@ pub fn envelope_with(
     out: &mut Vec<u8>,
 ) -> Result<(), EncodeError> {
     let kind = item.kind.as_str();
-    let mut fields: BTreeMap<&str, &str> = config
-        .fields
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    // The record's own keys win over configured ones of the same name.
-    fields.insert("record_id", &item.record_id);
-    fields.insert("record_kind", kind);
-    for (k, v) in [
-        ("session_id", &item.session_id),
-        ("prompt_id", &item.prompt_id),
-        ("tenant", &item.tenant),
-        ("cost_center", &item.cost_center),
-        ("organization_id", &item.organization_id),
-    ] {
-        if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
-            fields.insert(k, v);
-        }
-    }
     let outcome = item.outcome.as_str();
     let mut env = Object::open(out);
     if let Some(time) = epoch_seconds(item) {
@@ -81,11 +62,58 @@ pub fn envelope_with(
     event.opt_str("object_category", item.tool.as_ref().map(|_| "tool"));
     event.close();
     let mut f = Object::open(env.key("fields"));
-    for (k, v) in &fields {
-        f.str(k, v);
-    }
+    write_fields(&mut f, config, item, kind);
     f.close();
     env.close();
     out.push(b'\n');
     Ok(())
+}
+
+/// `v` when present and not empty.
+fn some(v: &Option<String>) -> Option<&str> {
+    v.as_deref().filter(|v| !v.is_empty())
+}
+
+/// Writes `fields`: the configured fields and the record's own, merged in
+/// name order (both are sorted); the record's win over configured ones of
+/// the same name, and empty or absent ones are left out.
+fn write_fields(f: &mut Object<'_>, config: &Config, item: &AuditItem, kind: &str) {
+    // In name order.
+    let own = [
+        ("cost_center", some(&item.cost_center)),
+        ("organization_id", some(&item.organization_id)),
+        ("prompt_id", some(&item.prompt_id)),
+        ("record_id", Some(item.record_id.as_str())),
+        ("record_kind", Some(kind)),
+        ("session_id", some(&item.session_id)),
+        ("tenant", some(&item.tenant)),
+    ];
+    let mut own = own
+        .into_iter()
+        .filter_map(|(k, v)| v.map(|v| (k, v)))
+        .peekable();
+    let mut configured: Peekable<_> = config
+        .fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .peekable();
+    loop {
+        let next = match (own.peek(), configured.peek()) {
+            (Some(o), Some(c)) => match o.0.cmp(c.0) {
+                Ordering::Less => own.next(),
+                Ordering::Equal => {
+                    configured.next();
+                    own.next()
+                }
+                Ordering::Greater => configured.next(),
+            },
+            (Some(_), None) => own.next(),
+            (None, Some(_)) => configured.next(),
+            (None, None) => None,
+        };
+        match next {
+            Some((k, v)) => f.str(k, v),
+            None => break,
+        }
+    }
 }

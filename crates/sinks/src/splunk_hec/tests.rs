@@ -424,3 +424,49 @@ async fn one_send_builds_one_gzip_request_with_the_token_header() {
     let want: Vec<String> = all[..3].iter().map(|i| i.record_id.clone()).collect();
     assert_eq!(f.record_ids(), want);
 }
+
+proptest::proptest! {
+    /// `fields` merged in order byte for byte as the map it was built as:
+    /// configured fields, the record's own inserted over them.
+    #[test]
+    fn fields_merge_as_the_map_did(
+        configured in proptest::collection::btree_map(
+            proptest::sample::select(vec![
+                "a", "cost_center", "env", "prompt_id", "record_id", "record_kind",
+                "region", "session_id", "t", "tenant", "zone",
+            ]),
+            "[a-z]{0,4}",
+            0..8,
+        ),
+        own in proptest::collection::vec(proptest::option::of("[a-z]{0,3}"), 5),
+    ) {
+        let mut cfg = config("http://127.0.0.1:9", "");
+        cfg.fields = configured.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        let mut item = items().remove(0);
+        item.cost_center = own[0].clone();
+        item.organization_id = own[1].clone();
+        item.prompt_id = own[2].clone();
+        item.session_id = own[3].clone();
+        item.tenant = own[4].clone();
+        let mut want: std::collections::BTreeMap<&str, &str> =
+            cfg.fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        want.insert("record_id", &item.record_id);
+        want.insert("record_kind", item.kind.as_str());
+        for (k, v) in [
+            ("session_id", &item.session_id),
+            ("prompt_id", &item.prompt_id),
+            ("tenant", &item.tenant),
+            ("cost_center", &item.cost_center),
+            ("organization_id", &item.organization_id),
+        ] {
+            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                want.insert(k, v);
+            }
+        }
+        let want = format!(",\"fields\":{}}}\n", serde_json::to_string(&want).unwrap());
+        let mut out = Vec::new();
+        encode::envelope(&cfg, &item, &mut out).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        proptest::prop_assert!(out.ends_with(&want), "{out}\nwant {want}");
+    }
+}
