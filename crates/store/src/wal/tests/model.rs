@@ -178,7 +178,12 @@ impl World {
             }
             Err(WalError::Full { used, budget }) => {
                 assert_eq!(budget, BUDGET);
-                assert!(used <= BUDGET && used + 8 + len as u64 > BUDGET, "{used}");
+                // The payload, not the requested `len`: a short request still
+                // carries its `serial:` prefix.
+                assert!(
+                    used <= BUDGET && used + 8 + payload.len() as u64 > BUDGET,
+                    "{used}"
+                );
                 let head = self.wal().head().0;
                 let caught_up = self.acked.iter().all(|&a| a >= head);
                 assert!(
