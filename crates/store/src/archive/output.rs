@@ -7,7 +7,9 @@
 
 use cairn_core::{
     chain::{CHAIN_EVENT_NAME, PromptChain},
+    json::KeyStyle,
     record::Batch,
+    render::SharedJson,
 };
 use cairn_pipeline::output::Output;
 
@@ -40,10 +42,14 @@ impl Output for ArchiveOutput {
     /// Each record as `record.to_json(&batch.origin)` serializes: the same
     /// JSON as a line of the records file, written straight into the
     /// archive's buffer by `Record::write_json`.
+    /// The members a batch's records share (origin, resource, scope) are
+    /// rendered once per batch: the same bytes.
     fn write(&mut self, batch: &Batch) -> std::io::Result<()> {
+        let mut shared = SharedJson::default();
         for record in &batch.records {
-            self.archive
-                .append_with(|buf| record.write_json(&batch.origin, buf))?;
+            self.archive.append_with(|buf| {
+                record.write_json_shared(&batch.origin, KeyStyle::Plain, &mut shared, buf)
+            })?;
         }
         Ok(())
     }
