@@ -3,22 +3,13 @@
 //! request each (every value scanned), text, tags and counters alike.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use cairn_core::{
-    otlp::{
-        collector::logs::v1::ExportLogsServiceRequest,
-        common::v1::KeyValue,
-        logs::v1::{LogRecord, ResourceLogs, ScopeLogs},
-        resource::v1::Resource,
-    },
-    scrub::Scrubber,
-    value::Attrs,
-};
+use cairn_core::{otlp::common::v1::KeyValue, scrub::Scrubber, value::Attrs};
 use prometheus_client::{encoding::text::encode, registry::Registry};
 use proptest::prelude::*;
 
 use super::{
     Action, RedactStage,
-    tests::{AWS, kv, record_attrs, s, stage, tag},
+    tests::{AWS, kv, record_attrs, request, s, stage, tag},
 };
 
 /// A stage where `user.email` and `user.id` are hashed and values over 100
@@ -28,28 +19,6 @@ fn hashing_stage() -> RedactStage {
         vec![("user.email", Action::Hash), ("user.id", Action::Hash)],
         100,
     )
-}
-
-fn request(resource: Vec<KeyValue>, records: Vec<Vec<KeyValue>>) -> ExportLogsServiceRequest {
-    ExportLogsServiceRequest {
-        resource_logs: vec![ResourceLogs {
-            resource: Some(Resource {
-                attributes: resource,
-                ..Default::default()
-            }),
-            scope_logs: vec![ScopeLogs {
-                log_records: records
-                    .into_iter()
-                    .map(|attributes| LogRecord {
-                        attributes,
-                        ..Default::default()
-                    })
-                    .collect(),
-                ..Default::default()
-            }],
-            ..Default::default()
-        }],
-    }
 }
 
 /// The stage's counters as sorted exposition lines (families iterate in

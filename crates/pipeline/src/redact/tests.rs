@@ -51,6 +51,14 @@ pub(super) fn stage(policy: Vec<(&str, Action)>, max_scan: usize) -> RedactStage
 }
 
 fn logs(attrs: Vec<KeyValue>, resource: Vec<KeyValue>) -> ExportLogsServiceRequest {
+    request(resource, vec![attrs])
+}
+
+/// A logs request: one resource, one scope, a record per attribute list.
+pub(super) fn request(
+    resource: Vec<KeyValue>,
+    records: Vec<Vec<KeyValue>>,
+) -> ExportLogsServiceRequest {
     ExportLogsServiceRequest {
         resource_logs: vec![ResourceLogs {
             resource: Some(Resource {
@@ -58,10 +66,13 @@ fn logs(attrs: Vec<KeyValue>, resource: Vec<KeyValue>) -> ExportLogsServiceReque
                 ..Default::default()
             }),
             scope_logs: vec![ScopeLogs {
-                log_records: vec![LogRecord {
-                    attributes: attrs,
-                    ..Default::default()
-                }],
+                log_records: records
+                    .into_iter()
+                    .map(|attributes| LogRecord {
+                        attributes,
+                        ..Default::default()
+                    })
+                    .collect(),
                 ..Default::default()
             }],
             ..Default::default()
