@@ -5,6 +5,8 @@
 //! resource attributes. Values are copies for convenience; the original
 //! attributes stay on the record untouched.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use opentelemetry_proto::tonic::common::v1::KeyValue;
@@ -17,46 +19,46 @@ use crate::value::{Attrs, as_str};
 pub struct Identity {
     /// `user.id`: anonymous install id, or the IdP subject on gateway sessions.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<String>,
+    pub user_id: Option<Arc<str>>,
     /// `session.id`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub session_id: Option<String>,
+    pub session_id: Option<Arc<str>>,
     /// `organization.id`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub organization_id: Option<String>,
+    pub organization_id: Option<Arc<str>>,
     /// `user.account_uuid`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub account_uuid: Option<String>,
+    pub account_uuid: Option<Arc<str>>,
     /// `user.account_id` (the tagged `user_01…` form).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub account_id: Option<String>,
+    pub account_id: Option<Arc<str>>,
     /// `user.email`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
+    pub email: Option<Arc<str>>,
     /// `enduser.id` (Cowork and 3P Desktop).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub enduser_id: Option<String>,
+    pub enduser_id: Option<Arc<str>>,
     /// `terminal.type`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub terminal_type: Option<String>,
+    pub terminal_type: Option<Arc<str>>,
     /// `app.version`, else the resource's `service.version`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub app_version: Option<String>,
+    pub app_version: Option<Arc<str>>,
     /// `app.entrypoint`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub app_entrypoint: Option<String>,
+    pub app_entrypoint: Option<Arc<str>>,
     /// `host.name`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub host_name: Option<String>,
+    pub host_name: Option<Arc<str>>,
     /// `host.arch`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub host_arch: Option<String>,
+    pub host_arch: Option<Arc<str>>,
     /// `os.type`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub os_type: Option<String>,
+    pub os_type: Option<Arc<str>>,
     /// `os.version`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub os_version: Option<String>,
+    pub os_version: Option<Arc<str>>,
 }
 
 /// The first attribute with each identity key (by [`slot`]), in one pass:
@@ -108,24 +110,38 @@ impl Identity {
     /// resource's: for each key the record's first attribute with it, if
     /// that is a string, else the resource's.
     pub fn read(record: Attrs<'_>, resource: Attrs<'_>) -> Identity {
+        Identity::read_after(record, resource, &Identity::default())
+    }
+
+    /// [`Identity::read`], sharing each value equal to `prev`'s (the
+    /// previous record's identity) instead of allocating it again: a
+    /// request's records mostly carry the same user, session and host.
+    pub fn read_after(record: Attrs<'_>, resource: Attrs<'_>, prev: &Identity) -> Identity {
         let rec = firsts(record.0);
         let res = firsts(resource.0);
-        let get = |i: usize| text(rec[i]).or_else(|| text(res[i])).map(str::to_owned);
+        let get = |i: usize| text(rec[i]).or_else(|| text(res[i]));
+        let share = |v: Option<&str>, old: &Option<Arc<str>>| -> Option<Arc<str>> {
+            let v = v?;
+            match old {
+                Some(o) if **o == *v => Some(Arc::clone(o)),
+                _ => Some(Arc::from(v)),
+            }
+        };
         Identity {
-            user_id: get(0),
-            session_id: get(1),
-            organization_id: get(2),
-            account_uuid: get(3),
-            account_id: get(4),
-            email: get(5),
-            enduser_id: get(6),
-            terminal_type: get(7),
-            app_version: get(8).or_else(|| text(res[14]).map(str::to_owned)),
-            app_entrypoint: get(9),
-            host_name: get(10),
-            host_arch: get(11),
-            os_type: get(12),
-            os_version: get(13),
+            user_id: share(get(0), &prev.user_id),
+            session_id: share(get(1), &prev.session_id),
+            organization_id: share(get(2), &prev.organization_id),
+            account_uuid: share(get(3), &prev.account_uuid),
+            account_id: share(get(4), &prev.account_id),
+            email: share(get(5), &prev.email),
+            enduser_id: share(get(6), &prev.enduser_id),
+            terminal_type: share(get(7), &prev.terminal_type),
+            app_version: share(get(8).or_else(|| text(res[14])), &prev.app_version),
+            app_entrypoint: share(get(9), &prev.app_entrypoint),
+            host_name: share(get(10), &prev.host_name),
+            host_arch: share(get(11), &prev.host_arch),
+            os_type: share(get(12), &prev.os_type),
+            os_version: share(get(13), &prev.os_version),
         }
     }
 }
@@ -161,7 +177,12 @@ mod tests {
 
     /// The definition: each key looked up on its own.
     fn by_lookup(record: Attrs<'_>, resource: Attrs<'_>) -> Identity {
-        let get = |key: &str| record.string(key).or_else(|| resource.string(key));
+        let get = |key: &str| {
+            record
+                .string(key)
+                .or_else(|| resource.string(key))
+                .map(Arc::from)
+        };
         Identity {
             user_id: get("user.id"),
             session_id: get("session.id"),
@@ -171,7 +192,8 @@ mod tests {
             email: get("user.email"),
             enduser_id: get("enduser.id"),
             terminal_type: get("terminal.type"),
-            app_version: get("app.version").or_else(|| resource.string("service.version")),
+            app_version: get("app.version")
+                .or_else(|| resource.string("service.version").map(Arc::from)),
             app_entrypoint: get("app.entrypoint"),
             host_name: get("host.name"),
             host_arch: get("host.arch"),
@@ -221,6 +243,29 @@ mod tests {
                 Identity::read(Attrs(&record), Attrs(&resource)),
                 by_lookup(Attrs(&record), Attrs(&resource))
             );
+        }
+
+        #[test]
+        fn reading_after_a_previous_identity_reads_the_same_and_shares_equal_values(
+            prev_record in attrs(),
+            record in attrs(),
+            resource in attrs(),
+        ) {
+            let prev = Identity::read(Attrs(&prev_record), Attrs(&resource));
+            let next = Identity::read_after(Attrs(&record), Attrs(&resource), &prev);
+            prop_assert_eq!(&next, &by_lookup(Attrs(&record), Attrs(&resource)));
+            let pairs = [
+                (&prev.user_id, &next.user_id),
+                (&prev.session_id, &next.session_id),
+                (&prev.email, &next.email),
+                (&prev.app_version, &next.app_version),
+                (&prev.os_version, &next.os_version),
+            ];
+            for (a, b) in pairs {
+                if let (Some(a), Some(b)) = (a, b) {
+                    prop_assert_eq!(Arc::ptr_eq(a, b), a == b);
+                }
+            }
         }
     }
 }

@@ -249,7 +249,15 @@ impl Batch {
     /// Types a logs request. Records with malformed ids are rejected.
     pub fn from_logs(origin: Origin, req: ExportLogsServiceRequest) -> (Batch, Rejected) {
         let mut rejected = Rejected::default();
-        let mut records = Vec::new();
+        let count = req
+            .resource_logs
+            .iter()
+            .flat_map(|rl| &rl.scope_logs)
+            .map(|sl| sl.log_records.len())
+            .sum();
+        let mut records = Vec::with_capacity(count);
+        // Each record's identity shares the values equal to the previous one's.
+        let none = Identity::default();
         for rl in req.resource_logs {
             let res = Arc::new(ResourceContext {
                 resource: rl.resource,
@@ -267,7 +275,8 @@ impl Batch {
                     }
                     let header = EventHeader::read(&log);
                     let event = ClaudeEvent::parse(&header.name, Attrs(&log.attributes));
-                    let identity = Identity::read(Attrs(&log.attributes), res.attrs());
+                    let prev = records.last().map_or(&none, |r: &Record| &r.identity);
+                    let identity = Identity::read_after(Attrs(&log.attributes), res.attrs(), prev);
                     let body = RecordBody::Event(Box::new(EventRecord { log, header, event }));
                     records.push(record(&res, &scope, identity, body));
                 }
@@ -279,6 +288,7 @@ impl Batch {
     /// Types a metrics request. Metrics are never rejected.
     pub fn from_metrics(origin: Origin, req: ExportMetricsServiceRequest) -> (Batch, Rejected) {
         let mut records = Vec::new();
+        let none = Identity::default();
         for rm in req.resource_metrics {
             let res = Arc::new(ResourceContext {
                 resource: rm.resource,
@@ -291,9 +301,11 @@ impl Batch {
                 });
                 for metric in sm.metrics {
                     let typed = ClaudeMetric::read(&metric);
-                    let identity = Identity::read(
+                    let prev = records.last().map_or(&none, |r: &Record| &r.identity);
+                    let identity = Identity::read_after(
                         Attrs(crate::metric::first_point_attributes(&metric)),
                         res.attrs(),
+                        prev,
                     );
                     let body = RecordBody::Metric(Box::new(MetricRecord { metric, typed }));
                     records.push(record(&res, &scope, identity, body));
@@ -307,6 +319,7 @@ impl Batch {
     pub fn from_traces(origin: Origin, req: ExportTraceServiceRequest) -> (Batch, Rejected) {
         let mut rejected = Rejected::default();
         let mut records = Vec::new();
+        let none = Identity::default();
         for rs in req.resource_spans {
             let res = Arc::new(ResourceContext {
                 resource: rs.resource,
@@ -323,7 +336,8 @@ impl Batch {
                         continue;
                     }
                     let typed = ClaudeSpan::read(&span);
-                    let identity = Identity::read(Attrs(&span.attributes), res.attrs());
+                    let prev = records.last().map_or(&none, |r: &Record| &r.identity);
+                    let identity = Identity::read_after(Attrs(&span.attributes), res.attrs(), prev);
                     let body = RecordBody::Span(Box::new(SpanRecord { span, typed }));
                     records.push(record(&res, &scope, identity, body));
                 }

@@ -102,20 +102,20 @@ mod tests {
             a in prop::collection::vec(text(), 14)
         ) -> Identity {
             Identity {
-                user_id: a[0].clone(),
-                session_id: a[1].clone(),
-                organization_id: a[2].clone(),
-                account_uuid: a[3].clone(),
-                account_id: a[4].clone(),
-                email: a[5].clone(),
-                enduser_id: a[6].clone(),
-                terminal_type: a[7].clone(),
-                app_version: a[8].clone(),
-                app_entrypoint: a[9].clone(),
-                host_name: a[10].clone(),
-                host_arch: a[11].clone(),
-                os_type: a[12].clone(),
-                os_version: a[13].clone(),
+                user_id: a[0].as_deref().map(Into::into),
+                session_id: a[1].as_deref().map(Into::into),
+                organization_id: a[2].as_deref().map(Into::into),
+                account_uuid: a[3].as_deref().map(Into::into),
+                account_id: a[4].as_deref().map(Into::into),
+                email: a[5].as_deref().map(Into::into),
+                enduser_id: a[6].as_deref().map(Into::into),
+                terminal_type: a[7].as_deref().map(Into::into),
+                app_version: a[8].as_deref().map(Into::into),
+                app_entrypoint: a[9].as_deref().map(Into::into),
+                host_name: a[10].as_deref().map(Into::into),
+                host_arch: a[11].as_deref().map(Into::into),
+                os_type: a[12].as_deref().map(Into::into),
+                os_version: a[13].as_deref().map(Into::into),
             }
         }
     }
