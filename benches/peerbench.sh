@@ -20,9 +20,15 @@ HOLE="rm -rf data-hole-\$P_HTTP; exec '$BIN' run --config '$CFG/blackhole.toml' 
 FWD="rm -rf data-up-\$P_HTTP data-down-\$P_HTTP; sed \"s/DOWNSTREAM_GRPC/\$P_AUX_GRPC/\" '$CFG/forward.toml' > forward-\$P_HTTP.toml; \
 '$BIN' run --config '$CFG/blackhole.toml' --grpc-addr 127.0.0.1:\$P_AUX_GRPC --http-addr 127.0.0.1:\$P_AUX_HTTP --admin-addr 127.0.0.1:0 --data-dir data-down-\$P_HTTP & \
 exec '$BIN' run --config forward-\$P_HTTP.toml $LISTEN --data-dir data-up-\$P_HTTP"
-exec "$ROOT/../shared/peerbench/run.sh" --rotel \
+status=0
+"$ROOT/../shared/peerbench/run.sh" --rotel \
   --name cairn-full --target-cmd "$FULL" \
   --name cairn-blackhole --target-cmd "$HOLE" \
   --rotel-chain \
   --name cairn-forward --target-cmd "$FWD" \
-  "$@"
+  "$@" || status=$?
+# The targets' data dirs (WAL, archive) stay in the results folders and
+# reach gigabytes per run; the tables and logs are kept.
+find "${PEERBENCH_WORK:-/tmp/peerbench}/results" -mindepth 2 -maxdepth 2 -type d -name 'data-*' \
+  -exec rm -rf {} + 2>/dev/null || true
+exit $status
