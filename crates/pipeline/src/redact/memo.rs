@@ -66,6 +66,14 @@ pub(super) struct Memo {
 #[derive(Clone, Copy)]
 pub(super) struct Key(Option<u64>);
 
+impl Key {
+    /// Whether a value with this key can be remembered at all (it is short
+    /// enough): callers skip building a verdict to keep when it cannot.
+    pub(super) fn rememberable(self) -> bool {
+        self.0.is_some()
+    }
+}
+
 impl Memo {
     /// The key of `value` under `rule` (none for values too long to remember).
     pub(super) fn key(rule: Rule, value: &str) -> Key {

@@ -113,6 +113,11 @@ impl RedactStage {
             return;
         }
         self.count(&outcome, loc, found);
+        if !key.rememberable() {
+            // Long values (prompts, tool parameters) are not kept: no copy.
+            *s = outcome.into_text().into_owned();
+            return;
+        }
         let outcome = outcome.into_owned();
         let original = std::mem::replace(s, outcome.text().to_owned());
         memo.remember(key, Rule::Scan, &original, Verdict::Changed(outcome));
@@ -133,6 +138,10 @@ impl RedactStage {
         } else {
             p.pseudonymize(s)
         };
+        if !key.rememberable() {
+            *s = t;
+            return;
+        }
         let original = std::mem::replace(s, t);
         memo.remember(key, rule, &original, Verdict::Replaced(s.clone()));
     }
