@@ -13,7 +13,7 @@ use bytes::Bytes;
 use cairn_core::{
     ingest::Ingest,
     otlp::collector::{
-        logs::v1::{ExportLogsPartialSuccess, ExportLogsServiceRequest, ExportLogsServiceResponse},
+        logs::v1::{ExportLogsPartialSuccess, ExportLogsServiceResponse},
         metrics::v1::{
             ExportMetricsPartialSuccess, ExportMetricsServiceRequest, ExportMetricsServiceResponse,
         },
@@ -149,7 +149,7 @@ pub fn decode_scrubbed(
     Ok(match signal {
         Signal::Logs => {
             let mut req = match format {
-                Format::Protobuf => ExportLogsServiceRequest::decode(body).map_err(malformed)?,
+                Format::Protobuf => cairn_otlp_wire::decode_logs(body).map_err(malformed)?,
                 Format::Json => cairn_otlp_json::decode_logs(body).map_err(malformed)?,
             };
             if let Some(s) = scrubber {

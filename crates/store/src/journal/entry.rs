@@ -23,8 +23,7 @@ use cairn_core::{
     chain::PromptChain,
     otlp::{
         collector::{
-            logs::v1::ExportLogsServiceRequest, metrics::v1::ExportMetricsServiceRequest,
-            trace::v1::ExportTraceServiceRequest,
+            metrics::v1::ExportMetricsServiceRequest, trace::v1::ExportTraceServiceRequest,
         },
         logs::v1::LogRecord,
         metrics::v1::Metric,
@@ -287,7 +286,9 @@ pub fn decode(payload: &[u8]) -> Result<Entry, EntryError> {
         let t = std::str::from_utf8(t).map_err(|_| EntryError::Tenant)?;
         (Some(Arc::<str>::from(t)), &payload[end..])
     };
-    let body_err = |e: prost::DecodeError| EntryError::Body(e.to_string());
+    fn body_err(e: impl std::fmt::Display) -> EntryError {
+        EntryError::Body(e.to_string())
+    }
     if *kind == KIND_CHAINS {
         let list = ChainList::decode(body).map_err(body_err)?;
         return Ok(Entry::Chains(Arc::new(list.chains)));
@@ -315,7 +316,7 @@ pub fn decode(payload: &[u8]) -> Result<Entry, EntryError> {
     let (batch, _rejected) = match kind {
         1 => Batch::from_logs(
             origin(Signal::Logs),
-            ExportLogsServiceRequest::decode(body).map_err(body_err)?,
+            cairn_otlp_wire::decode_logs(body).map_err(body_err)?,
         ),
         2 => Batch::from_metrics(
             origin(Signal::Metrics),

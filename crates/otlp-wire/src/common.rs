@@ -1,0 +1,188 @@
+//! `opentelemetry.proto.common.v1` and `resource.v1`: values, attributes,
+//! scopes and resources.
+
+use opentelemetry_proto::tonic::{
+    common::v1::{
+        AnyValue, ArrayValue, EntityRef, InstrumentationScope, KeyValue, KeyValueList,
+        any_value::Value,
+    },
+    resource::v1::Resource,
+};
+
+use crate::reader::{FIXED64, Reader, Result, bytes, count, expect, message, string, text, varint};
+
+/// Appends one `KeyValue` message to `out`.
+#[inline]
+pub(crate) fn push_key_value(out: &mut Vec<KeyValue>, buf: &[u8], ctx: u32) -> Result<()> {
+    let mut kv = KeyValue::default();
+    merge_key_value(&mut kv, buf, ctx)?;
+    out.push(kv);
+    Ok(())
+}
+
+/// Decodes a repeated `KeyValue` field occurrence into `out`, sizing `out`
+/// on the first one from the count of `tag` in the enclosing `parent`.
+#[inline]
+pub(crate) fn attribute(
+    out: &mut Vec<KeyValue>,
+    r: &mut Reader<'_>,
+    parent: &[u8],
+    tag: u32,
+    wire: u8,
+    ctx: u32,
+) -> Result<()> {
+    let (body, inner) = message(r, tag, wire, ctx)?;
+    if out.capacity() == 0 {
+        out.reserve_exact(count(parent, tag));
+    }
+    push_key_value(out, body, inner)
+}
+
+fn merge_key_value(kv: &mut KeyValue, buf: &[u8], ctx: u32) -> Result<()> {
+    let mut r = Reader::new(buf);
+    while !r.is_empty() {
+        let (tag, wire) = r.key()?;
+        match tag {
+            1 => string(&mut r, tag, wire, &mut kv.key)?,
+            2 => {
+                let (body, inner) = message(&mut r, tag, wire, ctx)?;
+                merge_any_value(kv.value.get_or_insert_with(Default::default), body, inner)?;
+            }
+            3 => kv.key_strindex = varint(&mut r, tag, wire)? as i32,
+            _ => r.skip(wire, tag, ctx)?,
+        }
+    }
+    Ok(())
+}
+
+/// Merges an `AnyValue` message into `v`: a repeated variant of the oneof
+/// replaces a scalar and merges into a message of the same variant.
+pub(crate) fn merge_any_value(v: &mut AnyValue, buf: &[u8], ctx: u32) -> Result<()> {
+    let mut r = Reader::new(buf);
+    while !r.is_empty() {
+        let (tag, wire) = r.key()?;
+        match tag {
+            1 => {
+                let s = text(&mut r, tag, wire)?;
+                v.value = Some(Value::StringValue(s.to_owned()));
+            }
+            2 => v.value = Some(Value::BoolValue(varint(&mut r, tag, wire)? != 0)),
+            3 => v.value = Some(Value::IntValue(varint(&mut r, tag, wire)? as i64)),
+            4 => {
+                expect(tag, wire, FIXED64)?;
+                v.value = Some(Value::DoubleValue(f64::from_bits(r.fixed64()?)));
+            }
+            5 => {
+                let (body, inner) = message(&mut r, tag, wire, ctx)?;
+                if let Some(Value::ArrayValue(a)) = &mut v.value {
+                    merge_array(a, body, inner)?;
+                } else {
+                    let mut a = ArrayValue::default();
+                    merge_array(&mut a, body, inner)?;
+                    v.value = Some(Value::ArrayValue(a));
+                }
+            }
+            6 => {
+                let (body, inner) = message(&mut r, tag, wire, ctx)?;
+                if let Some(Value::KvlistValue(l)) = &mut v.value {
+                    merge_kvlist(l, body, inner)?;
+                } else {
+                    let mut l = KeyValueList::default();
+                    merge_kvlist(&mut l, body, inner)?;
+                    v.value = Some(Value::KvlistValue(l));
+                }
+            }
+            7 => {
+                let mut b = Vec::new();
+                bytes(&mut r, tag, wire, &mut b)?;
+                v.value = Some(Value::BytesValue(b));
+            }
+            8 => v.value = Some(Value::StringValueStrindex(varint(&mut r, tag, wire)? as i32)),
+            _ => r.skip(wire, tag, ctx)?,
+        }
+    }
+    Ok(())
+}
+
+fn merge_array(a: &mut ArrayValue, buf: &[u8], ctx: u32) -> Result<()> {
+    let mut r = Reader::new(buf);
+    while !r.is_empty() {
+        let (tag, wire) = r.key()?;
+        match tag {
+            1 => {
+                let (body, inner) = message(&mut r, tag, wire, ctx)?;
+                if a.values.capacity() == 0 {
+                    a.values.reserve_exact(count(buf, tag));
+                }
+                let mut v = AnyValue::default();
+                merge_any_value(&mut v, body, inner)?;
+                a.values.push(v);
+            }
+            _ => r.skip(wire, tag, ctx)?,
+        }
+    }
+    Ok(())
+}
+
+fn merge_kvlist(l: &mut KeyValueList, buf: &[u8], ctx: u32) -> Result<()> {
+    let mut r = Reader::new(buf);
+    while !r.is_empty() {
+        let (tag, wire) = r.key()?;
+        match tag {
+            1 => attribute(&mut l.values, &mut r, buf, tag, wire, ctx)?,
+            _ => r.skip(wire, tag, ctx)?,
+        }
+    }
+    Ok(())
+}
+
+/// Merges an `InstrumentationScope` message into `s`.
+pub(crate) fn merge_scope(s: &mut InstrumentationScope, buf: &[u8], ctx: u32) -> Result<()> {
+    let mut r = Reader::new(buf);
+    while !r.is_empty() {
+        let (tag, wire) = r.key()?;
+        match tag {
+            1 => string(&mut r, tag, wire, &mut s.name)?,
+            2 => string(&mut r, tag, wire, &mut s.version)?,
+            3 => attribute(&mut s.attributes, &mut r, buf, tag, wire, ctx)?,
+            4 => s.dropped_attributes_count = varint(&mut r, tag, wire)? as u32,
+            _ => r.skip(wire, tag, ctx)?,
+        }
+    }
+    Ok(())
+}
+
+/// Merges a `Resource` message into `res`.
+pub(crate) fn merge_resource(res: &mut Resource, buf: &[u8], ctx: u32) -> Result<()> {
+    let mut r = Reader::new(buf);
+    while !r.is_empty() {
+        let (tag, wire) = r.key()?;
+        match tag {
+            1 => attribute(&mut res.attributes, &mut r, buf, tag, wire, ctx)?,
+            2 => res.dropped_attributes_count = varint(&mut r, tag, wire)? as u32,
+            3 => {
+                let (body, inner) = message(&mut r, tag, wire, ctx)?;
+                let mut e = EntityRef::default();
+                merge_entity_ref(&mut e, body, inner)?;
+                res.entity_refs.push(e);
+            }
+            _ => r.skip(wire, tag, ctx)?,
+        }
+    }
+    Ok(())
+}
+
+fn merge_entity_ref(e: &mut EntityRef, buf: &[u8], ctx: u32) -> Result<()> {
+    let mut r = Reader::new(buf);
+    while !r.is_empty() {
+        let (tag, wire) = r.key()?;
+        match tag {
+            1 => string(&mut r, tag, wire, &mut e.schema_url)?,
+            2 => string(&mut r, tag, wire, &mut e.r#type)?,
+            3 => e.id_keys.push(text(&mut r, tag, wire)?.to_owned()),
+            4 => e.description_keys.push(text(&mut r, tag, wire)?.to_owned()),
+            _ => r.skip(wire, tag, ctx)?,
+        }
+    }
+    Ok(())
+}

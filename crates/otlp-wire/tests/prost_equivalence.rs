@@ -1,0 +1,485 @@
+//! The decoder against prost itself: for every input, both fail or both give
+//! the same request (compared through prost's encoding, so NaN doubles
+//! compare by bits).
+//!
+//! Inputs are (1) the real Claude Code captures, (2) wire-level messages
+//! generated from the logs schema with the irregular parts protobuf allows:
+//! unknown fields and groups, repeated singular fields, repeated oneof
+//! variants, non-canonical varints, wrong wire types and invalid UTF-8, each
+//! also truncated, bit-flipped and spliced, and (3) the depth limit, where
+//! both must start failing at the same nesting.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use cairn_otlp_wire::decode_logs;
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{AnyValue, ArrayValue, any_value::Value};
+use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
+use proptest::prelude::*;
+use prost::Message;
+
+/// Both decoders' verdicts, as the prost encoding of the result.
+fn both(bytes: &[u8]) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
+    let theirs = ExportLogsServiceRequest::decode(bytes)
+        .ok()
+        .map(|r| r.encode_to_vec());
+    let ours = decode_logs(bytes).ok().map(|r| r.encode_to_vec());
+    (theirs, ours)
+}
+
+#[test]
+fn every_captured_logs_body_decodes_as_prost_decodes_it() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures");
+    let mut seen = 0;
+    let mut stack = vec![std::path::PathBuf::from(root)];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if path.is_dir() {
+                stack.push(path);
+            } else if name.starts_with("logs") && name.ends_with(".pb") {
+                let bytes = std::fs::read(&path).unwrap();
+                let theirs = ExportLogsServiceRequest::decode(bytes.as_slice()).unwrap();
+                let ours = decode_logs(&bytes).unwrap();
+                assert_eq!(ours, theirs, "{}", path.display());
+                assert!(!ours.resource_logs.is_empty(), "{}", path.display());
+                seen += 1;
+            }
+        }
+    }
+    assert!(seen >= 5, "only {seen} captured logs bodies found");
+}
+
+// ---- wire-level generator ------------------------------------------------
+
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    Request,
+    ResourceLogs,
+    ScopeLogs,
+    LogRecord,
+    Resource,
+    Scope,
+    EntityRef,
+    KeyValue,
+    AnyValue,
+    Array,
+    KvList,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Field {
+    Varint,
+    Fixed64,
+    Fixed32,
+    Str,
+    Bytes,
+    Msg(Kind),
+}
+
+fn schema(kind: Kind) -> &'static [(u32, Field)] {
+    use Field::*;
+    match kind {
+        Kind::Request => &[(1, Msg(Kind::ResourceLogs))],
+        Kind::ResourceLogs => &[
+            (1, Msg(Kind::Resource)),
+            (2, Msg(Kind::ScopeLogs)),
+            (3, Str),
+        ],
+        Kind::ScopeLogs => &[(1, Msg(Kind::Scope)), (2, Msg(Kind::LogRecord)), (3, Str)],
+        Kind::LogRecord => &[
+            (1, Fixed64),
+            (2, Varint),
+            (3, Str),
+            (5, Msg(Kind::AnyValue)),
+            (6, Msg(Kind::KeyValue)),
+            (7, Varint),
+            (8, Fixed32),
+            (9, Bytes),
+            (10, Bytes),
+            (11, Fixed64),
+            (12, Str),
+        ],
+        Kind::Resource => &[
+            (1, Msg(Kind::KeyValue)),
+            (2, Varint),
+            (3, Msg(Kind::EntityRef)),
+        ],
+        Kind::Scope => &[(1, Str), (2, Str), (3, Msg(Kind::KeyValue)), (4, Varint)],
+        Kind::EntityRef => &[(1, Str), (2, Str), (3, Str), (4, Str)],
+        Kind::KeyValue => &[(1, Str), (2, Msg(Kind::AnyValue)), (3, Varint)],
+        Kind::AnyValue => &[
+            (1, Str),
+            (2, Varint),
+            (3, Varint),
+            (4, Fixed64),
+            (5, Msg(Kind::Array)),
+            (6, Msg(Kind::KvList)),
+            (7, Bytes),
+            (8, Varint),
+        ],
+        Kind::Array => &[(1, Msg(Kind::AnyValue))],
+        Kind::KvList => &[(1, Msg(Kind::KeyValue))],
+    }
+}
+
+/// xorshift64*: the generator is driven by one proptest seed. Half the
+/// seeds also plant faults (wrong wire types, invalid UTF-8, mismatched
+/// group ends); the other half only use what protobuf allows.
+struct Rng {
+    state: u64,
+    faults: bool,
+}
+
+impl Rng {
+    fn new(seed: u64) -> Rng {
+        let mut rng = Rng {
+            state: seed | 1,
+            faults: false,
+        };
+        rng.faults = rng.chance(50);
+        rng
+    }
+    fn next(&mut self) -> u64 {
+        self.state ^= self.state >> 12;
+        self.state ^= self.state << 25;
+        self.state ^= self.state >> 27;
+        self.state.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn fault(&mut self, percent: u64) -> bool {
+        self.faults && self.chance(percent)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// A varint, sometimes padded to a non-canonical length (still valid).
+fn put_loose_varint(out: &mut Vec<u8>, v: u64, rng: &mut Rng) {
+    if rng.fault(3) {
+        // Ten bytes whose last may overflow 64 bits (valid only if it is 0
+        // or 1), or eleven.
+        for _ in 0..9 + rng.below(2) {
+            out.push(0x80 | rng.next() as u8);
+        }
+        out.push(rng.below(4) as u8);
+    } else if rng.chance(5) && v < (1 << 35) {
+        let mut v = v;
+        for _ in 0..5 {
+            out.push((v as u8 & 0x7f) | 0x80);
+            v >>= 7;
+        }
+        out.push(v as u8);
+    } else {
+        put_varint(out, v);
+    }
+}
+
+fn put_key(out: &mut Vec<u8>, tag: u32, wire: u8) {
+    put_varint(out, (u64::from(tag) << 3) | u64::from(wire));
+}
+
+fn random_u64(rng: &mut Rng) -> u64 {
+    match rng.below(4) {
+        0 => rng.below(128),
+        1 => rng.below(1 << 20),
+        2 => u64::MAX - rng.below(4),
+        _ => rng.next(),
+    }
+}
+
+fn random_text(rng: &mut Rng) -> Vec<u8> {
+    const PIECES: [&str; 8] = [
+        "a",
+        "event.name",
+        "é",
+        "日本",
+        "🦀",
+        " ",
+        "\"\\",
+        "user_prompt",
+    ];
+    let mut s = Vec::new();
+    for _ in 0..rng.below(6) {
+        s.extend_from_slice(PIECES[rng.below(8) as usize].as_bytes());
+    }
+    if rng.fault(3) {
+        // Invalid UTF-8: a lone continuation byte or a truncated sequence.
+        s.push(if rng.chance(50) { 0x80 } else { 0xe6 });
+    }
+    s
+}
+
+fn put_len(out: &mut Vec<u8>, body: &[u8], rng: &mut Rng) {
+    put_loose_varint(out, body.len() as u64, rng);
+    out.extend_from_slice(body);
+}
+
+/// An unknown field of any wire type, groups with nested content included.
+fn put_unknown(out: &mut Vec<u8>, rng: &mut Rng, depth: u32) {
+    let tag = 13 + rng.below(6) as u32;
+    let wire = [0u8, 1, 2, 3, 5][rng.below(5) as usize];
+    put_key(out, tag, wire);
+    match wire {
+        0 => put_varint(out, random_u64(rng)),
+        1 => out.extend_from_slice(&rng.next().to_le_bytes()),
+        2 => {
+            let body = random_text(rng);
+            put_len(out, &body, rng);
+        }
+        3 => {
+            if depth < 4 {
+                for _ in 0..rng.below(3) {
+                    put_unknown(out, rng, depth + 1);
+                }
+            }
+            // Mostly the matching end, sometimes another group's.
+            let end = if rng.fault(5) { tag + 1 } else { tag };
+            put_key(out, end, 4);
+        }
+        _ => out.extend_from_slice(&(rng.next() as u32).to_le_bytes()),
+    }
+}
+
+fn put_field(out: &mut Vec<u8>, tag: u32, field: Field, rng: &mut Rng, depth: u32) {
+    if rng.fault(2) {
+        // A known field under a wrong wire type.
+        let wire = match field {
+            Field::Varint => 2,
+            Field::Fixed64 => 0,
+            Field::Fixed32 => 1,
+            Field::Str | Field::Bytes | Field::Msg(_) => 5,
+        };
+        put_key(out, tag, wire);
+        match wire {
+            0 => put_varint(out, 1),
+            1 => out.extend_from_slice(&[0; 8]),
+            2 => put_len(out, b"x", rng),
+            _ => out.extend_from_slice(&[0; 4]),
+        }
+        return;
+    }
+    match field {
+        Field::Varint => {
+            put_key(out, tag, 0);
+            let v = random_u64(rng);
+            put_loose_varint(out, v, rng);
+        }
+        Field::Fixed64 => {
+            put_key(out, tag, 1);
+            let v = if rng.chance(10) {
+                f64::NAN.to_bits() ^ rng.below(8)
+            } else {
+                random_u64(rng)
+            };
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        Field::Fixed32 => {
+            put_key(out, tag, 5);
+            out.extend_from_slice(&(random_u64(rng) as u32).to_le_bytes());
+        }
+        Field::Str => {
+            put_key(out, tag, 2);
+            let s = random_text(rng);
+            put_len(out, &s, rng);
+        }
+        Field::Bytes => {
+            put_key(out, tag, 2);
+            let b: Vec<u8> = (0..rng.below(17)).map(|_| rng.next() as u8).collect();
+            put_len(out, &b, rng);
+        }
+        Field::Msg(kind) => {
+            put_key(out, tag, 2);
+            let body = message(kind, rng, depth + 1);
+            put_len(out, &body, rng);
+        }
+    }
+}
+
+fn message(kind: Kind, rng: &mut Rng, depth: u32) -> Vec<u8> {
+    let fields = schema(kind);
+    let max = match depth {
+        0..=1 => 4,
+        2..=4 => 6,
+        5..=7 => 3,
+        _ => 0,
+    };
+    let mut out = Vec::new();
+    for _ in 0..rng.below(max + 1) {
+        if rng.chance(5) {
+            put_unknown(&mut out, rng, 0);
+        } else {
+            let (tag, field) = fields[rng.below(fields.len() as u64) as usize];
+            put_field(&mut out, tag, field, rng, depth);
+        }
+    }
+    out
+}
+
+/// The same bytes damaged one way, chosen by the seed.
+fn mutate(bytes: &[u8], rng: &mut Rng) -> Vec<u8> {
+    let mut b = bytes.to_vec();
+    if b.is_empty() {
+        return vec![rng.next() as u8];
+    }
+    let at = rng.below(b.len() as u64) as usize;
+    match rng.below(4) {
+        0 => b.truncate(at),
+        1 => b[at] ^= 1 << rng.below(8),
+        2 => b[at] = rng.next() as u8,
+        _ => b.insert(at, rng.next() as u8),
+    }
+    b
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+
+    #[test]
+    fn generated_and_damaged_messages_decode_as_prost_decodes_them(seed in any::<u64>()) {
+        let mut rng = Rng::new(seed);
+        let body = message(Kind::Request, &mut rng, 0);
+        let (theirs, ours) = both(&body);
+        prop_assert_eq!(&ours, &theirs, "generated body {:02x?}", body);
+        for _ in 0..4 {
+            let damaged = mutate(&body, &mut rng);
+            let (theirs, ours) = both(&damaged);
+            prop_assert_eq!(&ours, &theirs, "damaged body {:02x?}", damaged);
+        }
+    }
+
+    #[test]
+    fn arbitrary_bytes_decode_as_prost_decodes_them(
+        bytes in proptest::collection::vec(any::<u8>(), 0..64)
+    ) {
+        let (theirs, ours) = both(&bytes);
+        prop_assert_eq!(ours, theirs);
+    }
+}
+
+/// The generator is worth something only if it reaches both outcomes.
+#[test]
+fn the_generator_produces_both_valid_and_invalid_bodies() {
+    let (mut ok, mut err, mut records) = (0, 0, 0);
+    for seed in 1..2000u64 {
+        let body = message(Kind::Request, &mut Rng::new(seed), 0);
+        match ExportLogsServiceRequest::decode(body.as_slice()) {
+            Ok(r) => {
+                ok += 1;
+                records += r
+                    .resource_logs
+                    .iter()
+                    .flat_map(|rl| &rl.scope_logs)
+                    .map(|sl| sl.log_records.len())
+                    .sum::<usize>();
+            }
+            Err(_) => err += 1,
+        }
+    }
+    assert!(ok > 200 && err > 200, "ok {ok}, err {err}");
+    assert!(records > 500, "only {records} log records in valid bodies");
+}
+
+// ---- depth ----------------------------------------------------------------
+
+/// A request whose one log record's body is `depth` arrays deep.
+fn nested(depth: usize) -> Vec<u8> {
+    let mut v = AnyValue {
+        value: Some(Value::StringValue("leaf".into())),
+    };
+    for _ in 0..depth {
+        v = AnyValue {
+            value: Some(Value::ArrayValue(ArrayValue { values: vec![v] })),
+        };
+    }
+    ExportLogsServiceRequest {
+        resource_logs: vec![ResourceLogs {
+            scope_logs: vec![ScopeLogs {
+                log_records: vec![LogRecord {
+                    body: Some(v),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    }
+    .encode_to_vec()
+}
+
+#[test]
+fn nesting_fails_at_the_same_depth_as_prost() {
+    let mut outcomes = Vec::new();
+    for depth in 40..56 {
+        let body = nested(depth);
+        let (theirs, ours) = both(&body);
+        assert_eq!(ours, theirs, "depth {depth}");
+        outcomes.push(theirs.is_some());
+    }
+    // The range straddles the limit: the shallow ones decode, the deep fail.
+    assert!(outcomes.first() == Some(&true) && outcomes.last() == Some(&false));
+}
+
+#[test]
+fn deep_unknown_groups_fail_at_the_same_depth_as_prost() {
+    let mut outcomes = Vec::new();
+    for depth in 95..104 {
+        let mut body = Vec::new();
+        for _ in 0..depth {
+            put_key(&mut body, 15, 3);
+        }
+        for _ in 0..depth {
+            put_key(&mut body, 15, 4);
+        }
+        let (theirs, ours) = both(&body);
+        assert_eq!(ours, theirs, "depth {depth}");
+        outcomes.push(theirs.is_some());
+    }
+    assert!(outcomes.first() == Some(&true) && outcomes.last() == Some(&false));
+}
+
+#[test]
+fn a_ten_thousand_deep_body_is_an_error_not_a_stack_overflow() {
+    let mut body = Vec::new();
+    for _ in 0..10_000 {
+        put_key(&mut body, 1, 3);
+    }
+    assert!(decode_logs(&body).is_err());
+    // Arrays 10,000 deep in a log record's body, built as bytes: a value
+    // that deep could not even be dropped without overflowing the stack.
+    let mut value = vec![0x0a, 0x01, b'x'];
+    for _ in 0..10_000 {
+        let mut array = Vec::new();
+        put_key(&mut array, 1, 2);
+        put_varint(&mut array, value.len() as u64);
+        array.extend_from_slice(&value);
+        value.clear();
+        put_key(&mut value, 5, 2);
+        put_varint(&mut value, array.len() as u64);
+        value.extend_from_slice(&array);
+    }
+    let mut body = Vec::new();
+    for tag in [5, 2, 2, 1] {
+        // body of LogRecord, log_records, scope_logs, resource_logs
+        let mut outer = Vec::new();
+        put_key(&mut outer, tag, 2);
+        put_varint(&mut outer, value.len() as u64);
+        outer.extend_from_slice(&value);
+        value = outer;
+    }
+    body.extend_from_slice(&value);
+    assert!(ExportLogsServiceRequest::decode(body.as_slice()).is_err());
+    assert!(decode_logs(&body).is_err());
+}
