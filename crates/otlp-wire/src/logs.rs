@@ -2,11 +2,12 @@
 
 use opentelemetry_proto::tonic::{
     collector::logs::v1::ExportLogsServiceRequest,
+    common::v1::KeyValue,
     logs::v1::{LogRecord, ResourceLogs, ScopeLogs},
 };
 
 use crate::{
-    common::{attribute, merge_any_value, merge_resource, merge_scope},
+    common::{merge_any_value, merge_resource, merge_scope, push_key_value},
     reader::{
         FIXED32, FIXED64, LIMIT, Reader, Result, WireError, bytes, count, expect, message, string,
         varint,
@@ -66,6 +67,9 @@ fn merge_resource_logs(rl: &mut ResourceLogs, buf: &[u8], ctx: u32) -> Result<()
 }
 
 fn merge_scope_logs(sl: &mut ScopeLogs, buf: &[u8], ctx: u32) -> Result<()> {
+    // Each record's attributes are gathered here, then moved into a `Vec`
+    // of their exact size: cheaper than counting them first.
+    let mut scratch = Vec::new();
     let mut r = Reader::new(buf);
     while !r.is_empty() {
         let (tag, wire) = r.key()?;
@@ -80,7 +84,7 @@ fn merge_scope_logs(sl: &mut ScopeLogs, buf: &[u8], ctx: u32) -> Result<()> {
                     sl.log_records.reserve_exact(count(buf, tag));
                 }
                 let mut log = LogRecord::default();
-                merge_log_record(&mut log, body, inner)?;
+                merge_log_record(&mut log, body, inner, &mut scratch)?;
                 sl.log_records.push(log);
             }
             3 => string(&mut r, tag, wire, &mut sl.schema_url)?,
@@ -90,7 +94,12 @@ fn merge_scope_logs(sl: &mut ScopeLogs, buf: &[u8], ctx: u32) -> Result<()> {
     Ok(())
 }
 
-fn merge_log_record(log: &mut LogRecord, buf: &[u8], ctx: u32) -> Result<()> {
+fn merge_log_record(
+    log: &mut LogRecord,
+    buf: &[u8],
+    ctx: u32,
+    scratch: &mut Vec<KeyValue>,
+) -> Result<()> {
     let mut r = Reader::new(buf);
     while !r.is_empty() {
         let (tag, wire) = r.key()?;
@@ -105,7 +114,10 @@ fn merge_log_record(log: &mut LogRecord, buf: &[u8], ctx: u32) -> Result<()> {
                 let (body, inner) = message(&mut r, tag, wire, ctx)?;
                 merge_any_value(log.body.get_or_insert_with(Default::default), body, inner)?;
             }
-            6 => attribute(&mut log.attributes, &mut r, buf, tag, wire, ctx)?,
+            6 => {
+                let (body, inner) = message(&mut r, tag, wire, ctx)?;
+                push_key_value(scratch, body, inner)?;
+            }
             7 => log.dropped_attributes_count = varint(&mut r, tag, wire)? as u32,
             8 => {
                 expect(tag, wire, FIXED32)?;
@@ -121,5 +133,9 @@ fn merge_log_record(log: &mut LogRecord, buf: &[u8], ctx: u32) -> Result<()> {
             _ => r.skip(wire, tag, ctx)?,
         }
     }
+    // One copy of the block into an exact-size `Vec` (`append` copies
+    // bytes, where `drain` would move element by element).
+    log.attributes.reserve_exact(scratch.len());
+    log.attributes.append(scratch);
     Ok(())
 }
