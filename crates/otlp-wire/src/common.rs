@@ -9,11 +9,17 @@ use opentelemetry_proto::tonic::{
     resource::v1::Resource,
 };
 
-use crate::reader::{FIXED64, Reader, Result, bytes, count, expect, message, string, text, varint};
+use crate::reader::{
+    FIXED64, LEN, Reader, Result, VARINT, bytes, count, expect, message, string, text, utf8, varint,
+};
 
 /// Appends one `KeyValue` message to `out`.
 #[inline]
 pub(crate) fn push_key_value(out: &mut Vec<KeyValue>, buf: &[u8], ctx: u32) -> Result<()> {
+    if let Some(kv) = scalar_pair(buf, ctx) {
+        out.push(kv);
+        return Ok(());
+    }
     let mut kv = KeyValue::default();
     merge_key_value(&mut kv, buf, ctx)?;
     out.push(kv);
@@ -36,6 +42,41 @@ pub(crate) fn attribute(
         out.reserve_exact(count(parent, tag));
     }
     push_key_value(out, body, inner)
+}
+
+/// The shape nearly every attribute has, read straight through: a key,
+/// then a value holding one string, bool, int or double, and nothing else.
+/// Anything else (or anything wrong) is `None`, and the general path decodes
+/// it, errors included; for this shape both give the same `KeyValue`.
+#[inline]
+fn scalar_pair(buf: &[u8], ctx: u32) -> Option<KeyValue> {
+    let mut r = Reader::new(buf);
+    if r.key().ok()? != (1, LEN) {
+        return None;
+    }
+    let key = utf8(r.bytes().ok()?).ok()?;
+    if r.key().ok()? != (2, LEN) || ctx == 0 {
+        return None;
+    }
+    let mut v = Reader::new(r.bytes().ok()?);
+    if !r.is_empty() {
+        return None;
+    }
+    let value = match v.key().ok()? {
+        (1, LEN) => Value::StringValue(utf8(v.bytes().ok()?).ok()?.to_owned()),
+        (2, VARINT) => Value::BoolValue(v.varint().ok()? != 0),
+        (3, VARINT) => Value::IntValue(v.varint().ok()? as i64),
+        (4, FIXED64) => Value::DoubleValue(f64::from_bits(v.fixed64().ok()?)),
+        _ => return None,
+    };
+    if !v.is_empty() {
+        return None;
+    }
+    Some(KeyValue {
+        key: key.to_owned(),
+        value: Some(AnyValue { value: Some(value) }),
+        key_strindex: 0,
+    })
 }
 
 fn merge_key_value(kv: &mut KeyValue, buf: &[u8], ctx: u32) -> Result<()> {

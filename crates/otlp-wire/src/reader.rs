@@ -205,7 +205,7 @@ pub(crate) fn text<'a>(r: &mut Reader<'a>, tag: u32, wire: u8) -> Result<&'a str
 /// is the crate's one audited `unsafe`.
 #[inline]
 #[allow(unsafe_code)]
-fn utf8(b: &[u8]) -> Result<&str> {
+pub(crate) fn utf8(b: &[u8]) -> Result<&str> {
     if b.is_ascii() {
         // SAFETY: every byte is below 0x80, and any sequence of ASCII bytes
         // is valid UTF-8.

@@ -13,7 +13,9 @@
 
 use cairn_otlp_wire::decode_logs;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, ArrayValue, any_value::Value};
+use opentelemetry_proto::tonic::common::v1::{
+    AnyValue, ArrayValue, KeyValue, KeyValueList, any_value::Value,
+};
 use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use proptest::prelude::*;
 use prost::Message;
@@ -404,6 +406,34 @@ fn nested(depth: usize) -> Vec<u8> {
             value: Some(Value::ArrayValue(ArrayValue { values: vec![v] })),
         };
     }
+    request_with_body(v)
+}
+
+/// A body of `arrays` arrays around `lists` key-value lists around a
+/// scalar: each list puts a `KeyValue` one level deeper, and the arrays
+/// shift where the innermost one falls against the limit.
+fn nested_lists(lists: usize, arrays: usize, leaf: Value) -> Vec<u8> {
+    let mut v = AnyValue { value: Some(leaf) };
+    for _ in 0..lists {
+        v = AnyValue {
+            value: Some(Value::KvlistValue(KeyValueList {
+                values: vec![KeyValue {
+                    key: "k".into(),
+                    value: Some(v),
+                    key_strindex: 0,
+                }],
+            })),
+        };
+    }
+    for _ in 0..arrays {
+        v = AnyValue {
+            value: Some(Value::ArrayValue(ArrayValue { values: vec![v] })),
+        };
+    }
+    request_with_body(v)
+}
+
+fn request_with_body(v: AnyValue) -> Vec<u8> {
     ExportLogsServiceRequest {
         resource_logs: vec![ResourceLogs {
             scope_logs: vec![ScopeLogs {
@@ -430,6 +460,30 @@ fn nesting_fails_at_the_same_depth_as_prost() {
     }
     // The range straddles the limit: the shallow ones decode, the deep fail.
     assert!(outcomes.first() == Some(&true) && outcomes.last() == Some(&false));
+}
+
+#[test]
+fn key_values_at_the_depth_limit_fail_as_in_prost() {
+    // Every alignment of the innermost `KeyValue` against the limit, with
+    // each scalar a value can hold.
+    let leaves = [
+        Value::StringValue("v".into()),
+        Value::IntValue(7),
+        Value::BoolValue(true),
+        Value::DoubleValue(0.5),
+    ];
+    let (mut ok, mut err) = (0, 0);
+    for leaf in leaves {
+        for arrays in 0..3 {
+            for lists in 28..36 {
+                let body = nested_lists(lists, arrays, leaf.clone());
+                let (theirs, ours) = both(&body);
+                assert_eq!(ours, theirs, "{lists} lists, {arrays} arrays");
+                if theirs.is_some() { ok += 1 } else { err += 1 }
+            }
+        }
+    }
+    assert!(ok > 0 && err > 0, "ok {ok}, err {err}");
 }
 
 #[test]
