@@ -1,5 +1,6 @@
-//! A decoder for OTLP protobuf log requests into `opentelemetry-proto`'s
-//! types, and nothing else: it owns the wire format on cairn's hottest path.
+//! A decoder for OTLP protobuf log and trace requests into
+//! `opentelemetry-proto`'s types, and nothing else: it owns the wire format
+//! on cairn's hottest path.
 //!
 //! The result is exactly what `prost`'s `Message::decode` gives for the same
 //! bytes, and it fails exactly where prost fails (unknown fields and groups
@@ -9,13 +10,16 @@
 //!
 //! Why not prost: its generic decode goes through `Buf` adapters, grows every
 //! repeated field one push at a time and re-checks bounds per byte; this one
-//! reads a plain slice, counts each repeated field before filling it, and
-//! copies each string once. Only the logs signal is here: it carries the
-//! volume (metrics and the beta traces stay on prost).
+//! reads a plain slice, allocates each repeated field once at its size,
+//! takes the usual attribute shape in one straight read and copies each
+//! string once. Logs carry the volume and traces the rest;
+//! metrics (a few counters per export) stay on prost.
 
 mod common;
 mod logs;
 mod reader;
+mod traces;
 
 pub use logs::decode_logs;
 pub use reader::WireError;
+pub use traces::decode_traces;

@@ -11,8 +11,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use cairn_otlp_wire::decode_logs;
+use cairn_otlp_wire::{decode_logs, decode_traces};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{
     AnyValue, ArrayValue, KeyValue, KeyValueList, any_value::Value,
 };
@@ -20,7 +21,8 @@ use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
 use proptest::prelude::*;
 use prost::Message;
 
-/// Both decoders' verdicts, as the prost encoding of the result.
+/// Both decoders' verdicts on a logs request, as the prost encoding of the
+/// result.
 fn both(bytes: &[u8]) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
     let theirs = ExportLogsServiceRequest::decode(bytes)
         .ok()
@@ -29,10 +31,27 @@ fn both(bytes: &[u8]) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
     (theirs, ours)
 }
 
+/// The same for a traces request.
+fn both_traces(bytes: &[u8]) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
+    let theirs = ExportTraceServiceRequest::decode(bytes)
+        .ok()
+        .map(|r| r.encode_to_vec());
+    let ours = decode_traces(bytes).ok().map(|r| r.encode_to_vec());
+    (theirs, ours)
+}
+
+/// Both verdicts for a request of `kind` (logs or traces).
+fn both_of(kind: Kind, bytes: &[u8]) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
+    match kind {
+        Kind::TraceRequest => both_traces(bytes),
+        _ => both(bytes),
+    }
+}
+
 #[test]
-fn every_captured_logs_body_decodes_as_prost_decodes_it() {
+fn every_captured_logs_and_traces_body_decodes_as_prost_decodes_it() {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures");
-    let mut seen = 0;
+    let (mut seen, mut seen_traces) = (0, 0);
     let mut stack = vec![std::path::PathBuf::from(root)];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).unwrap() {
@@ -47,10 +66,18 @@ fn every_captured_logs_body_decodes_as_prost_decodes_it() {
                 assert_eq!(ours, theirs, "{}", path.display());
                 assert!(!ours.resource_logs.is_empty(), "{}", path.display());
                 seen += 1;
+            } else if name.starts_with("traces") && name.ends_with(".pb") {
+                let bytes = std::fs::read(&path).unwrap();
+                let theirs = ExportTraceServiceRequest::decode(bytes.as_slice()).unwrap();
+                let ours = decode_traces(&bytes).unwrap();
+                assert_eq!(ours, theirs, "{}", path.display());
+                assert!(!ours.resource_spans.is_empty(), "{}", path.display());
+                seen_traces += 1;
             }
         }
     }
     assert!(seen >= 5, "only {seen} captured logs bodies found");
+    assert!(seen_traces >= 1, "no captured traces body found");
 }
 
 // ---- wire-level generator ------------------------------------------------
@@ -68,6 +95,13 @@ enum Kind {
     AnyValue,
     Array,
     KvList,
+    TraceRequest,
+    ResourceSpans,
+    ScopeSpans,
+    Span,
+    SpanEvent,
+    Link,
+    Status,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -123,6 +157,46 @@ fn schema(kind: Kind) -> &'static [(u32, Field)] {
         ],
         Kind::Array => &[(1, Msg(Kind::AnyValue))],
         Kind::KvList => &[(1, Msg(Kind::KeyValue))],
+        Kind::TraceRequest => &[(1, Msg(Kind::ResourceSpans))],
+        Kind::ResourceSpans => &[
+            (1, Msg(Kind::Resource)),
+            (2, Msg(Kind::ScopeSpans)),
+            (3, Str),
+        ],
+        Kind::ScopeSpans => &[(1, Msg(Kind::Scope)), (2, Msg(Kind::Span)), (3, Str)],
+        Kind::Span => &[
+            (1, Bytes),
+            (2, Bytes),
+            (3, Str),
+            (4, Bytes),
+            (5, Str),
+            (6, Varint),
+            (7, Fixed64),
+            (8, Fixed64),
+            (9, Msg(Kind::KeyValue)),
+            (10, Varint),
+            (11, Msg(Kind::SpanEvent)),
+            (12, Varint),
+            (13, Msg(Kind::Link)),
+            (14, Varint),
+            (15, Msg(Kind::Status)),
+            (16, Fixed32),
+        ],
+        Kind::SpanEvent => &[
+            (1, Fixed64),
+            (2, Str),
+            (3, Msg(Kind::KeyValue)),
+            (4, Varint),
+        ],
+        Kind::Link => &[
+            (1, Bytes),
+            (2, Bytes),
+            (3, Str),
+            (4, Msg(Kind::KeyValue)),
+            (5, Varint),
+            (6, Fixed32),
+        ],
+        Kind::Status => &[(2, Str), (3, Varint)],
     }
 }
 
@@ -231,7 +305,7 @@ fn put_len(out: &mut Vec<u8>, body: &[u8], rng: &mut Rng) {
 
 /// An unknown field of any wire type, groups with nested content included.
 fn put_unknown(out: &mut Vec<u8>, rng: &mut Rng, depth: u32) {
-    let tag = 13 + rng.below(6) as u32;
+    let tag = 17 + rng.below(6) as u32;
     let wire = [0u8, 1, 2, 3, 5][rng.below(5) as usize];
     put_key(out, tag, wire);
     match wire {
@@ -257,19 +331,26 @@ fn put_unknown(out: &mut Vec<u8>, rng: &mut Rng, depth: u32) {
 
 fn put_field(out: &mut Vec<u8>, tag: u32, field: Field, rng: &mut Rng, depth: u32) {
     if rng.fault(2) {
-        // A known field under a wrong wire type.
-        let wire = match field {
-            Field::Varint => 2,
-            Field::Fixed64 => 0,
-            Field::Fixed32 => 1,
-            Field::Str | Field::Bytes | Field::Msg(_) => 5,
-        };
-        put_key(out, tag, wire);
-        match wire {
-            0 => put_varint(out, 1),
-            1 => out.extend_from_slice(&[0; 8]),
-            2 => put_len(out, b"x", rng),
-            _ => out.extend_from_slice(&[0; 4]),
+        // A known field under a wrong wire type, with a payload that the
+        // field's own wire type would read cleanly: only the wire-type check
+        // tells them apart.
+        match field {
+            Field::Varint => {
+                put_key(out, tag, 2);
+                out.push(0);
+            }
+            Field::Fixed64 => {
+                put_key(out, tag, 0);
+                out.extend_from_slice(&[0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]);
+            }
+            Field::Fixed32 => {
+                put_key(out, tag, 0);
+                out.extend_from_slice(&[0x80, 0x80, 0x80, 0x01]);
+            }
+            Field::Str | Field::Bytes | Field::Msg(_) => {
+                put_key(out, tag, 0);
+                out.push(0);
+            }
         }
         return;
     }
@@ -347,18 +428,22 @@ fn mutate(bytes: &[u8], rng: &mut Rng) -> Vec<u8> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(3000))]
+    #![proptest_config(ProptestConfig::with_cases(4000))]
 
     #[test]
-    fn generated_and_damaged_messages_decode_as_prost_decodes_them(seed in any::<u64>()) {
+    fn generated_and_damaged_messages_decode_as_prost_decodes_them(
+        seed in any::<u64>(),
+        traces in any::<bool>(),
+    ) {
+        let kind = if traces { Kind::TraceRequest } else { Kind::Request };
         let mut rng = Rng::new(seed);
-        let body = message(Kind::Request, &mut rng, 0);
-        let (theirs, ours) = both(&body);
-        prop_assert_eq!(&ours, &theirs, "generated body {:02x?}", body);
+        let body = message(kind, &mut rng, 0);
+        let (theirs, ours) = both_of(kind, &body);
+        prop_assert_eq!(&ours, &theirs, "generated {:?} body {:02x?}", kind, body);
         for _ in 0..4 {
             let damaged = mutate(&body, &mut rng);
-            let (theirs, ours) = both(&damaged);
-            prop_assert_eq!(&ours, &theirs, "damaged body {:02x?}", damaged);
+            let (theirs, ours) = both_of(kind, &damaged);
+            prop_assert_eq!(&ours, &theirs, "damaged {:?} body {:02x?}", kind, damaged);
         }
     }
 
@@ -368,6 +453,8 @@ proptest! {
     ) {
         let (theirs, ours) = both(&bytes);
         prop_assert_eq!(ours, theirs);
+        let (theirs, ours) = both_traces(&bytes);
+        prop_assert_eq!(ours, theirs);
     }
 }
 
@@ -375,7 +462,18 @@ proptest! {
 #[test]
 fn the_generator_produces_both_valid_and_invalid_bodies() {
     let (mut ok, mut err, mut records) = (0, 0, 0);
+    let (mut span_ok, mut spans) = (0, 0);
     for seed in 1..2000u64 {
+        let body = message(Kind::TraceRequest, &mut Rng::new(seed), 0);
+        if let Ok(r) = ExportTraceServiceRequest::decode(body.as_slice()) {
+            span_ok += 1;
+            spans += r
+                .resource_spans
+                .iter()
+                .flat_map(|rs| &rs.scope_spans)
+                .map(|ss| ss.spans.len())
+                .sum::<usize>();
+        }
         let body = message(Kind::Request, &mut Rng::new(seed), 0);
         match ExportLogsServiceRequest::decode(body.as_slice()) {
             Ok(r) => {
@@ -392,6 +490,11 @@ fn the_generator_produces_both_valid_and_invalid_bodies() {
     }
     assert!(ok > 200 && err > 200, "ok {ok}, err {err}");
     assert!(records > 500, "only {records} log records in valid bodies");
+    assert!(
+        span_ok > 200 && span_ok < 1800,
+        "{span_ok} valid traces bodies"
+    );
+    assert!(spans > 500, "only {spans} spans in valid traces bodies");
 }
 
 // ---- depth ----------------------------------------------------------------

@@ -17,9 +17,7 @@ use cairn_core::{
         metrics::v1::{
             ExportMetricsPartialSuccess, ExportMetricsServiceRequest, ExportMetricsServiceResponse,
         },
-        trace::v1::{
-            ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
-        },
+        trace::v1::{ExportTracePartialSuccess, ExportTraceServiceResponse},
     },
     record::{Batch, Origin, Rejected},
     signal::{Protocol, Signal},
@@ -169,7 +167,7 @@ pub fn decode_scrubbed(
         }
         Signal::Traces => {
             let mut req = match format {
-                Format::Protobuf => ExportTraceServiceRequest::decode(body).map_err(malformed)?,
+                Format::Protobuf => cairn_otlp_wire::decode_traces(body).map_err(malformed)?,
                 Format::Json => cairn_otlp_json::decode_traces(body).map_err(malformed)?,
             };
             if let Some(s) = scrubber {

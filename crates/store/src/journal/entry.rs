@@ -22,12 +22,8 @@ use std::sync::Arc;
 use cairn_core::{
     chain::PromptChain,
     otlp::{
-        collector::{
-            metrics::v1::ExportMetricsServiceRequest, trace::v1::ExportTraceServiceRequest,
-        },
-        logs::v1::LogRecord,
-        metrics::v1::Metric,
-        trace::v1::Span,
+        collector::metrics::v1::ExportMetricsServiceRequest, logs::v1::LogRecord,
+        metrics::v1::Metric, trace::v1::Span,
     },
     record::{Batch, Origin, Record, RecordBody},
     signal::{Protocol, Signal},
@@ -324,7 +320,7 @@ pub fn decode(payload: &[u8]) -> Result<Entry, EntryError> {
         ),
         3 => Batch::from_traces(
             origin(Signal::Traces),
-            ExportTraceServiceRequest::decode(body).map_err(body_err)?,
+            cairn_otlp_wire::decode_traces(body).map_err(body_err)?,
         ),
         other => {
             return Err(EntryError::Unknown {
