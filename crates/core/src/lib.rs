@@ -7,6 +7,7 @@
 //! answer decides what the client is told. Reading this crate alone should
 //! teach the shape of the system.
 
+mod attr_layout;
 pub mod chain;
 pub mod clock;
 pub mod content;

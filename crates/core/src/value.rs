@@ -9,7 +9,10 @@
 
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value::Value};
 
-use crate::json::{self, KeyStyle};
+use crate::{
+    attr_layout,
+    json::{self, KeyStyle},
+};
 
 /// A borrowed view over a list of attributes with coercing getters.
 ///
@@ -231,12 +234,42 @@ const ON_STACK: usize = 48;
 
 /// Writes an attribute list as [`attrs_to_json`] renders it: keys sorted,
 /// a repeated key with its first value, the same bytes as
-/// `serde_json::to_vec` of that map (keys in `style`).
+/// `serde_json::to_vec` of that map (keys in `style`). Where its members
+/// go and how their keys are written is worked out once per list of keys
+/// and remembered (`attr_layout`).
 pub fn write_attrs_json(kvs: &[KeyValue], style: KeyStyle, out: &mut Vec<u8>) {
+    attr_layout::write(
+        kvs,
+        style,
+        out,
+        |kv, out| write_value(kv, style, out),
+        |out, notes| write_attrs_fresh(kvs, style, out, notes),
+    );
+}
+
+/// An attribute's value as [`write_json`] writes it, `null` when unset.
+#[inline]
+fn write_value(kv: &KeyValue, style: KeyStyle, out: &mut Vec<u8>) {
+    match &kv.value {
+        Some(v) => write_json(v, style, out),
+        None => json::null(out),
+    }
+}
+
+/// [`write_attrs_json`] worked out in full: the keys sorted, repeats
+/// dropped and the keys styled, each member's index and `"key":` span
+/// noted in `notes` when given.
+fn write_attrs_fresh(
+    kvs: &[KeyValue],
+    style: KeyStyle,
+    out: &mut Vec<u8>,
+    mut notes: Option<&mut attr_layout::Notes>,
+) {
     // Sorted by a key's first eight bytes as a number, then by the key:
     // the same order as by the key, with most comparisons one integer
     // compare. Stable: of equal keys the first sent stays first, and dedup
     // keeps it. Short lists are sorted on the stack.
+    const _: () = assert!(attr_layout::MAX_KEYS <= ON_STACK);
     let mut stack = [(0u64, 0usize); ON_STACK];
     let mut heap: Vec<(u64, usize)>;
     let keyed: &mut [(u64, usize)] = if kvs.len() <= ON_STACK {
@@ -256,23 +289,25 @@ pub fn write_attrs_json(kvs: &[KeyValue], style: KeyStyle, out: &mut Vec<u8>) {
             kept += 1;
         }
     }
-    let order = keyed[..kept].iter().map(|&(_, i)| &kvs[i]);
-    let write = |out: &mut Vec<u8>, n: usize, key: &str, kv: &KeyValue| {
+    let order = keyed[..kept].iter().map(|&(_, i)| i);
+    // One member: the separator, `"key":` (noted) and the value.
+    let mut member = |out: &mut Vec<u8>, n: usize, i: usize, key: &dyn Fn(&mut Vec<u8>)| {
         if n > 0 {
             out.push(b',');
         }
-        json::str(out, key);
+        let start = out.len();
+        key(out);
         out.push(b':');
-        match &kv.value {
-            Some(v) => write_json(v, style, out),
-            None => json::null(out),
+        if let Some(notes) = notes.as_deref_mut() {
+            notes.push((i, start..out.len()));
         }
+        write_value(&kvs[i], style, out);
     };
     out.push(b'{');
-    let plain = style == KeyStyle::Plain || order.clone().all(|kv| !style.rewrites(&kv.key));
+    let plain = style == KeyStyle::Plain || order.clone().all(|i| !style.rewrites(&kvs[i].key));
     if plain {
-        for (n, kv) in order.enumerate() {
-            write(out, n, &kv.key, kv);
+        for (n, i) in order.enumerate() {
+            member(out, n, i, &|out| json::str(out, &kvs[i].key));
         }
     } else if keyed[..kept]
         .windows(2)
@@ -280,34 +315,24 @@ pub fn write_attrs_json(kvs: &[KeyValue], style: KeyStyle, out: &mut Vec<u8>) {
     {
         // The rewritten keys are already in order and none collide (the
         // usual case): written in place, none built.
-        for (n, &(_, i)) in keyed[..kept].iter().enumerate() {
-            let kv = &kvs[i];
-            if n > 0 {
-                out.push(b',');
-            }
-            json::styled_key(out, &kv.key, style);
-            out.push(b':');
-            match &kv.value {
-                Some(v) => write_json(v, style, out),
-                None => json::null(out),
-            }
+        for (n, i) in order.enumerate() {
+            member(out, n, i, &|out| json::styled_key(out, &kvs[i].key, style));
         }
     } else {
         // Rewritten keys that collide keep the greatest original key's
         // value, as collecting the rewritten pairs into a map would.
-        let mut styled: Vec<(std::borrow::Cow<'_, str>, &KeyValue)> =
-            order.map(|kv| (style.apply(&kv.key), kv)).collect();
+        let mut styled: Vec<(std::borrow::Cow<'_, str>, usize)> =
+            order.map(|i| (style.apply(&kvs[i].key), i)).collect();
         styled.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut kept: Vec<(std::borrow::Cow<'_, str>, &KeyValue)> =
-            Vec::with_capacity(styled.len());
-        for (key, kv) in styled {
+        let mut kept: Vec<(std::borrow::Cow<'_, str>, usize)> = Vec::with_capacity(styled.len());
+        for (key, i) in styled {
             match kept.last_mut() {
-                Some(last) if last.0 == key => *last = (key, kv),
-                _ => kept.push((key, kv)),
+                Some(last) if last.0 == key => *last = (key, i),
+                _ => kept.push((key, i)),
             }
         }
-        for (n, (key, kv)) in kept.iter().enumerate() {
-            write(out, n, key, kv);
+        for (n, (key, i)) in kept.iter().enumerate() {
+            member(out, n, *i, &|out| json::str(out, key));
         }
     }
     out.push(b'}');

@@ -111,7 +111,9 @@ pub fn tokens(item: &AuditItem, detail: Detail<'_>) -> [(&'static str, Option<u6
     ]
 }
 
-/// Writes `{"id": v}` (or another single key) under `key`.
+/// Writes `{"id": v}` (or another single key) under `key`. Inlined, so
+/// the literal keys are laid out where it is called.
+#[inline(always)]
 fn one(o: &mut Object<'_>, key: &str, inner: &str, value: &str) {
     let mut obj = Object::open(o.key(key));
     obj.str(inner, value);
@@ -119,6 +121,7 @@ fn one(o: &mut Object<'_>, key: &str, inner: &str, value: &str) {
 }
 
 /// Writes `[v]` under `key`.
+#[inline(always)]
 fn list(o: &mut Object<'_>, key: &str, value: &str) {
     let out = o.key(key);
     out.push(b'[');
