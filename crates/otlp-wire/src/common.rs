@@ -10,7 +10,8 @@ use opentelemetry_proto::tonic::{
 };
 
 use crate::reader::{
-    FIXED64, LEN, Reader, Result, VARINT, bytes, count, expect, message, string, text, utf8, varint,
+    FIXED64, LEN, Reader, Result, VARINT, bytes, count, fixed64, message, repeated, string, text,
+    utf8, varint,
 };
 
 /// Appends one `KeyValue` message to `out`.
@@ -110,8 +111,9 @@ pub(crate) fn merge_any_value(v: &mut AnyValue, buf: &[u8], ctx: u32) -> Result<
             2 => v.value = Some(Value::BoolValue(varint(&mut r, tag, wire)? != 0)),
             3 => v.value = Some(Value::IntValue(varint(&mut r, tag, wire)? as i64)),
             4 => {
-                expect(tag, wire, FIXED64)?;
-                v.value = Some(Value::DoubleValue(f64::from_bits(r.fixed64()?)));
+                v.value = Some(Value::DoubleValue(f64::from_bits(fixed64(
+                    &mut r, tag, wire,
+                )?)))
             }
             5 => {
                 let (body, inner) = message(&mut r, tag, wire, ctx)?;
@@ -150,15 +152,14 @@ fn merge_array(a: &mut ArrayValue, buf: &[u8], ctx: u32) -> Result<()> {
     while !r.is_empty() {
         let (tag, wire) = r.key()?;
         match tag {
-            1 => {
-                let (body, inner) = message(&mut r, tag, wire, ctx)?;
-                if a.values.capacity() == 0 {
-                    a.values.reserve_exact(count(buf, tag));
-                }
-                let mut v = AnyValue::default();
-                merge_any_value(&mut v, body, inner)?;
-                a.values.push(v);
-            }
+            1 => repeated(
+                &mut a.values,
+                &mut r,
+                buf,
+                (tag, wire),
+                ctx,
+                merge_any_value,
+            )?,
             _ => r.skip(wire, tag, ctx)?,
         }
     }
@@ -201,12 +202,14 @@ pub(crate) fn merge_resource(res: &mut Resource, buf: &[u8], ctx: u32) -> Result
         match tag {
             1 => attribute(&mut res.attributes, &mut r, buf, tag, wire, ctx)?,
             2 => res.dropped_attributes_count = varint(&mut r, tag, wire)? as u32,
-            3 => {
-                let (body, inner) = message(&mut r, tag, wire, ctx)?;
-                let mut e = EntityRef::default();
-                merge_entity_ref(&mut e, body, inner)?;
-                res.entity_refs.push(e);
-            }
+            3 => repeated(
+                &mut res.entity_refs,
+                &mut r,
+                buf,
+                (tag, wire),
+                ctx,
+                merge_entity_ref,
+            )?,
             _ => r.skip(wire, tag, ctx)?,
         }
     }

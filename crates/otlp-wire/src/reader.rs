@@ -260,3 +260,94 @@ pub(crate) fn count(buf: &[u8], tag: u32) -> usize {
     }
     n
 }
+
+/// A repeated message field: its body merged by `merge` into a new element
+/// of `out`, which is sized on its first element from the count of `tag`
+/// in `parent`.
+#[inline]
+pub(crate) fn repeated<'a, T: Default>(
+    out: &mut Vec<T>,
+    r: &mut Reader<'a>,
+    parent: &[u8],
+    (tag, wire): (u32, u8),
+    ctx: u32,
+    merge: impl FnOnce(&mut T, &'a [u8], u32) -> Result<()>,
+) -> Result<()> {
+    let (body, inner) = message(r, tag, wire, ctx)?;
+    if out.capacity() == 0 {
+        out.reserve_exact(count(parent, tag));
+    }
+    let mut item = T::default();
+    merge(&mut item, body, inner)?;
+    out.push(item);
+    Ok(())
+}
+
+/// A singular message field, merged into `slot` (created when absent, as
+/// prost does).
+#[inline]
+pub(crate) fn optional<'a, T: Default>(
+    slot: &mut Option<T>,
+    r: &mut Reader<'a>,
+    (tag, wire): (u32, u8),
+    ctx: u32,
+    merge: impl FnOnce(&mut T, &'a [u8], u32) -> Result<()>,
+) -> Result<()> {
+    let (body, inner) = message(r, tag, wire, ctx)?;
+    merge(slot.get_or_insert_with(Default::default), body, inner)
+}
+
+/// A `fixed64` field.
+#[inline]
+pub(crate) fn fixed64(r: &mut Reader<'_>, tag: u32, wire: u8) -> Result<u64> {
+    expect(tag, wire, FIXED64)?;
+    r.fixed64()
+}
+
+/// A `fixed32` field.
+#[inline]
+pub(crate) fn fixed32(r: &mut Reader<'_>, tag: u32, wire: u8) -> Result<u32> {
+    expect(tag, wire, FIXED32)?;
+    r.fixed32()
+}
+
+/// The body of an export request: its repeated field 1 (`resource_logs`,
+/// `resource_spans`), each merged by `merge`; other fields skipped.
+pub(crate) fn request<T: Default>(
+    buf: &[u8],
+    mut merge: impl FnMut(&mut T, &[u8], u32) -> Result<()>,
+) -> Result<Vec<T>> {
+    let mut out = Vec::new();
+    let mut r = Reader::new(buf);
+    while !r.is_empty() {
+        let (tag, wire) = r.key()?;
+        match tag {
+            1 => repeated(&mut out, &mut r, buf, (tag, wire), LIMIT, &mut merge)?,
+            _ => r.skip(wire, tag, LIMIT)?,
+        }
+    }
+    Ok(out)
+}
+
+/// `ResourceLogs`/`ResourceSpans` and `ScopeLogs`/`ScopeSpans` share one
+/// shape: a singular `head` (resource or scope) at 1, the repeated `items`
+/// at 2 and the `schema_url` at 3.
+pub(crate) fn envelope<H: Default, I: Default>(
+    buf: &[u8],
+    ctx: u32,
+    (head, items, schema_url): (&mut Option<H>, &mut Vec<I>, &mut String),
+    merge_head: impl Fn(&mut H, &[u8], u32) -> Result<()>,
+    mut merge_item: impl FnMut(&mut I, &[u8], u32) -> Result<()>,
+) -> Result<()> {
+    let mut r = Reader::new(buf);
+    while !r.is_empty() {
+        let (tag, wire) = r.key()?;
+        match tag {
+            1 => optional(head, &mut r, (tag, wire), ctx, &merge_head)?,
+            2 => repeated(items, &mut r, buf, (tag, wire), ctx, &mut merge_item)?,
+            3 => string(&mut r, tag, wire, schema_url)?,
+            _ => r.skip(wire, tag, ctx)?,
+        }
+    }
+    Ok(())
+}

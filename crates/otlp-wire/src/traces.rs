@@ -12,89 +12,32 @@ use opentelemetry_proto::tonic::{
 use crate::{
     common::{attribute, merge_resource, merge_scope, push_key_value},
     reader::{
-        FIXED32, FIXED64, LIMIT, Reader, Result, WireError, bytes, count, expect, message, string,
-        varint,
+        Reader, Result, WireError, bytes, envelope, fixed32, fixed64, message, optional, repeated,
+        request, string, varint,
     },
 };
 
 /// Decodes an `ExportTraceServiceRequest`: the same value, or an error for
 /// the same bytes, as `ExportTraceServiceRequest::decode` with prost.
 pub fn decode_traces(buf: &[u8]) -> std::result::Result<ExportTraceServiceRequest, WireError> {
-    let mut req = ExportTraceServiceRequest::default();
-    let mut r = Reader::new(buf);
-    while !r.is_empty() {
-        let (tag, wire) = r.key()?;
-        match tag {
-            1 => {
-                let (body, inner) = message(&mut r, tag, wire, LIMIT)?;
-                if req.resource_spans.capacity() == 0 {
-                    req.resource_spans.reserve_exact(count(buf, tag));
-                }
-                let mut rs = ResourceSpans::default();
-                merge_resource_spans(&mut rs, body, inner)?;
-                req.resource_spans.push(rs);
-            }
-            _ => r.skip(wire, tag, LIMIT)?,
-        }
-    }
-    Ok(req)
+    Ok(ExportTraceServiceRequest {
+        resource_spans: request(buf, merge_resource_spans)?,
+    })
 }
 
 fn merge_resource_spans(rs: &mut ResourceSpans, buf: &[u8], ctx: u32) -> Result<()> {
-    let mut r = Reader::new(buf);
-    while !r.is_empty() {
-        let (tag, wire) = r.key()?;
-        match tag {
-            1 => {
-                let (body, inner) = message(&mut r, tag, wire, ctx)?;
-                merge_resource(
-                    rs.resource.get_or_insert_with(Default::default),
-                    body,
-                    inner,
-                )?;
-            }
-            2 => {
-                let (body, inner) = message(&mut r, tag, wire, ctx)?;
-                if rs.scope_spans.capacity() == 0 {
-                    rs.scope_spans.reserve_exact(count(buf, tag));
-                }
-                let mut ss = ScopeSpans::default();
-                merge_scope_spans(&mut ss, body, inner)?;
-                rs.scope_spans.push(ss);
-            }
-            3 => string(&mut r, tag, wire, &mut rs.schema_url)?,
-            _ => r.skip(wire, tag, ctx)?,
-        }
-    }
-    Ok(())
+    let fields = (&mut rs.resource, &mut rs.scope_spans, &mut rs.schema_url);
+    envelope(buf, ctx, fields, merge_resource, merge_scope_spans)
 }
 
 fn merge_scope_spans(ss: &mut ScopeSpans, buf: &[u8], ctx: u32) -> Result<()> {
     // Each span's attributes are gathered here, then copied once into a
     // `Vec` of their exact size.
     let mut scratch = Vec::new();
-    let mut r = Reader::new(buf);
-    while !r.is_empty() {
-        let (tag, wire) = r.key()?;
-        match tag {
-            1 => {
-                let (body, inner) = message(&mut r, tag, wire, ctx)?;
-                merge_scope(ss.scope.get_or_insert_with(Default::default), body, inner)?;
-            }
-            2 => {
-                let (body, inner) = message(&mut r, tag, wire, ctx)?;
-                if ss.spans.capacity() == 0 {
-                    ss.spans.reserve_exact(count(buf, tag));
-                }
-                let mut span = Span::default();
-                merge_span(&mut span, body, inner, &mut scratch)?;
-                ss.spans.push(span);
-            }
-            3 => string(&mut r, tag, wire, &mut ss.schema_url)?,
-            _ => r.skip(wire, tag, ctx)?,
-        }
-    }
-    Ok(())
+    let fields = (&mut ss.scope, &mut ss.spans, &mut ss.schema_url);
+    envelope(buf, ctx, fields, merge_scope, |span, body, inner| {
+        merge_span(span, body, inner, &mut scratch)
+    })
 }
 
 fn merge_span(span: &mut Span, buf: &[u8], ctx: u32, scratch: &mut Vec<KeyValue>) -> Result<()> {
@@ -108,45 +51,19 @@ fn merge_span(span: &mut Span, buf: &[u8], ctx: u32, scratch: &mut Vec<KeyValue>
             4 => bytes(&mut r, tag, wire, &mut span.parent_span_id)?,
             5 => string(&mut r, tag, wire, &mut span.name)?,
             6 => span.kind = varint(&mut r, tag, wire)? as i32,
-            7 => {
-                expect(tag, wire, FIXED64)?;
-                span.start_time_unix_nano = r.fixed64()?;
-            }
-            8 => {
-                expect(tag, wire, FIXED64)?;
-                span.end_time_unix_nano = r.fixed64()?;
-            }
+            7 => span.start_time_unix_nano = fixed64(&mut r, tag, wire)?,
+            8 => span.end_time_unix_nano = fixed64(&mut r, tag, wire)?,
             9 => {
                 let (body, inner) = message(&mut r, tag, wire, ctx)?;
                 push_key_value(scratch, body, inner)?;
             }
             10 => span.dropped_attributes_count = varint(&mut r, tag, wire)? as u32,
-            11 => {
-                let (body, inner) = message(&mut r, tag, wire, ctx)?;
-                let mut event = Event::default();
-                merge_event(&mut event, body, inner)?;
-                span.events.push(event);
-            }
+            11 => repeated(&mut span.events, &mut r, buf, (tag, wire), ctx, merge_event)?,
             12 => span.dropped_events_count = varint(&mut r, tag, wire)? as u32,
-            13 => {
-                let (body, inner) = message(&mut r, tag, wire, ctx)?;
-                let mut link = Link::default();
-                merge_link(&mut link, body, inner)?;
-                span.links.push(link);
-            }
+            13 => repeated(&mut span.links, &mut r, buf, (tag, wire), ctx, merge_link)?,
             14 => span.dropped_links_count = varint(&mut r, tag, wire)? as u32,
-            15 => {
-                let (body, inner) = message(&mut r, tag, wire, ctx)?;
-                merge_status(
-                    span.status.get_or_insert_with(Default::default),
-                    body,
-                    inner,
-                )?;
-            }
-            16 => {
-                expect(tag, wire, FIXED32)?;
-                span.flags = r.fixed32()?;
-            }
+            15 => optional(&mut span.status, &mut r, (tag, wire), ctx, merge_status)?,
+            16 => span.flags = fixed32(&mut r, tag, wire)?,
             _ => r.skip(wire, tag, ctx)?,
         }
     }
@@ -160,10 +77,7 @@ fn merge_event(event: &mut Event, buf: &[u8], ctx: u32) -> Result<()> {
     while !r.is_empty() {
         let (tag, wire) = r.key()?;
         match tag {
-            1 => {
-                expect(tag, wire, FIXED64)?;
-                event.time_unix_nano = r.fixed64()?;
-            }
+            1 => event.time_unix_nano = fixed64(&mut r, tag, wire)?,
             2 => string(&mut r, tag, wire, &mut event.name)?,
             3 => attribute(&mut event.attributes, &mut r, buf, tag, wire, ctx)?,
             4 => event.dropped_attributes_count = varint(&mut r, tag, wire)? as u32,
@@ -183,10 +97,7 @@ fn merge_link(link: &mut Link, buf: &[u8], ctx: u32) -> Result<()> {
             3 => string(&mut r, tag, wire, &mut link.trace_state)?,
             4 => attribute(&mut link.attributes, &mut r, buf, tag, wire, ctx)?,
             5 => link.dropped_attributes_count = varint(&mut r, tag, wire)? as u32,
-            6 => {
-                expect(tag, wire, FIXED32)?;
-                link.flags = r.fixed32()?;
-            }
+            6 => link.flags = fixed32(&mut r, tag, wire)?,
             _ => r.skip(wire, tag, ctx)?,
         }
     }
