@@ -1,4 +1,4 @@
-//! A decoder for OTLP protobuf log and trace requests into
+//! A decoder for OTLP protobuf export requests (logs, metrics, traces) into
 //! `opentelemetry-proto`'s types, and nothing else: it owns the wire format
 //! on cairn's hottest path.
 //!
@@ -12,14 +12,15 @@
 //! repeated field one push at a time and re-checks bounds per byte; this one
 //! reads a plain slice, allocates each repeated field once at its size,
 //! takes the usual attribute shape in one straight read and copies each
-//! string once. Logs carry the volume and traces the rest;
-//! metrics (a few counters per export) stay on prost.
+//! string once.
 
 mod common;
 mod logs;
+mod metrics;
 mod reader;
 mod traces;
 
 pub use logs::decode_logs;
+pub use metrics::decode_metrics;
 pub use reader::WireError;
 pub use traces::decode_traces;

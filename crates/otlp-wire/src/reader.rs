@@ -351,3 +351,62 @@ pub(crate) fn envelope<H: Default, I: Default>(
     }
     Ok(())
 }
+
+/// A `double` field.
+#[inline]
+pub(crate) fn double(r: &mut Reader<'_>, tag: u32, wire: u8) -> Result<f64> {
+    fixed64(r, tag, wire).map(f64::from_bits)
+}
+
+/// A `sint32` field (zigzag-encoded varint).
+#[inline]
+pub(crate) fn sint32(r: &mut Reader<'_>, tag: u32, wire: u8) -> Result<i32> {
+    let v = varint(r, tag, wire)? as u32;
+    Ok((v >> 1) as i32 ^ -((v & 1) as i32))
+}
+
+/// One occurrence of a repeated numeric field of wire type `own`: packed
+/// (a length-delimited run of values) or a single value, as prost accepts
+/// both; `read` reads one value.
+#[inline]
+pub(crate) fn numbers<T>(
+    out: &mut Vec<T>,
+    r: &mut Reader<'_>,
+    (tag, wire): (u32, u8),
+    own: u8,
+    read: impl Fn(&mut Reader<'_>) -> Result<T>,
+) -> Result<()> {
+    if wire == LEN {
+        let mut packed = Reader::new(r.bytes()?);
+        while !packed.is_empty() {
+            out.push(read(&mut packed)?);
+        }
+        Ok(())
+    } else {
+        expect(tag, wire, own)?;
+        out.push(read(r)?);
+        Ok(())
+    }
+}
+
+/// A message variant of a oneof in `slot`: merged into the variant when
+/// `slot` already holds it (`get`), else decoded afresh and put there
+/// (`wrap`), as prost does.
+#[inline]
+pub(crate) fn variant<'a, D, T: Default>(
+    slot: &mut Option<D>,
+    r: &mut Reader<'a>,
+    (tag, wire): (u32, u8),
+    ctx: u32,
+    (get, wrap): (impl FnOnce(&mut D) -> Option<&mut T>, impl FnOnce(T) -> D),
+    merge: impl FnOnce(&mut T, &'a [u8], u32) -> Result<()>,
+) -> Result<()> {
+    let (body, inner) = message(r, tag, wire, ctx)?;
+    if let Some(held) = slot.as_mut().and_then(get) {
+        return merge(held, body, inner);
+    }
+    let mut fresh = T::default();
+    merge(&mut fresh, body, inner)?;
+    *slot = Some(wrap(fresh));
+    Ok(())
+}

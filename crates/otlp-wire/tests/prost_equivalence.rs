@@ -11,8 +11,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use cairn_otlp_wire::{decode_logs, decode_traces};
+use cairn_otlp_wire::{decode_logs, decode_metrics, decode_traces};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{
     AnyValue, ArrayValue, KeyValue, KeyValueList, any_value::Value,
@@ -40,18 +41,28 @@ fn both_traces(bytes: &[u8]) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
     (theirs, ours)
 }
 
-/// Both verdicts for a request of `kind` (logs or traces).
+/// The same for a metrics request.
+fn both_metrics(bytes: &[u8]) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
+    let theirs = ExportMetricsServiceRequest::decode(bytes)
+        .ok()
+        .map(|r| r.encode_to_vec());
+    let ours = decode_metrics(bytes).ok().map(|r| r.encode_to_vec());
+    (theirs, ours)
+}
+
+/// Both verdicts for a request of `kind` (logs, traces or metrics).
 fn both_of(kind: Kind, bytes: &[u8]) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
     match kind {
         Kind::TraceRequest => both_traces(bytes),
+        Kind::MetricsRequest => both_metrics(bytes),
         _ => both(bytes),
     }
 }
 
 #[test]
-fn every_captured_logs_and_traces_body_decodes_as_prost_decodes_it() {
+fn every_captured_body_decodes_as_prost_decodes_it() {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures");
-    let (mut seen, mut seen_traces) = (0, 0);
+    let (mut seen, mut seen_traces, mut seen_metrics) = (0, 0, 0);
     let mut stack = vec![std::path::PathBuf::from(root)];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).unwrap() {
@@ -66,6 +77,19 @@ fn every_captured_logs_and_traces_body_decodes_as_prost_decodes_it() {
                 assert_eq!(ours, theirs, "{}", path.display());
                 assert!(!ours.resource_logs.is_empty(), "{}", path.display());
                 seen += 1;
+            } else if name.starts_with("metrics") && name.ends_with(".pb") {
+                let bytes = std::fs::read(&path).unwrap();
+                let theirs = ExportMetricsServiceRequest::decode(bytes.as_slice()).unwrap();
+                let ours = decode_metrics(&bytes).unwrap();
+                // Compared through the encoding: NaN points compare by bits.
+                assert_eq!(
+                    ours.encode_to_vec(),
+                    theirs.encode_to_vec(),
+                    "{}",
+                    path.display()
+                );
+                assert!(!ours.resource_metrics.is_empty(), "{}", path.display());
+                seen_metrics += 1;
             } else if name.starts_with("traces") && name.ends_with(".pb") {
                 let bytes = std::fs::read(&path).unwrap();
                 let theirs = ExportTraceServiceRequest::decode(bytes.as_slice()).unwrap();
@@ -78,6 +102,7 @@ fn every_captured_logs_and_traces_body_decodes_as_prost_decodes_it() {
     }
     assert!(seen >= 5, "only {seen} captured logs bodies found");
     assert!(seen_traces >= 1, "no captured traces body found");
+    assert!(seen_metrics >= 1, "no captured metrics body found");
 }
 
 // ---- wire-level generator ------------------------------------------------
@@ -102,6 +127,22 @@ enum Kind {
     SpanEvent,
     Link,
     Status,
+    MetricsRequest,
+    ResourceMetrics,
+    ScopeMetrics,
+    Metric,
+    Gauge,
+    Sum,
+    Histogram,
+    ExpHistogram,
+    Summary,
+    NumberPoint,
+    HistogramPoint,
+    ExpPoint,
+    Buckets,
+    SummaryPoint,
+    Quantile,
+    Exemplar,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -112,6 +153,10 @@ enum Field {
     Str,
     Bytes,
     Msg(Kind),
+    /// A repeated `fixed64`/`double`: packed or one value at a time.
+    Many64,
+    /// A repeated `uint64`: packed or one value at a time.
+    ManyVarint,
 }
 
 fn schema(kind: Kind) -> &'static [(u32, Field)] {
@@ -197,6 +242,86 @@ fn schema(kind: Kind) -> &'static [(u32, Field)] {
             (6, Fixed32),
         ],
         Kind::Status => &[(2, Str), (3, Varint)],
+        Kind::MetricsRequest => &[(1, Msg(Kind::ResourceMetrics))],
+        Kind::ResourceMetrics => &[
+            (1, Msg(Kind::Resource)),
+            (2, Msg(Kind::ScopeMetrics)),
+            (3, Str),
+        ],
+        Kind::ScopeMetrics => &[(1, Msg(Kind::Scope)), (2, Msg(Kind::Metric)), (3, Str)],
+        Kind::Metric => &[
+            (1, Str),
+            (2, Str),
+            (3, Str),
+            (5, Msg(Kind::Gauge)),
+            (7, Msg(Kind::Sum)),
+            (9, Msg(Kind::Histogram)),
+            (10, Msg(Kind::ExpHistogram)),
+            (11, Msg(Kind::Summary)),
+            (12, Msg(Kind::KeyValue)),
+        ],
+        Kind::Gauge => &[(1, Msg(Kind::NumberPoint))],
+        Kind::Sum => &[(1, Msg(Kind::NumberPoint)), (2, Varint), (3, Varint)],
+        Kind::Histogram => &[(1, Msg(Kind::HistogramPoint)), (2, Varint)],
+        Kind::ExpHistogram => &[(1, Msg(Kind::ExpPoint)), (2, Varint)],
+        Kind::Summary => &[(1, Msg(Kind::SummaryPoint))],
+        Kind::NumberPoint => &[
+            (2, Fixed64),
+            (3, Fixed64),
+            (4, Fixed64),
+            (5, Msg(Kind::Exemplar)),
+            (6, Fixed64),
+            (7, Msg(Kind::KeyValue)),
+            (8, Varint),
+        ],
+        Kind::HistogramPoint => &[
+            (2, Fixed64),
+            (3, Fixed64),
+            (4, Fixed64),
+            (5, Fixed64),
+            (6, Many64),
+            (7, Many64),
+            (8, Msg(Kind::Exemplar)),
+            (9, Msg(Kind::KeyValue)),
+            (10, Varint),
+            (11, Fixed64),
+            (12, Fixed64),
+        ],
+        Kind::ExpPoint => &[
+            (1, Msg(Kind::KeyValue)),
+            (2, Fixed64),
+            (3, Fixed64),
+            (4, Fixed64),
+            (5, Fixed64),
+            (6, Varint),
+            (7, Fixed64),
+            (8, Msg(Kind::Buckets)),
+            (9, Msg(Kind::Buckets)),
+            (10, Varint),
+            (11, Msg(Kind::Exemplar)),
+            (12, Fixed64),
+            (13, Fixed64),
+            (14, Fixed64),
+        ],
+        Kind::Buckets => &[(1, Varint), (2, ManyVarint)],
+        Kind::SummaryPoint => &[
+            (2, Fixed64),
+            (3, Fixed64),
+            (4, Fixed64),
+            (5, Fixed64),
+            (6, Msg(Kind::Quantile)),
+            (7, Msg(Kind::KeyValue)),
+            (8, Varint),
+        ],
+        Kind::Quantile => &[(1, Fixed64), (2, Fixed64)],
+        Kind::Exemplar => &[
+            (2, Fixed64),
+            (3, Fixed64),
+            (4, Bytes),
+            (5, Bytes),
+            (6, Fixed64),
+            (7, Msg(Kind::KeyValue)),
+        ],
     }
 }
 
@@ -339,9 +464,13 @@ fn put_field(out: &mut Vec<u8>, tag: u32, field: Field, rng: &mut Rng, depth: u3
                 put_key(out, tag, 2);
                 out.push(0);
             }
-            Field::Fixed64 => {
+            Field::Fixed64 | Field::Many64 => {
                 put_key(out, tag, 0);
                 out.extend_from_slice(&[0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]);
+            }
+            Field::ManyVarint => {
+                put_key(out, tag, 5);
+                out.extend_from_slice(&[0x80, 0x80, 0x80, 0x00]);
             }
             Field::Fixed32 => {
                 put_key(out, tag, 0);
@@ -388,6 +517,38 @@ fn put_field(out: &mut Vec<u8>, tag: u32, field: Field, rng: &mut Rng, depth: u3
             let body = message(kind, rng, depth + 1);
             put_len(out, &body, rng);
         }
+        Field::Many64 if rng.chance(50) => {
+            put_key(out, tag, 2);
+            let mut packed = Vec::new();
+            for _ in 0..rng.below(5) {
+                packed.extend_from_slice(&random_u64(rng).to_le_bytes());
+            }
+            if rng.fault(10) {
+                // A run that is not a whole number of values.
+                packed.extend_from_slice(&[1, 2, 3]);
+            }
+            put_len(out, &packed, rng);
+        }
+        Field::Many64 => {
+            put_key(out, tag, 1);
+            out.extend_from_slice(&random_u64(rng).to_le_bytes());
+        }
+        Field::ManyVarint if rng.chance(50) => {
+            put_key(out, tag, 2);
+            let mut packed = Vec::new();
+            for _ in 0..rng.below(5) {
+                put_varint(&mut packed, random_u64(rng));
+            }
+            if rng.fault(10) {
+                // A last value cut short.
+                packed.push(0x80);
+            }
+            put_len(out, &packed, rng);
+        }
+        Field::ManyVarint => {
+            put_key(out, tag, 0);
+            put_varint(out, random_u64(rng));
+        }
     }
 }
 
@@ -428,14 +589,14 @@ fn mutate(bytes: &[u8], rng: &mut Rng) -> Vec<u8> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(4000))]
+    #![proptest_config(ProptestConfig::with_cases(6000))]
 
     #[test]
     fn generated_and_damaged_messages_decode_as_prost_decodes_them(
         seed in any::<u64>(),
-        traces in any::<bool>(),
+        signal in 0..3u8,
     ) {
-        let kind = if traces { Kind::TraceRequest } else { Kind::Request };
+        let kind = [Kind::Request, Kind::TraceRequest, Kind::MetricsRequest][usize::from(signal)];
         let mut rng = Rng::new(seed);
         let body = message(kind, &mut rng, 0);
         let (theirs, ours) = both_of(kind, &body);
@@ -455,6 +616,8 @@ proptest! {
         prop_assert_eq!(ours, theirs);
         let (theirs, ours) = both_traces(&bytes);
         prop_assert_eq!(ours, theirs);
+        let (theirs, ours) = both_metrics(&bytes);
+        prop_assert_eq!(ours, theirs);
     }
 }
 
@@ -463,7 +626,19 @@ proptest! {
 fn the_generator_produces_both_valid_and_invalid_bodies() {
     let (mut ok, mut err, mut records) = (0, 0, 0);
     let (mut span_ok, mut spans) = (0, 0);
+    let (mut metric_ok, mut points) = (0, 0);
     for seed in 1..2000u64 {
+        let body = message(Kind::MetricsRequest, &mut Rng::new(seed), 0);
+        if let Ok(r) = ExportMetricsServiceRequest::decode(body.as_slice()) {
+            metric_ok += 1;
+            points += r
+                .resource_metrics
+                .iter()
+                .flat_map(|rm| &rm.scope_metrics)
+                .flat_map(|sm| &sm.metrics)
+                .filter(|m| m.data.is_some())
+                .count();
+        }
         let body = message(Kind::TraceRequest, &mut Rng::new(seed), 0);
         if let Ok(r) = ExportTraceServiceRequest::decode(body.as_slice()) {
             span_ok += 1;
@@ -495,6 +670,14 @@ fn the_generator_produces_both_valid_and_invalid_bodies() {
         "{span_ok} valid traces bodies"
     );
     assert!(spans > 500, "only {spans} spans in valid traces bodies");
+    assert!(
+        metric_ok > 200 && metric_ok < 1800,
+        "{metric_ok} valid metrics bodies"
+    );
+    assert!(
+        points > 300,
+        "only {points} metrics with data in valid bodies"
+    );
 }
 
 // ---- depth ----------------------------------------------------------------

@@ -14,9 +14,7 @@ use cairn_core::{
     ingest::Ingest,
     otlp::collector::{
         logs::v1::{ExportLogsPartialSuccess, ExportLogsServiceResponse},
-        metrics::v1::{
-            ExportMetricsPartialSuccess, ExportMetricsServiceRequest, ExportMetricsServiceResponse,
-        },
+        metrics::v1::{ExportMetricsPartialSuccess, ExportMetricsServiceResponse},
         trace::v1::{ExportTracePartialSuccess, ExportTraceServiceResponse},
     },
     record::{Batch, Origin, Rejected},
@@ -157,7 +155,7 @@ pub fn decode_scrubbed(
         }
         Signal::Metrics => {
             let mut req = match format {
-                Format::Protobuf => ExportMetricsServiceRequest::decode(body).map_err(malformed)?,
+                Format::Protobuf => cairn_otlp_wire::decode_metrics(body).map_err(malformed)?,
                 Format::Json => cairn_otlp_json::decode_metrics(body).map_err(malformed)?,
             };
             if let Some(s) = scrubber {

@@ -21,10 +21,7 @@ use std::sync::Arc;
 
 use cairn_core::{
     chain::PromptChain,
-    otlp::{
-        collector::metrics::v1::ExportMetricsServiceRequest, logs::v1::LogRecord,
-        metrics::v1::Metric, trace::v1::Span,
-    },
+    otlp::{logs::v1::LogRecord, metrics::v1::Metric, trace::v1::Span},
     record::{Batch, Origin, Record, RecordBody},
     signal::{Protocol, Signal},
 };
@@ -316,7 +313,7 @@ pub fn decode(payload: &[u8]) -> Result<Entry, EntryError> {
         ),
         2 => Batch::from_metrics(
             origin(Signal::Metrics),
-            ExportMetricsServiceRequest::decode(body).map_err(body_err)?,
+            cairn_otlp_wire::decode_metrics(body).map_err(body_err)?,
         ),
         3 => Batch::from_traces(
             origin(Signal::Traces),
