@@ -3,11 +3,12 @@
 //! compare by bits).
 //!
 //! Inputs are (1) the real Claude Code captures, (2) wire-level messages
-//! generated from the logs schema with the irregular parts protobuf allows:
-//! unknown fields and groups, repeated singular fields, repeated oneof
-//! variants, non-canonical varints, wrong wire types and invalid UTF-8, each
-//! also truncated, bit-flipped and spliced, and (3) the depth limit, where
-//! both must start failing at the same nesting.
+//! generated from the logs, traces and metrics schemas with the irregular
+//! parts protobuf allows: unknown fields and groups, repeated singular
+//! fields, repeated oneof variants, non-canonical varints, packed and
+//! unpacked numbers, wrong wire types and invalid UTF-8, each also
+//! truncated, bit-flipped and spliced, and (3) the depth limit, where both
+//! must start failing at the same nesting.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
