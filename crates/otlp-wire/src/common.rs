@@ -9,9 +9,9 @@ use opentelemetry_proto::tonic::{
     resource::v1::Resource,
 };
 
+use crate::fields::{fixed64, repeated};
 use crate::reader::{
-    FIXED64, LEN, Reader, Result, VARINT, bytes, count, fixed64, message, repeated, string, text,
-    utf8, varint,
+    FIXED64, LEN, Reader, Result, VARINT, bytes, count, message, string, text, utf8, varint,
 };
 
 /// Appends one `KeyValue` message to `out`.

@@ -15,6 +15,7 @@
 //! string once.
 
 mod common;
+mod fields;
 mod logs;
 mod metrics;
 mod reader;

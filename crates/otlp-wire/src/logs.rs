@@ -8,10 +8,8 @@ use opentelemetry_proto::tonic::{
 
 use crate::{
     common::{merge_any_value, merge_resource, merge_scope, push_key_value},
-    reader::{
-        Reader, Result, WireError, bytes, envelope, fixed32, fixed64, message, optional, request,
-        string, varint,
-    },
+    fields::{envelope, fixed32, fixed64, optional, request},
+    reader::{Reader, Result, WireError, bytes, message, string, varint},
 };
 
 /// Decodes an `ExportLogsServiceRequest`: the same value, or an error for

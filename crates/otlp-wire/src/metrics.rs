@@ -14,10 +14,8 @@ use opentelemetry_proto::tonic::{
 
 use crate::{
     common::{attribute, merge_resource, merge_scope},
-    reader::{
-        FIXED64, Reader, Result, VARINT, WireError, bytes, double, envelope, fixed64, numbers,
-        optional, repeated, request, sint32, string, variant, varint,
-    },
+    fields::{double, envelope, fixed64, numbers, optional, repeated, request, sint32, variant},
+    reader::{FIXED64, Reader, Result, VARINT, WireError, bytes, string, varint},
 };
 
 /// Decodes an `ExportMetricsServiceRequest`: the same value, or an error
@@ -89,22 +87,7 @@ fn merge_metric(m: &mut Metric, buf: &[u8], ctx: u32) -> Result<()> {
 }
 
 fn merge_gauge(g: &mut Gauge, buf: &[u8], ctx: u32) -> Result<()> {
-    let mut r = Reader::new(buf);
-    while !r.is_empty() {
-        let (tag, wire) = r.key()?;
-        match tag {
-            1 => repeated(
-                &mut g.data_points,
-                &mut r,
-                buf,
-                (tag, wire),
-                ctx,
-                merge_number,
-            )?,
-            _ => r.skip(wire, tag, ctx)?,
-        }
-    }
-    Ok(())
+    series(&mut g.data_points, None, buf, ctx, merge_number)
 }
 
 fn merge_sum(s: &mut Sum, buf: &[u8], ctx: u32) -> Result<()> {
@@ -129,46 +112,41 @@ fn merge_sum(s: &mut Sum, buf: &[u8], ctx: u32) -> Result<()> {
 }
 
 fn merge_histogram(h: &mut Histogram, buf: &[u8], ctx: u32) -> Result<()> {
-    let mut r = Reader::new(buf);
-    while !r.is_empty() {
-        let (tag, wire) = r.key()?;
-        let points = &mut h.data_points;
-        match tag {
-            1 => repeated(points, &mut r, buf, (tag, wire), ctx, merge_histogram_point)?,
-            2 => h.aggregation_temporality = varint(&mut r, tag, wire)? as i32,
-            _ => r.skip(wire, tag, ctx)?,
-        }
-    }
-    Ok(())
+    let temporality = Some(&mut h.aggregation_temporality);
+    series(
+        &mut h.data_points,
+        temporality,
+        buf,
+        ctx,
+        merge_histogram_point,
+    )
 }
 
 fn merge_exp_histogram(h: &mut ExponentialHistogram, buf: &[u8], ctx: u32) -> Result<()> {
-    let mut r = Reader::new(buf);
-    while !r.is_empty() {
-        let (tag, wire) = r.key()?;
-        let points = &mut h.data_points;
-        match tag {
-            1 => repeated(points, &mut r, buf, (tag, wire), ctx, merge_exp_point)?,
-            2 => h.aggregation_temporality = varint(&mut r, tag, wire)? as i32,
-            _ => r.skip(wire, tag, ctx)?,
-        }
-    }
-    Ok(())
+    let temporality = Some(&mut h.aggregation_temporality);
+    series(&mut h.data_points, temporality, buf, ctx, merge_exp_point)
 }
 
 fn merge_summary(s: &mut Summary, buf: &[u8], ctx: u32) -> Result<()> {
+    series(&mut s.data_points, None, buf, ctx, merge_summary_point)
+}
+
+/// Gauge, Histogram, ExponentialHistogram and Summary: their points at 1
+/// and, for the histograms, the aggregation temporality at 2 (for the
+/// others field 2 is unknown and skipped).
+fn series<P: Default>(
+    points: &mut Vec<P>,
+    mut temporality: Option<&mut i32>,
+    buf: &[u8],
+    ctx: u32,
+    merge: impl Fn(&mut P, &[u8], u32) -> Result<()>,
+) -> Result<()> {
     let mut r = Reader::new(buf);
     while !r.is_empty() {
         let (tag, wire) = r.key()?;
-        match tag {
-            1 => repeated(
-                &mut s.data_points,
-                &mut r,
-                buf,
-                (tag, wire),
-                ctx,
-                merge_summary_point,
-            )?,
+        match (tag, temporality.as_deref_mut()) {
+            (1, _) => repeated(points, &mut r, buf, (tag, wire), ctx, &merge)?,
+            (2, Some(t)) => *t = varint(&mut r, tag, wire)? as i32,
             _ => r.skip(wire, tag, ctx)?,
         }
     }
@@ -338,37 +316,21 @@ fn read_varint(r: &mut Reader<'_>) -> Result<u64> {
     r.varint()
 }
 
-fn as_gauge(d: &mut Data) -> Option<&mut Gauge> {
-    match d {
-        Data::Gauge(v) => Some(v),
-        _ => None,
-    }
+/// `fn $name(&mut Data) -> Option<&mut $ty>`: the oneof's `$variant`, if
+/// that is what it holds.
+macro_rules! variant_of {
+    ($name:ident, $variant:ident, $ty:ty) => {
+        fn $name(d: &mut Data) -> Option<&mut $ty> {
+            match d {
+                Data::$variant(v) => Some(v),
+                _ => None,
+            }
+        }
+    };
 }
 
-fn as_sum(d: &mut Data) -> Option<&mut Sum> {
-    match d {
-        Data::Sum(v) => Some(v),
-        _ => None,
-    }
-}
-
-fn as_histogram(d: &mut Data) -> Option<&mut Histogram> {
-    match d {
-        Data::Histogram(v) => Some(v),
-        _ => None,
-    }
-}
-
-fn as_exp_histogram(d: &mut Data) -> Option<&mut ExponentialHistogram> {
-    match d {
-        Data::ExponentialHistogram(v) => Some(v),
-        _ => None,
-    }
-}
-
-fn as_summary(d: &mut Data) -> Option<&mut Summary> {
-    match d {
-        Data::Summary(v) => Some(v),
-        _ => None,
-    }
-}
+variant_of!(as_gauge, Gauge, Gauge);
+variant_of!(as_sum, Sum, Sum);
+variant_of!(as_histogram, Histogram, Histogram);
+variant_of!(as_exp_histogram, ExponentialHistogram, ExponentialHistogram);
+variant_of!(as_summary, Summary, Summary);

@@ -11,10 +11,8 @@ use opentelemetry_proto::tonic::{
 
 use crate::{
     common::{attribute, merge_resource, merge_scope, push_key_value},
-    reader::{
-        Reader, Result, WireError, bytes, envelope, fixed32, fixed64, message, optional, repeated,
-        request, string, varint,
-    },
+    fields::{envelope, fixed32, fixed64, optional, repeated, request},
+    reader::{Reader, Result, WireError, bytes, message, string, varint},
 };
 
 /// Decodes an `ExportTraceServiceRequest`: the same value, or an error for
