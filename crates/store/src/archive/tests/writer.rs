@@ -4,6 +4,30 @@ use super::*;
 use crate::archive::{ArchiveError, format::SealKind};
 
 #[test]
+fn synced_whole_pages_are_dropped_behind_and_appends_continue_after_them() {
+    let fx = Fx::new();
+    let mut a = fx.open(config());
+    for i in 0..200 {
+        a.append(&rec(i)).unwrap();
+    }
+    a.flush().unwrap();
+    let size = std::fs::metadata(fx.seg(1)).unwrap().len();
+    assert!(size > 3 * 4096, "{size} bytes");
+    // Every whole page on disk, and not the partial last one.
+    assert_eq!(a.dropped_bytes(), Some(size / 4096 * 4096));
+    // Appends land in the kept partial page and after it, intact.
+    for i in 200..260 {
+        a.append(&rec(i)).unwrap();
+    }
+    a.flush().unwrap();
+    let size = std::fs::metadata(fx.seg(1)).unwrap().len();
+    assert_eq!(a.dropped_bytes(), Some(size / 4096 * 4096));
+    a.close().unwrap();
+    let r = fx.verify().unwrap();
+    assert_eq!(r.records, 260);
+}
+
+#[test]
 fn a_restart_continues_the_chain_in_the_same_segment() {
     let fx = Fx::new();
     let mut a = fx.open(config());

@@ -111,6 +111,7 @@ impl Archive {
             last_seal_time: walker.last_seal.as_ref().map_or(0, |s| s.time_unix_nano),
             closed,
             unsynced: false,
+            dropped: 0,
         };
         self.prune(&mut st, now)?;
         Ok(st)
