@@ -4,6 +4,7 @@ use super::*;
 use crate::archive::{ArchiveError, format::SealKind};
 
 #[test]
+#[cfg(target_os = "linux")]
 fn synced_whole_pages_are_dropped_behind_and_appends_continue_after_them() {
     let fx = Fx::new();
     let mut a = fx.open(config());

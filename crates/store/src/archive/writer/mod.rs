@@ -575,7 +575,9 @@ fn sync(st: &mut State) -> Result<(), ArchiveError> {
 /// growing the cache with data no one reads (cache that counts toward a
 /// container's memory limit; on a VM, each fresh page is a host fault: the
 /// kernel's copy into new pages was a quarter of cairn-full's core).
-/// Advisory: a failure only leaves the pages cached.
+/// Advisory: a failure only leaves the pages cached. Linux only (the advice
+/// does not exist on macOS; elsewhere the pages stay cached).
+#[cfg(target_os = "linux")]
 fn drop_behind(st: &mut State) {
     const PAGE: u64 = 4096;
     let through = st.bytes / PAGE * PAGE;
@@ -587,6 +589,9 @@ fn drop_behind(st: &mut State) {
         st.dropped = through;
     }
 }
+
+#[cfg(not(target_os = "linux"))]
+fn drop_behind(_: &mut State) {}
 
 impl Drop for Archive {
     fn drop(&mut self) {
