@@ -26,32 +26,29 @@ use wire_gen::{Kind, Rng, message, mutate, put_key, put_varint};
 
 mod wire_gen;
 
-/// Both decoders' verdicts on a logs request, as the prost encoding of the
-/// result.
+/// Both decoders' verdicts on `bytes` as a request of type `M`, each as the
+/// prost encoding of the result (`None` for an error).
+fn verdicts<M: Message + Default>(
+    bytes: &[u8],
+    ours: impl Fn(&[u8]) -> Result<M, cairn_otlp_wire::WireError>,
+) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
+    let theirs = M::decode(bytes).ok().map(|r| r.encode_to_vec());
+    (theirs, ours(bytes).ok().map(|r| r.encode_to_vec()))
+}
+
+/// Both verdicts on a logs request.
 fn both(bytes: &[u8]) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
-    let theirs = ExportLogsServiceRequest::decode(bytes)
-        .ok()
-        .map(|r| r.encode_to_vec());
-    let ours = decode_logs(bytes).ok().map(|r| r.encode_to_vec());
-    (theirs, ours)
+    verdicts::<ExportLogsServiceRequest>(bytes, decode_logs)
 }
 
-/// The same for a traces request.
+/// Both verdicts on a traces request.
 fn both_traces(bytes: &[u8]) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
-    let theirs = ExportTraceServiceRequest::decode(bytes)
-        .ok()
-        .map(|r| r.encode_to_vec());
-    let ours = decode_traces(bytes).ok().map(|r| r.encode_to_vec());
-    (theirs, ours)
+    verdicts::<ExportTraceServiceRequest>(bytes, decode_traces)
 }
 
-/// The same for a metrics request.
+/// Both verdicts on a metrics request.
 fn both_metrics(bytes: &[u8]) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
-    let theirs = ExportMetricsServiceRequest::decode(bytes)
-        .ok()
-        .map(|r| r.encode_to_vec());
-    let ours = decode_metrics(bytes).ok().map(|r| r.encode_to_vec());
-    (theirs, ours)
+    verdicts::<ExportMetricsServiceRequest>(bytes, decode_metrics)
 }
 
 /// Both verdicts for a request of `kind` (logs, traces or metrics).
