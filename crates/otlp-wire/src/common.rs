@@ -9,7 +9,7 @@ use opentelemetry_proto::tonic::{
     resource::v1::Resource,
 };
 
-use crate::fields::{fixed64, repeated};
+use crate::fields::{double, repeated, variant, variant_of};
 use crate::reader::{
     FIXED64, LEN, Reader, Result, VARINT, bytes, count, message, string, text, utf8, varint,
 };
@@ -25,6 +25,16 @@ pub(crate) fn push_key_value(out: &mut Vec<KeyValue>, buf: &[u8], ctx: u32) -> R
     merge_key_value(&mut kv, buf, ctx)?;
     out.push(kv);
     Ok(())
+}
+
+/// Moves a record's or span's attributes, gathered in `scratch`, into
+/// `out` in one block copy of their exact size (cheaper than counting them
+/// first; `append` copies bytes, where `drain` would move element by
+/// element).
+#[inline]
+pub(crate) fn settle(out: &mut Vec<KeyValue>, scratch: &mut Vec<KeyValue>) {
+    out.reserve_exact(scratch.len());
+    out.append(scratch);
 }
 
 /// Decodes a repeated `KeyValue` field occurrence into `out`, sizing `out`
@@ -110,30 +120,14 @@ pub(crate) fn merge_any_value(v: &mut AnyValue, buf: &[u8], ctx: u32) -> Result<
             }
             2 => v.value = Some(Value::BoolValue(varint(&mut r, tag, wire)? != 0)),
             3 => v.value = Some(Value::IntValue(varint(&mut r, tag, wire)? as i64)),
-            4 => {
-                v.value = Some(Value::DoubleValue(f64::from_bits(fixed64(
-                    &mut r, tag, wire,
-                )?)))
-            }
+            4 => v.value = Some(Value::DoubleValue(double(&mut r, tag, wire)?)),
             5 => {
-                let (body, inner) = message(&mut r, tag, wire, ctx)?;
-                if let Some(Value::ArrayValue(a)) = &mut v.value {
-                    merge_array(a, body, inner)?;
-                } else {
-                    let mut a = ArrayValue::default();
-                    merge_array(&mut a, body, inner)?;
-                    v.value = Some(Value::ArrayValue(a));
-                }
+                let arms = (as_array, Value::ArrayValue);
+                variant(&mut v.value, &mut r, (tag, wire), ctx, arms, merge_array)?
             }
             6 => {
-                let (body, inner) = message(&mut r, tag, wire, ctx)?;
-                if let Some(Value::KvlistValue(l)) = &mut v.value {
-                    merge_kvlist(l, body, inner)?;
-                } else {
-                    let mut l = KeyValueList::default();
-                    merge_kvlist(&mut l, body, inner)?;
-                    v.value = Some(Value::KvlistValue(l));
-                }
+                let arms = (as_kvlist, Value::KvlistValue);
+                variant(&mut v.value, &mut r, (tag, wire), ctx, arms, merge_kvlist)?
             }
             7 => {
                 let mut b = Vec::new();
@@ -146,6 +140,9 @@ pub(crate) fn merge_any_value(v: &mut AnyValue, buf: &[u8], ctx: u32) -> Result<
     }
     Ok(())
 }
+
+variant_of!(as_array, Value::ArrayValue, ArrayValue);
+variant_of!(as_kvlist, Value::KvlistValue, KeyValueList);
 
 fn merge_array(a: &mut ArrayValue, buf: &[u8], ctx: u32) -> Result<()> {
     let mut r = Reader::new(buf);

@@ -135,6 +135,20 @@ pub(crate) fn numbers<T>(
     }
 }
 
+/// `fn $name(&mut $enum) -> Option<&mut $ty>`: the oneof's `$variant`, if
+/// that is what it holds (the `get` half of [`variant`]'s arms).
+macro_rules! variant_of {
+    ($name:ident, $enum:ident :: $variant:ident, $ty:ty) => {
+        fn $name(d: &mut $enum) -> Option<&mut $ty> {
+            match d {
+                $enum::$variant(v) => Some(v),
+                _ => None,
+            }
+        }
+    };
+}
+pub(crate) use variant_of;
+
 /// A message variant of a oneof in `slot`: merged into the variant when
 /// `slot` already holds it (`get`), else decoded afresh and put there
 /// (`wrap`), as prost does.

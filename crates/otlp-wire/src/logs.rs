@@ -7,7 +7,7 @@ use opentelemetry_proto::tonic::{
 };
 
 use crate::{
-    common::{merge_any_value, merge_resource, merge_scope, push_key_value},
+    common::{merge_any_value, merge_resource, merge_scope, push_key_value, settle},
     fields::{envelope, fixed32, fixed64, optional, request},
     reader::{Reader, Result, WireError, bytes, message, string, varint},
 };
@@ -62,9 +62,6 @@ fn merge_log_record(
             _ => r.skip(wire, tag, ctx)?,
         }
     }
-    // One copy of the block into an exact-size `Vec` (`append` copies
-    // bytes, where `drain` would move element by element).
-    log.attributes.reserve_exact(scratch.len());
-    log.attributes.append(scratch);
+    settle(&mut log.attributes, scratch);
     Ok(())
 }

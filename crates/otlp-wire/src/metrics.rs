@@ -14,7 +14,10 @@ use opentelemetry_proto::tonic::{
 
 use crate::{
     common::{attribute, merge_resource, merge_scope},
-    fields::{double, envelope, fixed64, numbers, optional, repeated, request, sint32, variant},
+    fields::{
+        double, envelope, fixed64, numbers, optional, repeated, request, sint32, variant,
+        variant_of,
+    },
     reader::{FIXED64, Reader, Result, VARINT, WireError, bytes, string, varint},
 };
 
@@ -316,21 +319,12 @@ fn read_varint(r: &mut Reader<'_>) -> Result<u64> {
     r.varint()
 }
 
-/// `fn $name(&mut Data) -> Option<&mut $ty>`: the oneof's `$variant`, if
-/// that is what it holds.
-macro_rules! variant_of {
-    ($name:ident, $variant:ident, $ty:ty) => {
-        fn $name(d: &mut Data) -> Option<&mut $ty> {
-            match d {
-                Data::$variant(v) => Some(v),
-                _ => None,
-            }
-        }
-    };
-}
-
-variant_of!(as_gauge, Gauge, Gauge);
-variant_of!(as_sum, Sum, Sum);
-variant_of!(as_histogram, Histogram, Histogram);
-variant_of!(as_exp_histogram, ExponentialHistogram, ExponentialHistogram);
-variant_of!(as_summary, Summary, Summary);
+variant_of!(as_gauge, Data::Gauge, Gauge);
+variant_of!(as_sum, Data::Sum, Sum);
+variant_of!(as_histogram, Data::Histogram, Histogram);
+variant_of!(
+    as_exp_histogram,
+    Data::ExponentialHistogram,
+    ExponentialHistogram
+);
+variant_of!(as_summary, Data::Summary, Summary);

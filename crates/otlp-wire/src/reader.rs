@@ -128,17 +128,17 @@ impl<'a> Reader<'a> {
     #[inline]
     pub(crate) fn fixed64(&mut self) -> Result<u64> {
         let b = self.take(8)?;
-        let mut a = [0u8; 8];
-        a.copy_from_slice(b);
-        Ok(u64::from_le_bytes(a))
+        b.try_into()
+            .map(u64::from_le_bytes)
+            .map_err(|_| WireError::Underflow)
     }
 
     #[inline]
     pub(crate) fn fixed32(&mut self) -> Result<u32> {
         let b = self.take(4)?;
-        let mut a = [0u8; 4];
-        a.copy_from_slice(b);
-        Ok(u32::from_le_bytes(a))
+        b.try_into()
+            .map(u32::from_le_bytes)
+            .map_err(|_| WireError::Underflow)
     }
 
     /// Skips an unknown field, groups included, as prost's `skip_field`.
@@ -247,6 +247,8 @@ pub(crate) fn count(buf: &[u8], tag: u32) -> usize {
     let mut n = 0;
     while let Ok((t, wire)) = r.key() {
         n += usize::from(t == tag);
+        // Not `skip`: groups (never sent by OTLP exporters) end the count
+        // instead of being walked, which keeps this pass short.
         let skipped = match wire {
             VARINT => r.varint().map(drop),
             FIXED64 => r.take(8).map(drop),

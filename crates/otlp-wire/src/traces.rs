@@ -10,7 +10,7 @@ use opentelemetry_proto::tonic::{
 };
 
 use crate::{
-    common::{attribute, merge_resource, merge_scope, push_key_value},
+    common::{attribute, merge_resource, merge_scope, push_key_value, settle},
     fields::{envelope, fixed32, fixed64, optional, repeated, request},
     reader::{Reader, Result, WireError, bytes, message, string, varint},
 };
@@ -65,8 +65,7 @@ fn merge_span(span: &mut Span, buf: &[u8], ctx: u32, scratch: &mut Vec<KeyValue>
             _ => r.skip(wire, tag, ctx)?,
         }
     }
-    span.attributes.reserve_exact(scratch.len());
-    span.attributes.append(scratch);
+    settle(&mut span.attributes, scratch);
     Ok(())
 }
 
