@@ -18,7 +18,6 @@
 use std::{
     fs::{self, File, OpenOptions},
     io::{BufWriter, Write},
-    num::NonZeroU64,
     path::{Path, PathBuf},
     sync::Arc,
     time::Duration,
@@ -579,6 +578,7 @@ fn sync(st: &mut State) -> Result<(), ArchiveError> {
 /// does not exist on macOS; elsewhere the pages stay cached).
 #[cfg(target_os = "linux")]
 fn drop_behind(st: &mut State) {
+    use std::num::NonZeroU64;
     const PAGE: u64 = 4096;
     let through = st.bytes / PAGE * PAGE;
     let Some(len) = NonZeroU64::new(through.saturating_sub(st.dropped)) else {
